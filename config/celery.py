@@ -1,0 +1,54 @@
+"""The site's Celery app: queue declarations, routing by task name, reliability settings.
+
+Lab tasks (lab.cpu / lab.cuda / lab.vllm) are executed by gpu_runner on the GPU host; the site only
+sends them by name (labcontract.TASK_FOR_QUEUE) and never imports the runner.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("deploydojo")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+QUEUES = ("celery", "judge", "lab.cpu", "lab.cuda", "lab.vllm")
+
+app.conf.update(
+    task_queues=[Queue(name, routing_key=name) for name in QUEUES],
+    task_default_queue="celery",
+    # Routing by task name: the judge's tasks and each lab queue's task go to their own queue.
+    task_routes={
+        "judge.*": {"queue": "judge"},
+        "lab.cpu.*": {"queue": "lab.cpu"},
+        "lab.cuda.*": {"queue": "lab.cuda"},
+        "lab.vllm.*": {"queue": "lab.vllm"},
+    },
+    # A task is acknowledged only after it ran; a worker killed mid-task hands it back to the broker.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    result_expires=3600,
+    broker_connection_retry_on_startup=True,
+    # Redis re-delivers an unacknowledged task after visibility_timeout: keep it above the hard limit
+    # or a long task would be handed to a second worker while the first still runs it.
+    broker_transport_options={"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))},
+    beat_schedule={
+        "reap-stale-lab-jobs": {"task": "practice.reap_stale_jobs", "schedule": 30.0},
+    },
+    worker_hijack_root_logger=False,
+)
+assert app.conf.broker_transport_options["visibility_timeout"] > app.conf.task_time_limit
+app.autodiscover_tasks(["tracker", "practice"])
+
+
+@app.task(name="ping")
+def ping() -> str:
+    return "pong"

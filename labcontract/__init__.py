@@ -1,0 +1,256 @@
+"""The contract between the site and gpu_runner: Celery task names, the job payload, the
+runner HTTP API and its JSON schemas. Pure Python + jsonschema; both sides import this module,
+neither imports the other.
+
+Runner HTTP API (JSON bodies, header ``Authorization: Bearer <runner token>``), under
+``/api/runner/``:
+
+  POST heartbeat                 HEARTBEAT      -> {"ok": true, "runner": name}
+  POST jobs/<job_id>/start       START          -> {"ok": true, "params": {...}} | 409 {"error": ...}
+  POST jobs/<job_id>/progress    PROGRESS       -> {"ok": true, "cancelled": bool}
+  POST jobs/<job_id>/result      RESULT         -> {"ok": true}
+  POST jobs/<job_id>/failure     FAILURE        -> {"ok": true}
+
+Errors: 400 {"error": "...", "field": "..."} for a body that fails its schema; 401 for a missing,
+unknown or revoked token; 403/404 for a job the runner may not touch; 409 when the job's state or
+attempt no longer accepts the call (cancelled, finished, superseded attempt); 413 for a body over
+MAX_BODY_BYTES. A repeated call for the same attempt after it took effect answers 200 and changes
+nothing, so runners may retry on network errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+
+API_PREFIX = "/api/runner/"
+MAX_BODY_BYTES = 256 * 1024
+HEARTBEAT_INTERVAL_S = 30
+HEARTBEAT_TIMEOUT_S = 120  # a runner silent this long is offline; its running jobs are failed/retried
+
+LABS = ("quant-inference", "vllm-batch", "cpp-tokenizer")
+QUEUES = ("lab.cpu", "lab.cuda", "lab.vllm")
+# Task name per queue: routing is by task name (config/celery.py routes "lab.cpu.*" to lab.cpu ...).
+TASK_FOR_QUEUE = {q: f"{q}.run_lab" for q in QUEUES}
+
+
+def task_name(queue: str) -> str:
+    return TASK_FOR_QUEUE[queue]
+
+
+# kwargs of every lab task: the runner fetches nothing else from the broker.
+JOB_PAYLOAD = {
+    "type": "object",
+    "required": ["job_id", "attempt", "lab", "params"],
+    "additionalProperties": False,
+    "properties": {
+        "job_id": {"type": "integer", "minimum": 1},
+        "attempt": {"type": "integer", "minimum": 1},
+        "lab": {"enum": list(LABS)},
+        "params": {"type": "object"},
+    },
+}
+
+CAPABILITIES = {
+    "type": "object",
+    "required": ["cpu", "ram_bytes", "cuda_devices", "versions", "queues"],
+    "properties": {
+        "cpu": {"type": "object"},  # {"model": str, "cores": int}
+        "ram_bytes": {"type": "integer", "minimum": 0},
+        "cuda_devices": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "memory_bytes"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "memory_bytes": {"type": "integer"},
+                    "compute_capability": {"type": "string"},
+                    "driver": {"type": "string"},
+                },
+            },
+        },
+        "versions": {"type": "object", "additionalProperties": {"type": ["string", "null"]}},
+        "queues": {"type": "array", "items": {"enum": list(QUEUES)}},
+    },
+}
+
+HEARTBEAT = {
+    "type": "object",
+    "required": ["capabilities"],
+    "additionalProperties": False,
+    "properties": {"capabilities": CAPABILITIES},
+}
+
+_ATTEMPT = {"type": "integer", "minimum": 1}
+_LOG = {"type": "string", "maxLength": 20000}
+
+START = {
+    "type": "object",
+    "required": ["attempt", "system_info"],
+    "additionalProperties": False,
+    "properties": {"attempt": _ATTEMPT, "system_info": {"type": "object"}},
+}
+
+PROGRESS = {
+    "type": "object",
+    "required": ["attempt", "progress", "stage"],
+    "additionalProperties": False,
+    "properties": {
+        "attempt": _ATTEMPT,
+        "progress": {"type": "integer", "minimum": 0, "maximum": 100},
+        "stage": {"type": "string", "maxLength": 200},
+        "log_tail": _LOG,
+    },
+}
+
+RESULT = {
+    "type": "object",
+    "required": ["attempt", "result"],
+    "additionalProperties": False,
+    "properties": {"attempt": _ATTEMPT, "result": {"type": "object"}, "log_tail": _LOG},
+}
+
+FAILURE = {
+    "type": "object",
+    "required": ["attempt", "error"],
+    "additionalProperties": False,
+    "properties": {"attempt": _ATTEMPT, "error": {"type": "string", "maxLength": 4000}, "log_tail": _LOG},
+}
+
+SCHEMAS = {"heartbeat": HEARTBEAT, "start": START, "progress": PROGRESS, "result": RESULT, "failure": FAILURE,
+           "payload": JOB_PAYLOAD}
+
+
+class ContractError(ValueError):
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message)
+        self.field = field
+
+
+def validate(kind: str, body: Any) -> None:
+    """Raise ContractError naming the offending field when body does not fit SCHEMAS[kind]."""
+    try:
+        jsonschema.validate(body, SCHEMAS[kind])
+    except jsonschema.ValidationError as exc:
+        field = "/".join(str(p) for p in exc.absolute_path)
+        raise ContractError(f"{kind}: {exc.message}" + (f" (at {field})" if field else ""), field) from None
+
+
+# --- Lab parameters -------------------------------------------------------------------------
+# The site validates lab forms against LAB_PARAMS; the runner fills the defaults with
+# lab_params_with_defaults() before running. Defaults are small enough for a 2-core CPU runner
+# with the built-in fixture model ("fixture": a 4-layer Qwen2-architecture model with seeded
+# weights and a truncated Qwen BPE tokenizer, built on the runner, nothing downloaded).
+#
+# Result shapes (the "result" object a runner posts):
+#
+# quant-inference:
+#   {"lab": "quant-inference", "model": str, "device": "cpu"|"cuda", "reference_precision": str,
+#    "settings": {batch, prompt_len, gen_len, repeats, warmup, quality_tokens},
+#    "device_bandwidth": {"gb_per_s": float, "source": str} | null,          # CUDA only
+#    "precisions": [
+#      {"precision": str, "status": "ok", "backend": str, "weight_bytes": int,
+#       "load_s": float, "memory": {"peak_rss_bytes", "rss_before_load_bytes",
+#                                    "cuda_max_allocated_bytes", "cuda_max_reserved_bytes"},
+#       "prefill_latency_s": STATS, "generate_latency_s": STATS, "decode_latency_s": STATS,
+#       "decode_tokens_per_s": float, "decode_tokens_per_s_cv": float,
+#       "quality": {"top1_agreement": float, "mean_kl": float, "perplexity": float,
+#                   "reference_perplexity": float},
+#       "decode_ceiling_tokens_per_s": float|null, "mbu": float|null, "notes": [str]}
+#      | {"precision": str, "status": "unsupported", "reason": str}
+#      | {"precision": str, "status": "error", "error": str}]}
+#   STATS = {"n", "mean", "median", "p90", "p99", "min", "max"} in seconds.
+#
+# vllm-batch:
+#   {"lab": "vllm-batch", "model": str, "device": str, "dtype": str,
+#    "workload": {"num_prompts", "prompt_tokens", "output_tokens", "seed", "static_batch_size"},
+#    "engines": [
+#      {"engine": str, "status": "ok", "duration_s": float, "requests_per_s": float,
+#       "output_tokens_per_s": float, "total_tokens_per_s": float,
+#       "latency_s": {"mean", "p50", "p99"}, "speedup_vs_sequential": float|null,
+#       "generated_tokens": int, "wasted_token_fraction": float, "notes": [str]}
+#      | {"engine": str, "status": "unsupported", "reason": str}
+#      | {"engine": str, "status": "error", "error": str}]}
+#
+# cpp-tokenizer: the report of gpu_runner.tokenizer_check.check() as is, plus "lab" and
+#   "source_files" (names and byte sizes of the learner's files).
+
+PRECISIONS = ("fp32", "bf16", "fp16", "int8", "int8-wo", "int4", "nf4", "gptq", "awq")
+VLLM_BATCH_ENGINES = ("hf-sequential", "hf-static-batch", "vllm")
+CPP_SOURCE_MAX_BYTES = 128 * 1024  # all learner files together, decoded
+
+_MODEL_REF = {"type": "string", "minLength": 1, "maxLength": 500, "default": "fixture",
+              "description": "'fixture' or an absolute path to a Hugging Face model directory on the runner"}
+
+QUANT_INFERENCE_PARAMS = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "model": _MODEL_REF,
+        "precisions": {"type": "array", "items": {"enum": list(PRECISIONS)}, "minItems": 1, "maxItems": 9,
+                       "uniqueItems": True, "default": ["fp32", "bf16", "int8"]},
+        # One sequence per prompt: the batch is len(prompts); [] means one built-in prompt.
+        "prompts": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 4000},
+                    "maxItems": 16, "default": []},
+        "prompt_len": {"type": "integer", "minimum": 1, "maximum": 8192, "default": 32},
+        "gen_len": {"type": "integer", "minimum": 2, "maximum": 4096, "default": 16},
+        "repeats": {"type": "integer", "minimum": 1, "maximum": 100, "default": 5},
+        "warmup": {"type": "integer", "minimum": 0, "maximum": 10, "default": 1},
+        "quality_tokens": {"type": "integer", "minimum": 8, "maximum": 4096, "default": 128},
+        # Pre-quantized checkpoints (local directories) for the "gptq" and "awq" precisions.
+        "checkpoints": {"type": "object", "additionalProperties": False, "default": {},
+                        "properties": {"gptq": {"type": "string", "maxLength": 500},
+                                       "awq": {"type": "string", "maxLength": 500}}},
+    },
+}
+
+VLLM_BATCH_PARAMS = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "model": _MODEL_REF,
+        "engines": {"type": "array", "items": {"enum": list(VLLM_BATCH_ENGINES)}, "minItems": 1,
+                    "uniqueItems": True, "default": list(VLLM_BATCH_ENGINES)},
+        "num_prompts": {"type": "integer", "minimum": 1, "maximum": 2048, "default": 16},
+        "prompt_len_min": {"type": "integer", "minimum": 1, "maximum": 8192, "default": 8},
+        "prompt_len_max": {"type": "integer", "minimum": 1, "maximum": 8192, "default": 48},
+        # Fixed output length, or sampled uniformly in [output_len, output_len_max] when that is set.
+        "output_len": {"type": "integer", "minimum": 1, "maximum": 4096, "default": 16},
+        "output_len_max": {"type": ["integer", "null"], "minimum": 1, "maximum": 4096, "default": None},
+        "seed": {"type": "integer", "minimum": 0, "default": 0},
+        "static_batch_size": {"type": "integer", "minimum": 1, "maximum": 256, "default": 8},
+        "dtype": {"enum": ["auto", "fp32", "bf16", "fp16"], "default": "auto"},
+        "repeats": {"type": "integer", "minimum": 1, "maximum": 10, "default": 1},
+    },
+}
+
+CPP_TOKENIZER_PARAMS = {
+    "type": "object",
+    "additionalProperties": False,
+    # Either files (name -> source text) or archive_b64 (a .tar.gz or .zip, base64).
+    "oneOf": [{"required": ["files"]}, {"required": ["archive_b64"]}],
+    "properties": {
+        "files": {"type": "object", "minProperties": 1, "maxProperties": 32,
+                  "propertyNames": {"pattern": r"^[A-Za-z0-9_][A-Za-z0-9_.\-/]{0,99}$"},
+                  "additionalProperties": {"type": "string", "maxLength": CPP_SOURCE_MAX_BYTES}},
+        "archive_b64": {"type": "string", "maxLength": (CPP_SOURCE_MAX_BYTES * 4) // 3 + 4},
+    },
+}
+
+LAB_PARAMS = {"quant-inference": QUANT_INFERENCE_PARAMS, "vllm-batch": VLLM_BATCH_PARAMS,
+              "cpp-tokenizer": CPP_TOKENIZER_PARAMS}
+
+
+def lab_params_with_defaults(lab: str, params: dict) -> dict:
+    """Validate params against LAB_PARAMS[lab] and return a copy with every top-level default filled."""
+    schema = LAB_PARAMS[lab]
+    try:
+        jsonschema.validate(params, schema)
+    except jsonschema.ValidationError as exc:
+        field = "/".join(str(p) for p in exc.absolute_path)
+        raise ContractError(f"{lab} params: {exc.message}" + (f" (at {field})" if field else ""), field) from None
+    filled = {k: v["default"] for k, v in schema["properties"].items() if "default" in v}
+    filled.update(params)
+    return filled

@@ -1,0 +1,1 @@
+"""Practice exercises, submissions and lab jobs."""

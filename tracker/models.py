@@ -1,0 +1,215 @@
+"""The learning plan as rows (phases, sections, tasks, resources, skills) and each user's progress on it.
+
+Content rows are keyed by stable slugs and loaded by `manage.py load_content`; a row removed from the
+files is archived, never deleted, so users' history survives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class Localized:
+    """Pick the English field when the active language is English and a translation exists."""
+
+    def loc(self, field: str) -> str:
+        if (get_language() or "").startswith("en"):
+            value = getattr(self, f"{field}_en", "")
+            if value:
+                return value
+        return getattr(self, field)
+
+    @property
+    def display_title(self) -> str:
+        return self.loc("title")
+
+
+class ContentQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(archived=False)
+
+
+class ContentModel(Localized, models.Model):
+    slug = models.SlugField(max_length=120, unique=True)
+    archived = models.BooleanField(default=False, help_text=_("removed from the content files"))
+
+    objects = ContentQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Skill(ContentModel):
+    order = models.PositiveIntegerField(default=0)
+    name = models.CharField(max_length=120)
+    name_en = models.CharField(max_length=120, blank=True)
+    description = models.TextField(blank=True)
+    description_en = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["order"]
+
+    @property
+    def display_title(self) -> str:
+        return self.loc("name")
+
+
+class Phase(ContentModel):
+    order = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    title_en = models.CharField(max_length=200)
+    duration = models.CharField(max_length=60, blank=True)
+    duration_en = models.CharField(max_length=60, blank=True)
+    start_week = models.PositiveIntegerField(default=0)
+    weeks = models.PositiveIntegerField(default=4)
+
+    class Meta:
+        ordering = ["order"]
+
+    def window(self, start: dt.date) -> tuple[dt.date, dt.date]:
+        begin = start + dt.timedelta(weeks=self.start_week)
+        return begin, begin + dt.timedelta(weeks=self.weeks)
+
+
+class Section(Localized, models.Model):
+    phase = models.ForeignKey(Phase, on_delete=models.CASCADE, related_name="sections")
+    slug = models.SlugField(max_length=120)
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    title_en = models.CharField(max_length=200)
+    tutorial = models.CharField(max_length=200, blank=True)
+    tutorial_en = models.CharField(max_length=200, blank=True)
+    archived = models.BooleanField(default=False)
+
+    objects = ContentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["phase__order", "number"]
+        constraints = [models.UniqueConstraint(fields=["phase", "slug"], name="section_slug_per_phase")]
+
+    def __str__(self) -> str:
+        return f"{self.phase.slug}/{self.slug}"
+
+
+class Resource(ContentModel):
+    class Type(models.TextChoices):
+        BOOK = "book", _("书籍")
+        COURSE = "course", _("课程")
+        OFFICIAL_DOC = "official-doc", _("官方文档")
+        OPEN_SOURCE = "open-source", _("开源项目")
+        ARTICLE = "article", _("文章/论文")
+        COMMUNITY = "community", _("社区")
+
+    title = models.CharField(max_length=200)
+    title_en = models.CharField(max_length=200, blank=True)
+    type = models.CharField(max_length=20, choices=Type.choices)
+    url = models.URLField(max_length=500)
+    description = models.TextField(blank=True)
+    description_en = models.TextField(blank=True)
+    phases = models.ManyToManyField(Phase, blank=True, related_name="resources")
+
+    class Meta:
+        ordering = ["type", "title"]
+
+
+class Task(ContentModel):
+    class Kind(models.TextChoices):
+        HANDS_ON = "hands-on", _("实操")
+        EXTENDED_KNOWLEDGE = "extended-knowledge", _("拓展知识")
+        EXTENDED_PRACTICE = "extended-practice", _("拓展实操")
+        KEY_LEARNING = "key-learning", _("关键学习")
+        MUST_LEARN = "must-learn", _("必学内容")
+        PROJECT = "project", _("项目实战")
+        TOOLCHAIN = "toolchain", _("工具链")
+        RECOMMENDED_PROJECT = "recommended-project", _("推荐项目")
+        COMPETITION = "competition", _("竞赛")
+        MINIMUM = "minimum", _("最低要求")
+
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="tasks")
+    phase = models.ForeignKey(Phase, on_delete=models.CASCADE, related_name="tasks")
+    order = models.PositiveIntegerField(default=0)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    title = models.CharField(max_length=300)
+    title_en = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    skills = models.ManyToManyField(Skill, blank=True, related_name="tasks")
+    resources = models.ManyToManyField(Resource, blank=True, related_name="tasks")
+
+    class Meta:
+        ordering = ["phase__order", "section__number", "order"]
+
+
+class PlanNote(ContentModel):
+    """The plan's frame: hardware assessment, its solutions, the time plan, and the extra Q&A."""
+
+    class Kind(models.TextChoices):
+        HARDWARE = "hardware", _("硬件评估")
+        SOLUTION = "solution", _("解决方案")
+        TIMELINE = "timeline", _("时间规划")
+        QUESTION = "question", _("附加问题")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    order = models.PositiveIntegerField(default=0)
+    title = models.CharField(max_length=300)
+    title_en = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)
+    body_en = models.TextField(blank=True)
+    skills = models.ManyToManyField(Skill, blank=True, related_name="plan_notes")
+
+    class Meta:
+        ordering = ["kind", "order"]
+
+
+class Status(models.TextChoices):
+    TODO = "todo", _("待办")
+    DOING = "doing", _("进行中")
+    DONE = "done", _("已完成")
+    SKIP = "skip", _("跳过")
+
+
+COMPLETE_STATUSES = (Status.DONE, Status.SKIP)  # as on roadmap.sh, skipped counts as complete
+
+
+class TaskProgress(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="task_progress")
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="progress")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.TODO)
+    notes = models.TextField(blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "task"], name="one_progress_per_user_task")]
+        indexes = [models.Index(fields=["user", "status"])]
+
+    @property
+    def is_complete(self) -> bool:
+        return self.status in COMPLETE_STATUSES
+
+
+class StatusChange(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="status_changes")
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="status_changes")
+    old = models.CharField(max_length=10, choices=Status.choices)
+    new = models.CharField(max_length=10, choices=Status.choices)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+
+class Profile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    start_date = models.DateField(null=True, blank=True, help_text=_("the day the plan starts"))
+
+    def __str__(self) -> str:
+        return f"profile of {self.user}"

@@ -1,0 +1,26 @@
+"""Template helpers: Markdown rendering, localised fields, status labels."""
+
+from __future__ import annotations
+
+from django import template
+
+from ..markdown import render_markdown
+from ..models import Status
+
+register = template.Library()
+
+
+@register.filter
+def markdown(text: str):
+    return render_markdown(text)
+
+
+@register.filter
+def loc(obj, field: str) -> str:
+    """{{ task|loc:"title" }} -> the English field in English, the Chinese one otherwise."""
+    return obj.loc(field)
+
+
+@register.simple_tag
+def status_choices():
+    return Status.choices

@@ -1,0 +1,155 @@
+"""Tracker pages: landing, sign-up, dashboard, plan overview, phases, tasks (htmx status), resources."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.forms import UserCreationForm
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import services
+from .forms import NotesForm, ScheduleForm
+from .models import Phase, PlanNote, Profile, Resource, Status, StatusChange, Task, TaskProgress
+
+
+def landing(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    phases = Phase.objects.live()
+    return render(request, "tracker/landing.html", {"phases": phases})
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    form = UserCreationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user)
+        messages.success(request, _("欢迎加入部署道场！先设定开始日期，计划会据此排期。"))
+        return redirect("plan")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    context = {
+        "progress": services.plan_progress(user),
+        "doing": Task.objects.live().filter(progress__user=user, progress__status=Status.DOING)
+        .select_related("phase"),
+        "recent": StatusChange.objects.filter(user=user).select_related("task")[:10],
+        "next_tasks": services.next_expected_tasks(user),
+    }
+    context.update(dashboard_extras(request))
+    return render(request, "tracker/dashboard.html", context)
+
+
+def dashboard_extras(request: HttpRequest) -> dict:
+    """Hook for the skills/evidence panels that other apps add to the dashboard."""
+    return {}
+
+
+def plan(request: HttpRequest) -> HttpResponse:
+    profile, _created = Profile.objects.get_or_create(user=request.user)
+    notes = PlanNote.objects.live()
+    context = {
+        "progress": services.plan_progress(request.user),
+        "schedule_form": ScheduleForm(instance=profile),
+        "hardware": [n for n in notes if n.kind == PlanNote.Kind.HARDWARE],
+        "solutions": [n for n in notes if n.kind == PlanNote.Kind.SOLUTION],
+        "timeline": [n for n in notes if n.kind == PlanNote.Kind.TIMELINE],
+        "questions": [n for n in notes if n.kind == PlanNote.Kind.QUESTION],
+    }
+    return render(request, "tracker/plan.html", context)
+
+
+@require_POST
+def schedule(request: HttpRequest) -> HttpResponse:
+    profile, _created = Profile.objects.get_or_create(user=request.user)
+    form = ScheduleForm(request.POST, instance=profile)
+    if form.is_valid():
+        form.save()
+        messages.success(request, _("开始日期已保存。"))
+    else:
+        messages.error(request, _("日期无效。"))
+    return redirect("plan")
+
+
+def _progress_map(user, tasks) -> dict[int, TaskProgress]:
+    return {p.task_id: p for p in TaskProgress.objects.filter(user=user, task__in=tasks)}
+
+
+def phase_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    phase = get_object_or_404(Phase.objects.live(), slug=slug)
+    sections = phase.sections.live().prefetch_related(
+        Prefetch("tasks", queryset=Task.objects.live().prefetch_related("resources"))
+    )
+    tasks = [t for s in sections for t in s.tasks.all()]
+    progress = _progress_map(request.user, tasks)
+    for task in tasks:
+        task.my = progress.get(task.id)
+    phase_progress = next(p for p in services.plan_progress(request.user).phases if p.phase.id == phase.id)
+    return render(request, "tracker/phase.html",
+                  {"phase": phase, "sections": sections, "pp": phase_progress, "statuses": Status.choices})
+
+
+def task_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    task = get_object_or_404(Task.objects.live().select_related("phase", "section"), slug=slug)
+    my = TaskProgress.objects.filter(user=request.user, task=task).first()
+    history = StatusChange.objects.filter(user=request.user, task=task)[:50]
+    context = {
+        "task": task, "my": my, "history": history, "statuses": Status.choices,
+        "notes_form": NotesForm(initial={"notes": my.notes if my else ""}),
+        "resources": task.resources.live(), "skills": task.skills.live(),
+    }
+    return render(request, "tracker/task.html", context)
+
+
+@require_POST
+def task_status(request: HttpRequest, slug: str) -> HttpResponse:
+    task = get_object_or_404(Task.objects.live(), slug=slug)
+    status = request.POST.get("status", "")
+    if status not in Status.values:
+        return HttpResponseBadRequest(_("未知状态"))
+    progress = services.task_set_status(user=request.user, task=task, status=status)
+    if not request.htmx:
+        return redirect(request.POST.get("next") or task.phase and f"/plan/{task.phase.slug}/")
+    task.my = progress
+    phase_progress = next(p for p in services.plan_progress(request.user).phases if p.phase.id == task.phase_id)
+    return render(request, "tracker/_task_status_response.html",
+                  {"task": task, "pp": phase_progress, "statuses": Status.choices})
+
+
+@require_POST
+def task_notes(request: HttpRequest, slug: str) -> HttpResponse:
+    task = get_object_or_404(Task.objects.live(), slug=slug)
+    form = NotesForm(request.POST)
+    if form.is_valid():
+        services.task_set_notes(user=request.user, task=task, notes=form.cleaned_data["notes"])
+        messages.success(request, _("笔记已保存。"))
+    return redirect("task", slug=task.slug)
+
+
+def progress_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One of the user's own progress records (notes + history); anyone else's answers 404."""
+    progress = get_object_or_404(TaskProgress.objects.select_related("task"), pk=pk, user=request.user)
+    return redirect("task", slug=progress.task.slug)
+
+
+def resources(request: HttpRequest) -> HttpResponse:
+    qs = Resource.objects.live().prefetch_related("phases", Prefetch("tasks", queryset=Task.objects.live()))
+    rtype = request.GET.get("type", "")
+    phase = request.GET.get("phase", "")
+    if rtype:
+        qs = qs.filter(type=rtype)
+    if phase:
+        qs = qs.filter(phases__slug=phase)
+    context = {"resources": qs.distinct(), "types": Resource.Type.choices, "phases": Phase.objects.live(),
+               "current_type": rtype, "current_phase": phase}
+    return render(request, "tracker/resources.html", context)

@@ -16,6 +16,15 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", shutil.which("chromium") or "/usr/bin/chromium")
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load content/ once per session; tests run in transactions that roll back on top of it."""
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock():
+        call_command("load_content", verbosity=0, stdout=open(os.devnull, "w"))
+
+
 @pytest.fixture
 def plan_content(db):
     """The real content/ loaded into the test database (reloaded after transactional tests flush it)."""

@@ -27,6 +27,15 @@ def load(content_dir: Path | None = None, *extra: str) -> str:
     return out.getvalue()
 
 
+@pytest.fixture(autouse=True)
+def empty_content(db):
+    """These tests load content themselves: start from an empty catalogue (rolled back afterwards)."""
+    from tracker.models import Skill
+
+    for model in (Task, Section, Phase, Resource, PlanNote, Skill):
+        model.objects.all().delete()
+
+
 @pytest.fixture
 def content_copy(tmp_path) -> Path:
     dest = tmp_path / "content"

@@ -1,0 +1,12 @@
+# The GPU runner image: CUDA PyTorch + vLLM on the learner's GPU host. Never contains the site.
+FROM nvidia/cuda:12.4.1-runtime-ubuntu22.04
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DEBIAN_FRONTEND=noninteractive
+RUN apt-get update && apt-get install -y --no-install-recommends python3.11 python3.11-venv python3-pip g++ bubblewrap \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /runner
+COPY gpu_runner/requirements.txt gpu_runner/requirements-cuda.txt gpu_runner/
+RUN python3.11 -m pip install --no-cache-dir -r gpu_runner/requirements.txt -r gpu_runner/requirements-cuda.txt
+COPY labcontract labcontract
+COPY sandbox sandbox
+COPY gpu_runner gpu_runner
+CMD ["python3.11", "-m", "gpu_runner"]

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "tracker",
     "practice",
+    "knowledge",
 ]
 
 MIDDLEWARE = [

@@ -8,5 +8,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("practice.urls")),
+    path("", include("knowledge.urls")),
     path("", include("tracker.urls")),
 ]

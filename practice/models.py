@@ -1,1 +1,175 @@
-"""Practice exercises, submissions and lab jobs."""
+"""Practice: exercises (content), submissions judged in the sandbox, GPU runners and their lab jobs."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tracker.models import ContentModel, Skill
+
+
+class Exercise(ContentModel):
+    class Kind(models.TextChoices):
+        ALGORITHM = "algorithm", _("算法")
+        ATTENTION = "attention", _("Attention 实现")
+        NUMERIC = "numeric", _("数值计算")
+
+    class Difficulty(models.TextChoices):
+        EASY = "easy", _("简单")
+        MEDIUM = "medium", _("中等")
+        HARD = "hard", _("困难")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    order = models.PositiveIntegerField(default=0)
+    title = models.CharField(max_length=200)
+    title_en = models.CharField(max_length=200)
+    difficulty = models.CharField(max_length=10, choices=Difficulty.choices)
+    skills = models.ManyToManyField(Skill, blank=True, related_name="exercises")
+    statement = models.TextField()
+    statement_en = models.TextField(blank=True)
+    entry = models.CharField(max_length=80, blank=True)
+    signature = models.CharField(max_length=300, blank=True)
+    time_s = models.FloatField(default=2.0)
+    memory_mb = models.PositiveIntegerField(default=256)
+    checker = models.CharField(max_length=10, default="exact")
+    checker_source = models.TextField(blank=True, help_text=_("custom checker (trusted content, runs outside the sandbox)"))
+    tolerance = models.JSONField(default=dict, blank=True)
+    numpy_args = models.BooleanField(default=False)
+    examples = models.JSONField(default=list, blank=True)
+    tests = models.JSONField(default=list, blank=True)  # hidden: [{"args": [...], "expected": ...}]
+    complexity = models.JSONField(null=True, blank=True)
+    complexity_args = models.JSONField(null=True, blank=True)
+    answer = models.FloatField(null=True, blank=True)
+    unit = models.CharField(max_length=40, blank=True)
+    explanation = models.TextField(blank=True)
+    explanation_en = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["kind", "order", "slug"]
+
+    @property
+    def weight(self) -> int:
+        """Skill evidence weight by difficulty."""
+        return {"easy": 1, "medium": 2, "hard": 3}.get(self.difficulty, 1)
+
+
+class Submission(models.Model):
+    class Mode(models.TextChoices):
+        EXAMPLES = "examples", _("运行示例")
+        SUBMIT = "submit", _("提交")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("运行中")
+        DONE = "done", _("已判定")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
+    exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="submissions")
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.SUBMIT)
+    source = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    attempt = models.PositiveIntegerField(default=0)
+    verdict = models.CharField(max_length=4, blank=True)  # AC WA TLE MLE RE OLE CE IE
+    score = models.FloatField(default=0.0)
+    passed = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    results = models.JSONField(default=list, blank=True)
+    complexity_exponent = models.FloatField(null=True, blank=True)
+    unsandboxed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "exercise", "verdict"])]
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status == self.Status.DONE
+
+    @property
+    def solved(self) -> bool:
+        return self.mode == self.Mode.SUBMIT and self.verdict == "AC"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Runner(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="runners")
+    name = models.CharField(max_length=80)
+    token_hash = models.CharField(max_length=64, unique=True)
+    token_prefix = models.CharField(max_length=8)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    capabilities = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def create_with_token(cls, *, owner, name: str) -> tuple[Runner, str]:
+        """The token is shown once: only its hash is stored."""
+        token = "ddr_" + secrets.token_urlsafe(32)
+        runner = cls.objects.create(owner=owner, name=name, token_hash=hash_token(token), token_prefix=token[:8])
+        return runner, token
+
+    @property
+    def is_online(self) -> bool:
+        if self.revoked_at or not self.last_seen_at:
+            return False
+        age = (timezone.now() - self.last_seen_at).total_seconds()
+        return age < settings.RUNNER_HEARTBEAT_TIMEOUT_S
+
+    @property
+    def queues(self) -> list[str]:
+        return list(self.capabilities.get("queues", []))
+
+
+class LabJob(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("运行中")
+        SUCCEEDED = "succeeded", _("成功")
+        FAILED = "failed", _("失败")
+        CANCELLED = "cancelled", _("已取消")
+
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lab_jobs")
+    lab = models.CharField(max_length=40)  # labcontract.LABS
+    queue = models.CharField(max_length=20)  # labcontract.QUEUES
+    params = models.JSONField(default=dict)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    stage = models.CharField(max_length=200, blank=True)
+    runner = models.ForeignKey(Runner, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
+    attempt = models.PositiveIntegerField(default=1)
+    max_attempts = models.PositiveIntegerField(default=2)  # a job whose runner vanished is re-queued once
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    log_tail = models.TextField(blank=True)
+    system_info = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED

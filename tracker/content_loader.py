@@ -18,7 +18,7 @@ import jsonschema
 import yaml
 from django.db import models, transaction
 
-SOURCES = ["tracker.content_plan"]
+SOURCES = ["tracker.content_plan", "practice.content", "knowledge.content"]
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
 

@@ -51,8 +51,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def dashboard_extras(request: HttpRequest) -> dict:
-    """Hook for the skills/evidence panels that other apps add to the dashboard."""
-    return {}
+    """Skills, evidence, reviews and charts: the knowledge app's panels."""
+    from knowledge.dashboard import panels
+
+    return panels(request)
 
 
 def plan(request: HttpRequest) -> HttpResponse:

@@ -26,3 +26,13 @@ def load_checker(path: str | Path) -> Callable[[list, object, object], bool]:
     if not callable(check):
         raise TypeError(f"{path} does not define check(args, expected, actual)")
     return check
+
+
+def checker_from_source(source: str) -> Callable[[list, object, object], bool]:
+    """Same as load_checker, for a checker stored in the database by load_content."""
+    namespace: dict = {"__name__": f"deploydojo_checker_{next(_counter)}"}
+    exec(compile(source, "<checker.py>", "exec"), namespace)  # noqa: S102 - trusted content, see load_checker
+    check = namespace.get("check")
+    if not callable(check):
+        raise TypeError("checker.py does not define check(args, expected, actual)")
+    return check

@@ -1,0 +1,14 @@
+"""Reference for candy-distribution: satisfy left neighbours, then right neighbours, O(n)."""
+
+
+def min_candies(ratings: list[int]) -> int:
+    n = len(ratings)
+    candy = [1] * n
+    for i in range(1, n):
+        if ratings[i] > ratings[i - 1]:
+            candy[i] = candy[i - 1] + 1
+    for i in range(n - 2, -1, -1):
+        # max(): raising for the right neighbour must not undo what the left pass required.
+        if ratings[i] > ratings[i + 1]:
+            candy[i] = max(candy[i], candy[i + 1] + 1)
+    return sum(candy)

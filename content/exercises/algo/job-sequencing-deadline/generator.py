@@ -1,0 +1,36 @@
+"""Test generator for job-sequencing-deadline: edge cases, random job lists, then 10^4 jobs due late."""
+
+import random
+
+MAX_N = 10**4
+MAX_D = 10**4
+MAX_P = 10**4
+
+
+def _jobs(rng: random.Random, n: int, d_lo: int, d_hi: int, p_hi: int) -> list[list[int]]:
+    return [[rng.randint(d_lo, d_hi) for _ in range(n)], [rng.randint(1, p_hi) for _ in range(n)]]
+
+
+def generate(rng: random.Random, i: int) -> list:
+    fixed = [
+        [[1], [7]],
+        [[MAX_D], [MAX_P]],
+        [[1, 1, 1], [3, 9, 5]],
+        [[3, 3, 3], [3, 9, 5]],
+        [[2, 2, 1, 1], [5, 5, 10, 10]],
+        [[1, 2, 3, 3], [1, 1, 10, 10]],
+    ]
+    if i < len(fixed):
+        return fixed[i]
+    if i >= 26:
+        # Deadlines all in the upper range: a slot-by-slot search walks past most filled slots each time.
+        # One-digit profits keep the file small; the profit range does not change the work.
+        return _jobs(rng, MAX_N, MAX_D - [99, 999, 9, 5000][i - 26], MAX_D, 9)
+    n = rng.randint(2, 8 * (i - 5))
+    d_hi = rng.choice([1, 3, max(1, n // 2), n, MAX_D])
+    return _jobs(rng, n, 1, d_hi, rng.choice([5, 100, MAX_P]))
+
+
+def small(rng: random.Random, i: int) -> list:
+    n = rng.randint(1, 8)
+    return _jobs(rng, n, 1, rng.randint(1, 5), 9)

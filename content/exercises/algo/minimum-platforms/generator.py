@@ -1,0 +1,38 @@
+"""Test generator for minimum-platforms: edge cases, random timetables, then 5000-train days."""
+
+import random
+
+MAX_N = 5000
+LAST = 1439
+
+
+def _timetable(rng: random.Random, n: int, max_stay: int, grid: int) -> list[list[int]]:
+    # Times on a coarse grid make "leaves as another arrives" collisions common.
+    arrivals, departures = [], []
+    for _ in range(n):
+        a = rng.randint(0, LAST // grid) * grid
+        d = min(LAST, a + rng.randint(0, max_stay // grid) * grid)
+        arrivals.append(a)
+        departures.append(d)
+    return [arrivals, departures]
+
+
+def generate(rng: random.Random, i: int) -> list:
+    fixed = [
+        [[0], [0]],
+        [[0, 0], [0, LAST]],
+        [[10, 20, 30], [20, 30, 40]],
+        [[10, 20, 30], [19, 29, 39]],
+        [[0] * 7, [LAST] * 7],
+        [[5, 5, 5], [5, 5, 5]],
+    ]
+    if i < len(fixed):
+        return fixed[i]
+    if i >= 26:
+        return _timetable(rng, MAX_N, [5, 60, LAST, 240][i - 26], [1, 5, 1, 1][i - 26])
+    n = rng.randint(2, 12 * (i - 5))
+    return _timetable(rng, n, rng.choice([0, 10, 60, 300]), rng.choice([1, 5, 30]))
+
+
+def small(rng: random.Random, i: int) -> list:
+    return _timetable(rng, rng.randint(1, 8), rng.choice([0, 10, 60]), rng.choice([1, 10]))

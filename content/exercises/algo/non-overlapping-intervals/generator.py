@@ -1,0 +1,38 @@
+"""Test generator for non-overlapping-intervals: edge cases, random bookings, then n = 5000 lists."""
+
+import random
+
+MAX_N = 5000
+LO, HI = -5 * 10**4, 5 * 10**4
+
+
+def _bookings(rng: random.Random, n: int, lo: int, hi: int, max_len: int) -> list[list[int]]:
+    out = []
+    for _ in range(n):
+        start = rng.randint(lo, hi - 1)
+        out.append([start, min(hi, start + rng.randint(1, max_len))])
+    return out
+
+
+def generate(rng: random.Random, i: int) -> list:
+    fixed = [
+        [[[0, 1]]],
+        [[[LO, HI], [LO, HI]]],
+        [[[1, 2], [2, 3], [3, 4]]],
+        [[[1, 100], [11, 22], [1, 11], [2, 12]]],
+        [[[k, k + 2] for k in range(30)]],
+        [[[-k, k + 1] for k in range(30)]],
+    ]
+    if i < len(fixed):
+        return fixed[i]
+    if i >= 26:
+        # Maximum size; short bookings in a narrow window give long chains of touching / clashing pairs.
+        return [_bookings(rng, MAX_N, 0, 2000 * (i - 24), 40 + 30 * (i - 26))]
+    n = rng.randint(2, 12 * (i - 5))
+    width = rng.choice([50, 1000, HI])
+    return [_bookings(rng, n, -width, width, rng.choice([3, 30, width]))]
+
+
+def small(rng: random.Random, i: int) -> list:
+    n = rng.randint(1, 8)
+    return [_bookings(rng, n, -4, 8, 5)]

@@ -1,0 +1,146 @@
+"""Skill levels from evidence: tasks done, exercises solved (weighted by difficulty) and labs measured.
+
+Each read-model here runs a fixed number of queries however much history the user has: aggregates and
+DISTINCT in the database, never one query per row.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count
+
+from practice.models import Exercise, LabJob, Submission
+from tracker.models import Skill, Status, Task
+
+from .models import LAB_SKILLS
+
+TASK_POINTS = 1
+LAB_POINTS = 3  # a measured lab run is strong evidence: it needs a working deployment
+WEIGHTS = {"easy": 1, "medium": 2, "hard": 3}  # as practice.models.Exercise.weight
+
+
+@dataclass
+class SkillLevel:
+    skill: Skill
+    tasks_done: int = 0
+    tasks_total: int = 0
+    exercise_points: int = 0
+    exercise_points_total: int = 0
+    exercises_solved: int = 0
+    labs_done: list[str] = field(default_factory=list)
+    labs_total: int = 0
+    readiness: int | None = None  # percent; set by the review read-model
+
+    @property
+    def earned(self) -> int:
+        return self.tasks_done * TASK_POINTS + self.exercise_points + LAB_POINTS * len(self.labs_done)
+
+    @property
+    def possible(self) -> int:
+        return self.tasks_total * TASK_POINTS + self.exercise_points_total + LAB_POINTS * self.labs_total
+
+    @property
+    def pct(self) -> int:
+        return min(100, round(100 * self.earned / self.possible)) if self.possible else 0
+
+    @property
+    def level(self) -> int:
+        """0-5 stars: a fifth of the available evidence per star."""
+        return min(5, self.pct // 20)
+
+
+def solved_exercise_ids(user) -> set[int]:
+    return set(Submission.objects.filter(user=user, mode=Submission.Mode.SUBMIT, verdict="AC")
+               .values_list("exercise_id", flat=True).distinct())
+
+
+def succeeded_labs(user) -> set[str]:
+    return set(LabJob.objects.filter(user=user, status=LabJob.Status.SUCCEEDED)
+               .values_list("lab", flat=True).distinct())
+
+
+def skill_levels(user, *, solved: set[int] | None = None, labs: set[str] | None = None) -> list[SkillLevel]:
+    """One SkillLevel per live skill, in taxonomy order (six queries)."""
+    skills = list(Skill.objects.live())
+    levels = {s.id: SkillLevel(skill=s) for s in skills}
+    by_slug = {s.slug: levels[s.id] for s in skills}
+    task_links = Task.skills.through.objects.filter(task__archived=False)
+    for row in task_links.values("skill_id").annotate(n=Count("task_id")):
+        if row["skill_id"] in levels:
+            levels[row["skill_id"]].tasks_total = row["n"]
+    done = task_links.filter(task__progress__user=user, task__progress__status=Status.DONE)
+    for row in done.values("skill_id").annotate(n=Count("task_id")):
+        if row["skill_id"] in levels:
+            levels[row["skill_id"]].tasks_done = row["n"]
+    solved = solved_exercise_ids(user) if solved is None else solved
+    ex_links = Exercise.skills.through.objects.filter(exercise__archived=False)
+    for skill_id, ex_id, difficulty in ex_links.values_list("skill_id", "exercise_id", "exercise__difficulty"):
+        lvl = levels.get(skill_id)
+        if lvl is None:
+            continue
+        weight = WEIGHTS.get(difficulty, 1)
+        lvl.exercise_points_total += weight
+        if ex_id in solved:
+            lvl.exercise_points += weight
+            lvl.exercises_solved += 1
+    labs = succeeded_labs(user) if labs is None else labs
+    for lab, slugs in LAB_SKILLS.items():
+        for slug in slugs:
+            if slug in by_slug:
+                by_slug[slug].labs_total += 1
+                if lab in labs:
+                    by_slug[slug].labs_done.append(lab)
+    return [levels[s.id] for s in skills]
+
+
+def lab_figures(job: LabJob) -> list[dict]:
+    """The measured figures of a lab job's result, one row per precision / engine / check."""
+    result = job.result or {}
+    rows: list[dict] = []
+    if job.lab == "quant-inference":
+        for p in result.get("precisions", []):
+            if p.get("status") != "ok":
+                rows.append({"name": p.get("precision", "?"), "status": p.get("status", "?")})
+                continue
+            mem = p.get("memory") or {}
+            peak = mem.get("cuda_max_allocated_bytes") or mem.get("peak_rss_bytes")
+            rows.append({"name": p.get("precision"), "status": "ok",
+                         "decode_tok_s": p.get("decode_tokens_per_s"),
+                         "peak_mib": peak / 2**20 if isinstance(peak, (int, float)) else None,
+                         "mbu": p.get("mbu"),
+                         "perplexity": (p.get("quality") or {}).get("perplexity")})
+    elif job.lab == "vllm-batch":
+        for e in result.get("engines", []):
+            rows.append({"name": e.get("engine", "?"), "status": e.get("status", "?"),
+                         "output_tok_s": e.get("output_tokens_per_s"), "requests_per_s": e.get("requests_per_s"),
+                         "speedup": e.get("speedup_vs_sequential")})
+    elif job.lab == "cpp-tokenizer":
+        speed = result.get("throughput") or {}
+        rows.append({"name": "tokenizer", "status": result.get("status", "?"),
+                     "exact_match_rate": result.get("exact_match_rate"), "mb_s": speed.get("candidate_mb_s"),
+                     "ratio_vs_tiktoken": speed.get("ratio")})
+    return rows
+
+
+def skills_for_lab(lab: str) -> tuple[str, ...]:
+    return LAB_SKILLS.get(lab, ())
+
+
+def skill_map(levels: list[SkillLevel]) -> dict[str, SkillLevel]:
+    return {lvl.skill.slug: lvl for lvl in levels}
+
+
+def weakest(levels: list[SkillLevel]) -> SkillLevel | None:
+    """The skill with the least evidence among those that have any to earn."""
+    candidates = [lvl for lvl in levels if lvl.possible]
+    return min(candidates, key=lambda lvl: (lvl.pct, lvl.skill.order)) if candidates else None
+
+
+def evidence_counts(levels: list[SkillLevel]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    for lvl in levels:
+        out[lvl.skill.slug] = {"pct": lvl.pct, "tasks_done": lvl.tasks_done,
+                               "exercises_solved": lvl.exercises_solved, "labs": len(lvl.labs_done)}
+    return dict(out)

@@ -1,0 +1,359 @@
+"""Export a user's whole record as one JSON document and import it into any instance with the same content.
+
+Rows are keyed by content slugs (tasks, exercises, articles) and by their own timestamps, never by database
+ids, so an import is idempotent: importing the same file twice adds nothing. The document is validated
+against RECORD_SCHEMA and every slug is resolved before anything is written; the import runs in one
+transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from practice.models import Exercise, LabJob, Submission
+from tracker.models import Profile, Skill, Status, StatusChange, Task, TaskProgress
+
+from .models import Article, ChecklistItem, ReviewCard, ReviewLog
+
+FORMAT = "deploydojo-record"
+VERSION = 1
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+
+_STR = {"type": "string"}
+_TIME = {"type": "string", "minLength": 10}
+_OPT_TIME = {"type": ["string", "null"]}
+_SLUG = {"type": "string", "pattern": r"^[a-z0-9]+(-[a-z0-9]+)*$"}
+_STATUS = {"enum": list(Status.values)}
+
+
+def _obj(required: list[str], props: dict) -> dict:
+    return {"type": "object", "required": required, "additionalProperties": False, "properties": props}
+
+
+RECORD_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    **_obj(["format", "version", "profile", "tasks", "status_changes", "submissions", "lab_jobs",
+            "checklist_items", "review_cards", "review_logs"], {
+        "format": {"const": FORMAT},
+        "version": {"const": VERSION},
+        "exported_at": _STR,
+        "username": _STR,
+        "profile": _obj([], {"start_date": {"type": ["string", "null"]}}),
+        "tasks": {"type": "array", "items": _obj(["task", "status"], {
+            "task": _SLUG, "status": _STATUS, "notes": _STR, "updated_at": _TIME, "completed_at": _OPT_TIME})},
+        "status_changes": {"type": "array", "items": _obj(["task", "old", "new", "at"], {
+            "task": _SLUG, "old": _STATUS, "new": _STATUS, "at": _TIME})},
+        "submissions": {"type": "array", "items": _obj(["exercise", "mode", "verdict", "created_at"], {
+            "exercise": _SLUG, "mode": {"enum": list(Submission.Mode.values)},
+            "status": {"enum": list(Submission.Status.values)}, "source": _STR, "attempt": {"type": "integer"},
+            "verdict": {"type": "string", "maxLength": 4}, "score": {"type": "number"},
+            "passed": {"type": "integer", "minimum": 0}, "total": {"type": "integer", "minimum": 0},
+            "message": _STR, "results": {"type": "array"}, "complexity_exponent": {"type": ["number", "null"]},
+            "created_at": _TIME, "started_at": _OPT_TIME, "finished_at": _OPT_TIME})},
+        "lab_jobs": {"type": "array", "items": _obj(["lab", "status", "created_at"], {
+            "lab": {"type": "string", "minLength": 1, "maxLength": 40},
+            "queue": {"type": "string", "maxLength": 20}, "params": {"type": "object"},
+            "status": {"enum": [s.value for s in LabJob.FINISHED]}, "attempt": {"type": "integer", "minimum": 1},
+            "result": {"type": ["object", "null"]}, "error": _STR, "system_info": {"type": "object"},
+            "created_at": _TIME, "started_at": _OPT_TIME, "finished_at": _OPT_TIME})},
+        "checklist_items": {"type": "array", "items": _obj(["key", "prompt"], {
+            "key": {"type": "string", "pattern": "^user/"}, "prompt": {"type": "string", "minLength": 1},
+            "answer": _STR, "article": {"type": ["string", "null"]}, "skills": {"type": "array", "items": _SLUG},
+            "created_at": _TIME})},
+        "review_cards": {"type": "array", "items": _obj(["item", "card", "due"], {
+            "item": {"type": "string", "minLength": 1}, "card": {"type": "object", "required": ["state", "due"]},
+            "due": _TIME, "state": {"type": "integer"}, "stability": {"type": ["number", "null"]},
+            "last_review": _OPT_TIME, "reps": {"type": "integer", "minimum": 0}})},
+        "review_logs": {"type": "array", "items": _obj(["item", "rating", "reviewed_at"], {
+            "item": {"type": "string", "minLength": 1}, "rating": {"enum": [1, 2, 3, 4]}, "reviewed_at": _TIME,
+            "duration_ms": {"type": ["integer", "null"], "minimum": 0}})},
+    }),
+}
+
+
+class RecordError(ValueError):
+    """The uploaded record is not valid; nothing was written. The message names the place."""
+
+
+@dataclass
+class ImportReport:
+    added_by_kind: dict[str, int] = field(default_factory=dict)
+    updated_by_kind: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def added(self) -> int:
+        return sum(self.added_by_kind.values())
+
+
+def _iso(value: dt.datetime | dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+# ---- export ---------------------------------------------------------------------------------------------
+
+
+def export_record(user) -> dict[str, Any]:
+    """The user's whole record as JSON-ready data (a dozen queries; rows streamed with values())."""
+    profile = Profile.objects.filter(user=user).first()
+    items = {i.id: i for i in ChecklistItem.objects.filter(cards__user=user).distinct()}
+    own = list(ChecklistItem.objects.filter(user=user).select_related("article").prefetch_related("skills"))
+    items.update({i.id: i for i in own})
+    cards = list(ReviewCard.objects.filter(user=user))
+    card_item = {c.id: c.item_id for c in cards}
+    return {
+        "format": FORMAT, "version": VERSION, "exported_at": timezone.now().isoformat(),
+        "username": user.get_username(),
+        "profile": {"start_date": _iso(profile.start_date) if profile else None},
+        "tasks": [{"task": slug, "status": status, "notes": notes, "updated_at": _iso(u), "completed_at": _iso(c)}
+                  for slug, status, notes, u, c in TaskProgress.objects.filter(user=user).order_by("task__slug")
+                  .values_list("task__slug", "status", "notes", "updated_at", "completed_at")],
+        "status_changes": [{"task": slug, "old": old, "new": new, "at": _iso(at)}
+                           for slug, old, new, at in StatusChange.objects.filter(user=user).order_by("at", "id")
+                           .values_list("task__slug", "old", "new", "at")],
+        "submissions": [_submission_out(row) for row in Submission.objects.filter(user=user).order_by("created_at", "id")
+                        .values("exercise__slug", "mode", "status", "source", "attempt", "verdict", "score", "passed",
+                                "total", "message", "results", "complexity_exponent", "created_at", "started_at",
+                                "finished_at")],
+        "lab_jobs": [_job_out(row) for row in LabJob.objects.filter(user=user, status__in=LabJob.FINISHED)
+                     .order_by("created_at", "id").values("lab", "queue", "params", "status", "attempt", "result",
+                                                          "error", "system_info", "created_at", "started_at",
+                                                          "finished_at")],
+        "checklist_items": [{"key": i.key, "prompt": i.prompt, "answer": i.answer,
+                             "article": i.article.slug if i.article else None,
+                             "skills": sorted(s.slug for s in i.skills.all()), "created_at": _iso(i.created_at)}
+                            for i in own],
+        "review_cards": [{"item": items[c.item_id].key, "card": c.card, "due": _iso(c.due), "state": c.state,
+                          "stability": c.stability, "last_review": _iso(c.last_review), "reps": c.reps}
+                         for c in cards],
+        "review_logs": [{"item": items[card_item[card_id]].key, "rating": rating, "reviewed_at": _iso(at),
+                         "duration_ms": ms}
+                        for card_id, rating, at, ms in ReviewLog.objects.filter(user=user).order_by("reviewed_at", "id")
+                        .values_list("card_id", "rating", "reviewed_at", "duration_ms")],
+    }
+
+
+def _submission_out(row: dict) -> dict:
+    row["exercise"] = row.pop("exercise__slug")
+    for k in ("created_at", "started_at", "finished_at"):
+        row[k] = _iso(row[k])
+    return row
+
+
+def _job_out(row: dict) -> dict:
+    for k in ("created_at", "started_at", "finished_at"):
+        row[k] = _iso(row[k])
+    return row
+
+
+# ---- import ---------------------------------------------------------------------------------------------
+
+
+def read_upload(fileobj) -> Any:
+    if getattr(fileobj, "size", 0) > MAX_UPLOAD_BYTES:
+        raise RecordError(f"file is larger than {MAX_UPLOAD_BYTES // 2**20} MiB")
+    try:
+        return json.loads(fileobj.read().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RecordError(f"not a JSON file: {exc}") from None
+
+
+def validate_record(data: Any) -> None:
+    validator = jsonschema.Draft202012Validator(RECORD_SCHEMA)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise RecordError(f"{where}: {error.message}")
+
+
+def _when(value: str | None, where: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    parsed = parse_datetime(value)
+    if parsed is None:
+        raise RecordError(f"{where}: not an ISO 8601 date-time: {value!r}")
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, dt.timezone.utc)
+
+
+def _resolve(model, slugs: set[str], what: str) -> dict[str, Any]:
+    found = {o.slug: o for o in model.objects.filter(slug__in=slugs)}
+    missing = sorted(slugs - set(found))
+    if missing:
+        raise RecordError(f"unknown {what} slug(s) on this site: {', '.join(missing[:5])}")
+    return found
+
+
+def import_record(user, data: Any) -> ImportReport:
+    """Merge a record into `user`'s data. Raises RecordError (nothing written) when it does not validate."""
+    validate_record(data)
+    tasks = _resolve(Task, {r["task"] for r in data["tasks"]} | {r["task"] for r in data["status_changes"]}, "task")
+    exercises = _resolve(Exercise, {r["exercise"] for r in data["submissions"]}, "exercise")
+    articles = _resolve(Article, {r["article"] for r in data["checklist_items"] if r.get("article")}, "article")
+    skills = _resolve(Skill, {s for r in data["checklist_items"] for s in r.get("skills", [])}, "skill")
+    report = ImportReport()
+    with transaction.atomic():
+        _import_profile(user, data["profile"], report)
+        _import_progress(user, data, tasks, report)
+        _import_submissions(user, data["submissions"], exercises, report)
+        _import_jobs(user, data["lab_jobs"], report)
+        items = _import_items(user, data["checklist_items"], articles, skills, report)
+        _import_reviews(user, data, items, report)
+    return report
+
+
+def _import_profile(user, profile: dict, report: ImportReport) -> None:
+    start = profile.get("start_date")
+    if start is None:
+        return
+    date = parse_date(start)
+    if date is None:
+        raise RecordError(f"profile/start_date: not an ISO date: {start!r}")
+    obj, _created = Profile.objects.get_or_create(user=user)
+    if obj.start_date != date:
+        obj.start_date = date
+        obj.save(update_fields=["start_date"])
+        report.updated_by_kind["profile"] = 1
+
+
+def _import_progress(user, data: dict, tasks: dict, report: ImportReport) -> None:
+    existing = {p.task_id: p for p in TaskProgress.objects.filter(user=user)}
+    added = updated = 0
+    for i, row in enumerate(data["tasks"]):
+        task = tasks[row["task"]]
+        values = {"status": row["status"], "notes": row.get("notes", ""),
+                  "updated_at": _when(row.get("updated_at"), f"tasks/{i}/updated_at") or timezone.now(),
+                  "completed_at": _when(row.get("completed_at"), f"tasks/{i}/completed_at")}
+        progress = existing.get(task.id)
+        if progress is None:
+            TaskProgress.objects.create(user=user, task=task, **values)  # saved one by one: notes get indexed
+            added += 1
+        elif any(getattr(progress, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(progress, k, v)
+            progress.save()
+            updated += 1
+    report.added_by_kind["tasks"], report.updated_by_kind["tasks"] = added, updated
+    seen = set(StatusChange.objects.filter(user=user).values_list("task_id", "old", "new", "at"))
+    new = []
+    for i, row in enumerate(data["status_changes"]):
+        key = (tasks[row["task"]].id, row["old"], row["new"], _when(row["at"], f"status_changes/{i}/at"))
+        if key not in seen:
+            seen.add(key)
+            new.append(StatusChange(user=user, task_id=key[0], old=key[1], new=key[2], at=key[3]))
+    StatusChange.objects.bulk_create(new, batch_size=1000)
+    report.added_by_kind["status_changes"] = len(new)
+
+
+def _import_submissions(user, rows: list[dict], exercises: dict, report: ImportReport) -> None:
+    seen = set(Submission.objects.filter(user=user).values_list("exercise_id", "mode", "created_at"))
+    new = []
+    for i, row in enumerate(rows):
+        ex = exercises[row["exercise"]]
+        created = _when(row["created_at"], f"submissions/{i}/created_at")
+        if (ex.id, row["mode"], created) in seen:
+            continue
+        seen.add((ex.id, row["mode"], created))
+        values = {k: row[k] for k in ("source", "attempt", "verdict", "score", "passed", "total", "message",
+                                      "results", "complexity_exponent") if k in row}
+        new.append(Submission(user=user, exercise=ex, mode=row["mode"], status=row.get("status", "done"),
+                              created_at=created, started_at=_when(row.get("started_at"), f"submissions/{i}"),
+                              finished_at=_when(row.get("finished_at"), f"submissions/{i}"), **values))
+    Submission.objects.bulk_create(new, batch_size=1000)
+    report.added_by_kind["submissions"] = len(new)
+
+
+def _import_jobs(user, rows: list[dict], report: ImportReport) -> None:
+    seen = set(LabJob.objects.filter(user=user).values_list("lab", "created_at"))
+    new = []
+    for i, row in enumerate(rows):
+        created = _when(row["created_at"], f"lab_jobs/{i}/created_at")
+        if (row["lab"], created) in seen:
+            continue
+        seen.add((row["lab"], created))
+        finished = _when(row.get("finished_at"), f"lab_jobs/{i}/finished_at")
+        new.append(LabJob(user=user, lab=row["lab"], queue=row.get("queue", ""), params=row.get("params", {}),
+                          status=row["status"], progress=100, attempt=row.get("attempt", 1), result=row.get("result"),
+                          error=row.get("error", ""), system_info=row.get("system_info", {}), created_at=created,
+                          started_at=_when(row.get("started_at"), f"lab_jobs/{i}/started_at"),
+                          finished_at=finished, updated_at=finished or created))
+    LabJob.objects.bulk_create(new, batch_size=500)
+    report.added_by_kind["lab_jobs"] = len(new)
+
+
+def _local_key(user, key: str, taken_by: dict[str, int | None]) -> str:
+    """A user item's key, or a stable per-user one when another account on this site already uses it."""
+    owner = taken_by.get(key)
+    if owner is None or owner == user.pk:
+        return key
+    return f"user/{uuid.uuid5(uuid.NAMESPACE_URL, f'{key}#{user.pk}')}"
+
+
+def _import_items(user, rows: list[dict], articles: dict, skills: dict, report: ImportReport) -> dict[str, ChecklistItem]:
+    keys = [r["key"] for r in rows]
+    taken = dict(ChecklistItem.objects.filter(key__in=keys).values_list("key", "user_id"))
+    local = {k: _local_key(user, k, taken) for k in keys}
+    mine = {i.key: i for i in ChecklistItem.objects.filter(user=user, key__in=list(local.values()))}
+    items: dict[str, ChecklistItem] = {}
+    added = 0
+    for i, row in enumerate(rows):
+        item = mine.get(local[row["key"]])
+        if item is None:
+            item = ChecklistItem.objects.create(
+                key=local[row["key"]], source=ChecklistItem.Source.USER, user=user, prompt=row["prompt"],
+                answer=row.get("answer", ""), article=articles.get(row.get("article") or ""),
+                created_at=_when(row.get("created_at"), f"checklist_items/{i}/created_at") or timezone.now())
+            item.skills.set([skills[s] for s in row.get("skills", [])])
+            added += 1
+        items[row["key"]] = item
+    report.added_by_kind["checklist_items"] = added
+    return items
+
+
+def _import_reviews(user, data: dict, items: dict[str, ChecklistItem], report: ImportReport) -> None:
+    wanted = {r["item"] for r in data["review_cards"]} | {r["item"] for r in data["review_logs"]}
+    content = {i.key: i for i in ChecklistItem.objects.filter(user__isnull=True, key__in=wanted - set(items))}
+    items = {**content, **items}
+    missing = sorted(wanted - set(items))
+    if missing:
+        raise RecordError(f"unknown checklist item(s) on this site: {', '.join(missing[:5])}")
+    cards = {c.item_id: c for c in ReviewCard.objects.filter(user=user)}
+    added = updated = 0
+    for i, row in enumerate(data["review_cards"]):
+        item = items[row["item"]]
+        values = {"card": row["card"], "due": _when(row["due"], f"review_cards/{i}/due"),
+                  "state": row.get("state", row["card"].get("state", 1)), "stability": row.get("stability"),
+                  "last_review": _when(row.get("last_review"), f"review_cards/{i}/last_review"),
+                  "reps": row.get("reps", 0)}
+        card = cards.get(item.id)
+        if card is None:
+            cards[item.id] = ReviewCard.objects.create(user=user, item=item, **values)
+            added += 1
+        elif any(getattr(card, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(card, k, v)
+            card.save()
+            updated += 1
+    report.added_by_kind["review_cards"], report.updated_by_kind["review_cards"] = added, updated
+    seen = set(ReviewLog.objects.filter(user=user).values_list("card__item_id", "rating", "reviewed_at"))
+    new = []
+    for i, row in enumerate(data["review_logs"]):
+        item = items[row["item"]]
+        card = cards.get(item.id)
+        if card is None:
+            raise RecordError(f"review_logs/{i}/item: no review card for {row['item']!r} in the record")
+        at = _when(row["reviewed_at"], f"review_logs/{i}/reviewed_at")
+        if (item.id, row["rating"], at) in seen:
+            continue
+        seen.add((item.id, row["rating"], at))
+        new.append(ReviewLog(user=user, card=card, rating=row["rating"], reviewed_at=at,
+                             duration_ms=row.get("duration_ms")))
+    ReviewLog.objects.bulk_create(new, batch_size=1000)
+    report.added_by_kind["review_logs"] = len(new)

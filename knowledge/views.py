@@ -1,0 +1,184 @@
+"""Knowledge pages: article list and article, search, skill evidence, interview checklist and review session,
+record export/import. Also `related_articles_html(task)` for the tracker's task page."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from practice.models import Exercise, LabJob, Submission
+from tracker.markdown import render_markdown
+from tracker.models import Skill, Status, Task, TaskProgress
+
+from . import reviews, search, transfer
+from .forms import ChecklistItemForm, ImportForm
+from .models import LAB_SKILLS, Article, ChecklistItem, ReviewCard, ReviewLog
+from .skills import lab_figures, skill_levels
+
+
+def related_articles_html(task: Task) -> SafeString:
+    """The knowledge-base card for a task page: articles that practise this task (one query)."""
+    articles = list(Article.objects.live().filter(tasks=task).only("slug", "title", "title_en"))
+    if not articles:
+        return SafeString("")
+    return render_to_string("knowledge/_related_articles.html", {"articles": articles})
+
+
+def article_list(request: HttpRequest) -> HttpResponse:
+    articles = Article.objects.live().prefetch_related(Prefetch("skills", queryset=Skill.objects.live()))
+    skill = request.GET.get("skill", "")
+    if skill:
+        articles = articles.filter(skills__slug=skill)
+    return render(request, "knowledge/article_list.html",
+                  {"articles": articles, "skills": Skill.objects.live(), "current_skill": skill})
+
+
+def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    article = get_object_or_404(Article.objects.live(), slug=slug)
+    solved = set(Submission.objects.filter(user=request.user, mode=Submission.Mode.SUBMIT, verdict="AC",
+                                           exercise__articles=article).values_list("exercise_id", flat=True))
+    tasks = list(article.tasks.live().select_related("phase"))
+    progress = {p.task_id: p.status for p in TaskProgress.objects.filter(user=request.user, task__in=tasks)}
+    for t in tasks:
+        t.my_status = progress.get(t.id, Status.TODO)
+    exercises = list(article.exercises.live())
+    for e in exercises:
+        e.solved = e.id in solved
+    context = {
+        "article": article, "body_html": render_markdown(article.body), "skills": article.skills.live(),
+        "tasks": tasks, "exercises": exercises, "labs": article.labs,
+        "items": article.items.filter(archived=False),
+    }
+    return render(request, "knowledge/article.html", context)
+
+
+def search_page(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:200]
+    hits = search.search(query, user=request.user) if query else []
+    template = "knowledge/_search_results.html" if request.htmx else "knowledge/search.html"
+    return render(request, template, {"query": query, "hits": hits})
+
+
+def skill_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    skill = get_object_or_404(Skill.objects.live(), slug=slug)
+    level = next(lvl for lvl in skill_levels(request.user) if lvl.skill.id == skill.id)
+    level.readiness = reviews.readiness_by_skill(request.user).get(skill.id, 0)
+    tasks_done = (Task.objects.live().filter(skills=skill, progress__user=request.user,
+                                             progress__status=Status.DONE).select_related("phase"))
+    solved = (Exercise.objects.live().filter(skills=skill, submissions__user=request.user,
+                                             submissions__mode=Submission.Mode.SUBMIT,
+                                             submissions__verdict="AC").distinct())
+    labs = [lab for lab, slugs in LAB_SKILLS.items() if skill.slug in slugs]
+    jobs = (LabJob.objects.filter(user=request.user, status=LabJob.Status.SUCCEEDED, lab__in=labs)
+            .defer("log_tail").order_by("-created_at", "-id")[:20])
+    context = {"skill": skill, "level": level, "tasks_done": tasks_done, "solved": solved,
+               "jobs": [(j, lab_figures(j)) for j in jobs], "labs": labs,
+               "articles": Article.objects.live().filter(skills=skill),
+               "unsolved": Exercise.objects.live().filter(skills=skill).exclude(pk__in=[e.pk for e in solved])[:5]}
+    return render(request, "knowledge/skill.html", context)
+
+
+def checklist(request: HttpRequest) -> HttpResponse:
+    items = reviews.visible_items(request.user).select_related("article").prefetch_related("skills")
+    cards = {c.item_id: c for c in ReviewCard.objects.filter(user=request.user)}
+    groups: dict[str, list[ChecklistItem]] = {value: [] for value, _label in ChecklistItem.Source.choices}
+    for item in items:
+        item.my_card = cards.get(item.id)
+        groups[item.source].append(item)
+    context = {"groups": [(label, groups[value]) for value, label in ChecklistItem.Source.choices],
+               "form": ChecklistItemForm(), "queue": reviews.queue_counts(request.user)}
+    return render(request, "knowledge/checklist.html", context)
+
+
+@require_POST
+def checklist_add(request: HttpRequest) -> HttpResponse:
+    form = ChecklistItemForm(request.POST)
+    if form.is_valid():
+        item = form.save(commit=False)
+        item.user, item.source, item.key = request.user, ChecklistItem.Source.USER, ChecklistItem.new_user_key()
+        item.save()
+        form.save_m2m()
+        messages.success(request, _("已加入面试清单。"))
+    else:
+        messages.error(request, _("问题不能为空。"))
+    return redirect("checklist")
+
+
+@require_POST
+def checklist_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    get_object_or_404(ChecklistItem, pk=pk, user=request.user).delete()
+    return redirect("checklist")
+
+
+def review(request: HttpRequest) -> HttpResponse:
+    return render(request, "knowledge/review.html", _review_context(request.user))
+
+
+def _review_context(user, *, revealed: bool = False, item: ChecklistItem | None = None) -> dict:
+    item = item or reviews.next_item(user)
+    ctx = {"item": item, "revealed": revealed, "queue": reviews.queue_counts(user), "ratings": []}
+    if item and revealed:
+        preview = reviews.intervals_preview(user, item)
+        ctx["ratings"] = [(value, label, _interval(preview[value])) for value, label in ReviewLog.Rating.choices]
+        ctx["answer_html"] = render_markdown(item.loc("answer"))
+    return ctx
+
+
+def _interval(delta) -> str:
+    seconds = delta.total_seconds()
+    if seconds < 3600:
+        return _("%d 分钟") % max(1, round(seconds / 60))
+    if seconds < 86400:
+        return _("%d 小时") % round(seconds / 3600)
+    return _("%d 天") % round(seconds / 86400)
+
+
+def review_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(reviews.visible_items(request.user), pk=pk)
+    return render(request, "knowledge/_review_card.html", _review_context(request.user, revealed=True, item=item))
+
+
+@require_POST
+def review_rate(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(reviews.visible_items(request.user), pk=pk)
+    try:
+        rating = int(request.POST.get("rating", ""))
+        if rating not in (1, 2, 3, 4):
+            raise ValueError
+    except ValueError:
+        return HttpResponseBadRequest(_("评分须为 1-4"))
+    reviews.review_item(user=request.user, item=item, rating=rating, now=timezone.now())
+    if not request.htmx:
+        return redirect("review")
+    return render(request, "knowledge/_review_card.html", _review_context(request.user))
+
+
+def record_export(request: HttpRequest) -> HttpResponse:
+    data = transfer.export_record(request.user)
+    response = HttpResponse(json.dumps(data, ensure_ascii=False, indent=1), content_type="application/json")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="deploydojo-{request.user.username}-{stamp}.json"'
+    return response
+
+
+def record_import(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            data = transfer.read_upload(form.cleaned_data["file"])
+            report = transfer.import_record(request.user, data)
+        except transfer.RecordError as exc:
+            form.add_error("file", str(exc))
+        else:
+            messages.success(request, _("导入完成：新增 %(n)d 条记录。") % {"n": report.added})
+    return render(request, "knowledge/record.html", {"form": form, "report": report})

@@ -1,0 +1,78 @@
+"""Every exercise's reference solution passes in the real sandbox; every known-wrong solution fails as labelled."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from practice.judge import grade, run_submission
+from practice.judge.checkers import load_checker
+from sandbox import Limits
+
+EXERCISES = Path(__file__).resolve().parent.parent / "content" / "exercises"
+CODE_FOLDERS = sorted(p.parent for p in EXERCISES.glob("*/*/exercise.yaml")
+                      if yaml.safe_load(p.read_text(encoding="utf-8"))["kind"] != "numeric")
+WRONG = [(folder, wrong) for folder in CODE_FOLDERS for wrong in sorted(folder.glob("wrong_*.py"))]
+
+
+def judge(folder: Path, source: str):
+    meta = yaml.safe_load((folder / "exercise.yaml").read_text(encoding="utf-8"))
+    hidden = json.loads((folder / "tests.json").read_text(encoding="utf-8"))["tests"]
+    cases = meta["examples"] + hidden
+    complexity = meta.get("complexity")
+    complexity_args = None
+    if complexity:
+        import random
+
+        from practice.content import SEED, _module
+
+        sized = _module(folder / "generator.py", f"gen_{folder.name.replace('-', '_')}").sized
+        rng = random.Random(SEED + 7)
+        complexity_args = [sized(rng, n) for n in complexity["sizes"]]
+    limits = Limits(cpu_s=meta["limits"]["time_s"], wall_s=meta["limits"]["time_s"] * 3 + 5,
+                    memory_mb=meta["limits"]["memory_mb"])
+    report = run_submission(source, entry=meta["entry"], tests=[c["args"] for c in cases], limits=limits,
+                            numpy_args=meta.get("numpy_args", False), complexity=complexity,
+                            complexity_args=complexity_args)
+    custom = load_checker(folder / "checker.py") if meta["checker"] == "custom" else None
+    return grade(report, expected=[c["expected"] for c in cases], checker=meta["checker"],
+                 tolerance=meta.get("tolerance"), custom_check=custom,
+                 kinds=["example"] * len(meta["examples"]) + ["hidden"] * len(hidden))
+
+
+def test_there_are_enough_exercises_of_each_kind():
+    kinds = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in EXERCISES.glob("*/*/exercise.yaml")]
+    algorithms = [k for k in kinds if k["kind"] == "algorithm"]
+    attention = [k for k in kinds if k["kind"] in ("attention", "numeric")]
+    assert len(algorithms) >= 30 and len(attention) >= 12
+    for folder in EXERCISES.glob("algo/*"):
+        tests = json.loads((folder / "tests.json").read_text(encoding="utf-8"))["tests"]
+        assert len(tests) >= 25, folder.name
+        assert list(folder.glob("wrong_*.py")), f"{folder.name} has no known-wrong solution"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("folder", CODE_FOLDERS, ids=lambda p: p.name)
+def test_reference_solution_is_accepted(folder):
+    verdict = judge(folder, (folder / "reference.py").read_text(encoding="utf-8"))
+    assert verdict.verdict == "AC", f"{folder.name}: {verdict.verdict} {verdict.message}"
+    assert verdict.score == 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("folder, wrong", WRONG, ids=lambda p: p.name if isinstance(p, Path) else "")
+def test_known_wrong_solution_fails_with_its_verdict(folder, wrong):
+    source = wrong.read_text(encoding="utf-8")
+    expect = source.splitlines()[0].split("expect:", 1)[1].strip().split()[0]
+    verdict = judge(folder, source)
+    assert verdict.verdict != "AC", f"{folder.name}/{wrong.name} was accepted"
+    if expect == "COMPLEXITY":
+        # Numerically right but materialises n×n: every test passes, the growth check fails.
+        assert verdict.passed == verdict.total and verdict.complexity_exponent is not None
+        assert verdict.complexity_exponent > yaml.safe_load((folder / "exercise.yaml").read_text())["complexity"][
+            "max_exponent"]
+    else:
+        assert verdict.verdict == expect, f"{folder.name}/{wrong.name}: {verdict.verdict} {verdict.message}"

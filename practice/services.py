@@ -8,6 +8,7 @@ import math
 from dataclasses import asdict
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,7 +34,7 @@ def submission_create(*, user, exercise: Exercise, source: str = "", mode: str =
         raise SubmissionRefused(_("代码超过 64 KiB 上限。"))
     with transaction.atomic():
         # Lock the user's row so two parallel requests cannot both slip under the limit.
-        type(user).objects.select_for_update().filter(pk=user.pk).first()
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
         unfinished = Submission.objects.filter(user=user, status__in=UNFINISHED).count()
         if unfinished >= settings.JUDGE_MAX_UNFINISHED:
             raise SubmissionRefused(

@@ -153,3 +153,19 @@ def submissions_reap_stale() -> int:
         status=Submission.Status.DONE, verdict="IE", finished_at=timezone.now(),
         message=_("判题进程中断，请重新提交。"),
     )
+
+
+def runner_local_token() -> str:
+    """The token of the local CPU runner that `make run` starts, kept in var/ (mode 0600) across restarts."""
+    from .models import Runner, hash_token
+
+    path = settings.VAR_DIR / "local-runner-token"
+    if path.exists():
+        token = path.read_text().strip()
+        if Runner.objects.filter(token_hash=hash_token(token), revoked_at__isnull=True).exists():
+            return token
+    owner = get_user_model().objects.filter(is_superuser=True).order_by("id").first()
+    _runner, token = Runner.create_with_token(owner=owner, name="local-cpu")
+    path.write_text(token)
+    path.chmod(0o600)
+    return token

@@ -1,0 +1,132 @@
+"""Lab pages: catalogue, a schema-driven form per lab, job pages with live progress, runner management."""
+
+from __future__ import annotations
+
+import base64
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+import labcontract
+
+from . import labs
+from .models import LabJob, Runner
+
+LAB_TITLES = {
+    "quant-inference": (_("量化推理对比"), _("同一模型在 fp32/bf16/fp16/int8/int4 下的显存、速度与质量")),
+    "vllm-batch": (_("vLLM 批处理吞吐"), _("逐条 HF、静态批处理与 vLLM 连续批处理的吞吐与延迟")),
+    "cpp-tokenizer": (_("C++ Tokenizer 校验"), _("编译你的 C++ Qwen tokenizer，与 tiktoken 逐文档比对并测速")),
+}
+
+
+def lab_catalogue(request: HttpRequest) -> HttpResponse:
+    jobs = LabJob.objects.filter(user=request.user).select_related("runner")[:50]
+    context = {"labs": [(slug, *LAB_TITLES[slug], labs.LAB_QUEUES[slug]) for slug in labcontract.LABS],
+               "jobs": jobs, "runners": Runner.objects.filter(owner=request.user)}
+    return render(request, "practice/labs.html", context)
+
+
+def _params_from_form(lab: str, post) -> dict:
+    """Turn the schema-driven form back into params; only fields present in the schema are read."""
+    schema = labcontract.LAB_PARAMS[lab]["properties"]
+    params: dict = {}
+    for name, spec in schema.items():
+        if lab == "cpp-tokenizer":
+            break
+        if spec.get("type") == "array" and "enum" in spec.get("items", {}):
+            params[name] = post.getlist(name)
+        elif name in post and post[name] != "":
+            kind = spec.get("type")
+            kinds = kind if isinstance(kind, list) else [kind]
+            raw = post[name]
+            if "integer" in kinds:
+                try:
+                    params[name] = int(raw)
+                except ValueError:
+                    params[name] = raw  # the schema reports it with the field's name
+            elif "array" in kinds:
+                params[name] = [line for line in raw.splitlines() if line.strip()]
+            else:
+                params[name] = raw
+    return params
+
+
+def _cpp_params(request: HttpRequest) -> dict:
+    upload = request.FILES.get("archive")
+    if upload:
+        return {"archive_b64": base64.b64encode(upload.read(labcontract.CPP_SOURCE_MAX_BYTES + 1)).decode()}
+    return {"files": {"tokenizer.cpp": request.POST.get("source", "")}}
+
+
+def _fields(lab: str) -> list[dict]:
+    fields = []
+    for name, spec in labcontract.LAB_PARAMS[lab]["properties"].items():
+        field = {"name": name, "default": spec.get("default"), "spec": spec}
+        if spec.get("type") == "array" and "enum" in spec.get("items", {}):
+            field["widget"] = "checkboxes"
+            field["choices"] = spec["items"]["enum"]
+        elif "enum" in spec:
+            field["widget"] = "select"
+            field["choices"] = spec["enum"]
+        elif spec.get("type") == "array":
+            field["widget"] = "lines"
+        elif spec.get("type") == "object":
+            continue
+        else:
+            field["widget"] = "number" if "integer" in str(spec.get("type")) else "text"
+        fields.append(field)
+    return fields
+
+
+def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
+    if lab not in labcontract.LABS:
+        return render(request, "404.html", status=404)
+    error = ""
+    if request.method == "POST":
+        queue = request.POST.get("queue", labs.LAB_QUEUES[lab][0])
+        params = _cpp_params(request) if lab == "cpp-tokenizer" else _params_from_form(lab, request.POST)
+        try:
+            job = labs.job_create(user=request.user, lab=lab, queue=queue, params=params)
+        except (labcontract.ContractError, ValueError) as exc:
+            error = str(exc)
+        else:
+            return redirect("lab_job", pk=job.pk)
+    context = {"lab": lab, "title": LAB_TITLES[lab][0], "subtitle": LAB_TITLES[lab][1], "fields": _fields(lab),
+               "queues": labs.LAB_QUEUES[lab], "error": error}
+    return render(request, "practice/lab_new.html", context)
+
+
+def lab_job(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(LabJob.objects.select_related("runner"), pk=pk, user=request.user)
+    template = "practice/_lab_job_live.html" if request.htmx else "practice/lab_job.html"
+    previous = LabJob.objects.filter(user=request.user, lab=job.lab, status=LabJob.Status.SUCCEEDED).exclude(pk=pk)[:10]
+    return render(request, template, {"job": job, "waiting": labs.waiting_reason(job), "previous": previous,
+                                      "title": LAB_TITLES[job.lab][0]})
+
+
+@require_POST
+def lab_job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(LabJob, pk=pk, user=request.user)
+    if labs.job_cancel(user=request.user, job=job):
+        messages.success(request, _("任务已取消。"))
+    return redirect("lab_job", pk=pk)
+
+
+@require_POST
+def runner_create(request: HttpRequest) -> HttpResponse:
+    name = (request.POST.get("name") or "").strip()[:80] or _("我的 GPU")
+    runner, token = Runner.create_with_token(owner=request.user, name=name)
+    # The token is shown once, on this response only; the database keeps its hash.
+    return render(request, "practice/runner_token.html", {"runner": runner, "token": token})
+
+
+@require_POST
+def runner_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    runner = get_object_or_404(Runner, pk=pk, owner=request.user)
+    Runner.objects.filter(pk=runner.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    messages.success(request, _("runner 已吊销。"))
+    return redirect("labs")

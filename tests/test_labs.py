@@ -1,0 +1,258 @@
+"""Lab jobs: the runner API's auth and idempotency, capability routing, a real gpu_runner process end to end,
+and a runner killed mid-job."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+import labcontract
+from practice import labs
+from practice.models import LabJob, Runner
+
+ROOT = Path(__file__).resolve().parent.parent
+CAPS = {"cpu": {"model": "test", "cores": 2}, "ram_bytes": 1, "cuda_devices": [], "versions": {},
+        "queues": ["lab.cpu"]}
+
+
+def api(client, path: str, body, token: str | None):
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+    return client.post(labcontract.API_PREFIX + path, data=data, content_type="application/json", **headers)
+
+
+@pytest.fixture
+def runner(user):
+    return Runner.create_with_token(owner=user, name="laptop")
+
+
+@pytest.fixture
+def job(user, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        return labs.job_create(user=user, lab="quant-inference", queue="lab.cpu", params={"precisions": ["fp32"]})
+
+
+def started(client, job, token):
+    return api(client, f"jobs/{job.id}/start", {"attempt": 1, "system_info": {"host": "x"}}, token)
+
+
+@pytest.mark.django_db
+class TestRunnerApi:
+    def test_token_is_stored_hashed_and_shown_once(self, client_a, user):
+        response = client_a.post(reverse("runner_create"), {"name": "4070"})
+        token = response.content.decode().split('data-testid="runner-token">')[1].split("<")[0]
+        runner = Runner.objects.get(owner=user)
+        assert token.startswith("ddr_") and token not in runner.token_hash and runner.token_prefix == token[:8]
+        assert token not in client_a.get(reverse("labs")).content.decode()
+
+    def test_missing_wrong_and_revoked_tokens_are_401(self, client, runner):
+        assert api(client, "heartbeat", {"capabilities": CAPS}, None).status_code == 401
+        assert api(client, "heartbeat", {"capabilities": CAPS}, "ddr_wrong").status_code == 401
+        obj, token = runner
+        assert api(client, "heartbeat", {"capabilities": CAPS}, token).status_code == 200
+        Runner.objects.filter(pk=obj.pk).update(revoked_at=timezone.now())
+        response = api(client, "heartbeat", {"capabilities": CAPS}, token)
+        assert response.status_code == 401 and "revoked" in response.json()["error"]
+
+    def test_heartbeat_marks_online_with_capabilities(self, client, runner):
+        obj, token = runner
+        assert not obj.is_online
+        api(client, "heartbeat", {"capabilities": CAPS}, token)
+        obj.refresh_from_db()
+        assert obj.is_online and obj.queues == ["lab.cpu"]
+
+    def test_schema_errors_name_the_field(self, client, runner, job):
+        _, token = runner
+        response = api(client, f"jobs/{job.id}/start", {"attempt": "one", "system_info": {}}, token)
+        assert response.status_code == 400 and response.json()["field"] == "attempt"
+        assert api(client, "heartbeat", b"{not json", token).status_code == 400
+
+    def test_oversized_result_is_refused_clearly(self, client, runner, job):
+        _, token = runner
+        started(client, job, token)
+        big = {"attempt": 1, "result": {"blob": "x" * (labcontract.MAX_BODY_BYTES + 10)}}
+        response = api(client, f"jobs/{job.id}/result", big, token)
+        assert response.status_code == 413 and "body over" in response.json()["error"]
+        job.refresh_from_db()
+        assert job.status == LabJob.Status.RUNNING
+
+    def test_another_runners_job_is_forbidden(self, client, runner, job, make_user):
+        _, token = runner
+        _other, other_token = Runner.create_with_token(owner=make_user(), name="other")
+        assert started(client, job, token).status_code == 200
+        assert started(client, job, other_token).status_code == 403
+        progress = {"attempt": 1, "progress": 50, "stage": "x"}
+        assert api(client, f"jobs/{job.id}/progress", progress, other_token).status_code == 403
+        assert api(client, f"jobs/{job.id}/result", {"attempt": 1, "result": {}}, other_token).status_code == 403
+
+    def test_repeated_calls_change_nothing_and_late_posts_are_refused(self, client, runner, job):
+        _, token = runner
+        assert started(client, job, token).json()["params"]["precisions"] == ["fp32"]
+        assert started(client, job, token).status_code == 200  # retried start: same answer
+        result = {"attempt": 1, "result": {"lab": "quant-inference", "precisions": []}}
+        assert api(client, f"jobs/{job.id}/result", result, token).status_code == 200
+        finished_at = LabJob.objects.get(id=job.id).finished_at
+        assert api(client, f"jobs/{job.id}/result", result, token).status_code == 200  # duplicate
+        assert LabJob.objects.get(id=job.id).finished_at == finished_at
+        late = api(client, f"jobs/{job.id}/progress", {"attempt": 1, "progress": 10, "stage": "late"}, token)
+        assert late.status_code == 409
+        assert api(client, f"jobs/{job.id}/failure", {"attempt": 1, "error": "boom"}, token).status_code == 409
+        assert LabJob.objects.get(id=job.id).status == LabJob.Status.SUCCEEDED
+
+    def test_cancelling_tells_the_runner_through_progress(self, client, client_a, runner, job):
+        _, token = runner
+        started(client, job, token)
+        client_a.post(reverse("lab_job_cancel", args=[job.id]))
+        response = api(client, f"jobs/{job.id}/progress", {"attempt": 1, "progress": 20, "stage": "x"}, token)
+        assert response.json() == {"ok": True, "cancelled": True}
+
+    def test_invalid_lab_params_are_refused_with_the_field(self, client_a):
+        response = client_a.post(reverse("lab_new", args=["quant-inference"]),
+                                 {"queue": "lab.cpu", "precisions": ["fp32"], "gen_len": "1"})
+        assert 'data-testid="form-error"' in response.content.decode() and "gen_len" in response.content.decode()
+        assert not LabJob.objects.exists()
+
+    def test_a_job_no_online_runner_can_serve_says_what_it_waits_for(self, client_a, user, runner, client):
+        _, token = runner
+        api(client, "heartbeat", {"capabilities": CAPS}, token)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(labs, "dispatch", lambda job: None)
+            cuda = labs.job_create(user=user, lab="vllm-batch", queue="lab.vllm", params={})
+            cpu = labs.job_create(user=user, lab="vllm-batch", queue="lab.cpu", params={})
+        assert "vLLM" in labs.waiting_reason(cuda) and labs.waiting_reason(cpu) == ""
+        page = client_a.get(reverse("lab_job", args=[cuda.id])).content.decode()
+        assert 'data-testid="waiting"' in page
+
+    def test_other_users_job_page_is_404(self, client, job, other_user):
+        client.force_login(other_user)
+        assert client.get(reverse("lab_job", args=[job.id])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_runner_silent_mid_job_is_requeued_once_then_failed(client, runner, job, settings, monkeypatch):
+    sent = []
+    monkeypatch.setattr(labs, "dispatch", lambda j: sent.append((j.id, j.attempt)))
+    obj, token = runner
+    api(client, "heartbeat", {"capabilities": CAPS}, token)
+    started(client, job, token)
+    Runner.objects.filter(pk=obj.pk).update(last_seen_at=timezone.now() - timezone.timedelta(minutes=10))
+    assert labs.jobs_reap_stale() == {"lab_jobs_requeued": 1, "lab_jobs_failed": 0}
+    job.refresh_from_db()
+    assert job.status == LabJob.Status.QUEUED and job.attempt == 2 and sent == [(job.id, 2)]
+    # The old attempt's late result is refused; the new attempt runs and goes silent too.
+    assert api(client, f"jobs/{job.id}/result", {"attempt": 1, "result": {}}, token).status_code == 409
+    api(client, f"jobs/{job.id}/start", {"attempt": 2, "system_info": {}}, token)
+    Runner.objects.filter(pk=obj.pk).update(last_seen_at=timezone.now() - timezone.timedelta(minutes=10))
+    assert labs.jobs_reap_stale() == {"lab_jobs_requeued": 0, "lab_jobs_failed": 1}
+    job.refresh_from_db()
+    assert job.status == LabJob.Status.FAILED and "心跳" in job.error
+
+
+# ---- a real gpu_runner process, on Redis, against a live server ---------------------------------------
+
+
+@pytest.fixture
+def gpu_runner_process(live_server, transactional_db, make_user):
+    from tests.conftest import purge_queues
+
+    purge_queues(list(labcontract.QUEUES))
+    owner = make_user("runner-owner")
+    runner, token = Runner.create_with_token(owner=owner, name="ci-cpu")
+    from django.conf import settings
+
+    env = {**os.environ, "DEPLOYDOJO_SITE_URL": live_server.url, "DEPLOYDOJO_RUNNER_TOKEN": token,
+           "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    log = open(ROOT / "var" / "test-gpu-runner.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "gpu_runner", "--name", f"ci-{os.getpid()}"], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        runner.refresh_from_db()
+        if runner.is_online:
+            break
+        assert proc.poll() is None, "gpu_runner exited at start; see var/test-gpu-runner.log"
+        time.sleep(0.5)
+    else:
+        raise AssertionError("gpu_runner sent no heartbeat within 90 s")
+    yield owner, runner, proc
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def wait_job(job_id: int, statuses, timeout: float) -> LabJob:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = LabJob.objects.get(id=job_id)
+        if job.status in statuses:
+            return job
+        time.sleep(1)
+    raise AssertionError(f"job {job_id} still {LabJob.objects.get(id=job_id).status} after {timeout} s; "
+                         "see var/test-gpu-runner.log")
+
+
+@pytest.mark.worker
+@pytest.mark.slow
+def test_real_runner_runs_every_lab_on_cpu_and_never_takes_cuda_jobs(gpu_runner_process):
+    owner, runner, _proc = gpu_runner_process
+    assert runner.queues == ["lab.cpu"]  # this machine has no CUDA GPU
+    cuda = labs.job_create(user=owner, lab="quant-inference", queue="lab.cuda", params={})
+    quant = labs.job_create(user=owner, lab="quant-inference", queue="lab.cpu",
+                            params={"precisions": ["fp32", "int8"], "repeats": 2, "gen_len": 8})
+    batch = labs.job_create(user=owner, lab="vllm-batch", queue="lab.cpu",
+                            params={"num_prompts": 8, "output_len": 8, "static_batch_size": 4})
+    reference = (ROOT / "gpu_runner" / "cpp" / "qwen_tokenizer.cpp").read_text(encoding="utf-8")
+    header_files = {p.name: p.read_text(encoding="utf-8") for p in (ROOT / "gpu_runner" / "cpp").glob("*.h")}
+    cpp = labs.job_create(user=owner, lab="cpp-tokenizer", queue="lab.cpu",
+                          params={"files": {"qwen_tokenizer.cpp": reference, **header_files}})
+
+    quant = wait_job(quant.id, LabJob.FINISHED, 600)
+    assert quant.status == LabJob.Status.SUCCEEDED, quant.error
+    rows = {e["precision"]: e for e in quant.result["precisions"]}
+    assert rows["fp32"]["status"] == "ok" and rows["fp32"]["decode_tokens_per_s"] > 0
+    assert rows["int8"]["weight_bytes"] < rows["fp32"]["weight_bytes"]
+    assert quant.runner_id == runner.id and quant.system_info["queue"] == "lab.cpu" and quant.progress == 100
+
+    batch = wait_job(batch.id, LabJob.FINISHED, 600)
+    assert batch.status == LabJob.Status.SUCCEEDED, batch.error
+    engines = {e["engine"]: e for e in batch.result["engines"]}
+    assert engines["hf-static-batch"]["speedup_vs_sequential"] > 1
+    assert engines["vllm"]["status"] == "unsupported"
+
+    cpp = wait_job(cpp.id, LabJob.FINISHED, 600)
+    assert cpp.status == LabJob.Status.SUCCEEDED, cpp.error
+    assert cpp.result["exact_match_rate"] == 1.0
+
+    cuda.refresh_from_db()
+    assert cuda.status == LabJob.Status.QUEUED and cuda.runner is None
+    assert "CUDA" in labs.waiting_reason(cuda)
+
+
+@pytest.mark.worker
+@pytest.mark.slow
+def test_runner_killed_mid_job_ends_requeued_after_the_heartbeat_timeout(gpu_runner_process, settings):
+    owner, runner, proc = gpu_runner_process
+    job = labs.job_create(user=owner, lab="vllm-batch", queue="lab.cpu",
+                          params={"num_prompts": 64, "output_len": 64, "repeats": 3})
+    wait_job(job.id, [LabJob.Status.RUNNING], 120)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    settings.RUNNER_HEARTBEAT_TIMEOUT_S = 1
+    time.sleep(1.5)
+    outcome = labs.jobs_reap_stale()
+    job.refresh_from_db()
+    assert outcome["lab_jobs_requeued"] == 1
+    assert job.status == LabJob.Status.QUEUED and job.attempt == 2 and job.runner is None

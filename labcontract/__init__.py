@@ -123,6 +123,11 @@ SCHEMAS = {"heartbeat": HEARTBEAT, "start": START, "progress": PROGRESS, "result
            "payload": JOB_PAYLOAD}
 
 
+def _short(message: str, limit: int = 300) -> str:
+    """jsonschema quotes the offending value; a 1 MB source must not become a 1 MB error message."""
+    return message if len(message) <= limit else message[:limit] + "…"
+
+
 class ContractError(ValueError):
     def __init__(self, message: str, field: str = ""):
         super().__init__(message)
@@ -135,7 +140,7 @@ def validate(kind: str, body: Any) -> None:
         jsonschema.validate(body, SCHEMAS[kind])
     except jsonschema.ValidationError as exc:
         field = "/".join(str(p) for p in exc.absolute_path)
-        raise ContractError(f"{kind}: {exc.message}" + (f" (at {field})" if field else ""), field) from None
+        raise ContractError(f"{kind}: {_short(exc.message)}" + (f" (at {field})" if field else ""), field) from None
 
 
 # --- Lab parameters -------------------------------------------------------------------------
@@ -179,7 +184,7 @@ def validate(kind: str, body: Any) -> None:
 
 PRECISIONS = ("fp32", "bf16", "fp16", "int8", "int8-wo", "int4", "nf4", "gptq", "awq")
 VLLM_BATCH_ENGINES = ("hf-sequential", "hf-static-batch", "vllm")
-CPP_SOURCE_MAX_BYTES = 128 * 1024  # all learner files together, decoded
+CPP_SOURCE_MAX_BYTES = 1024 * 1024  # all learner files together, decoded
 
 _MODEL_REF = {"type": "string", "minLength": 1, "maxLength": 500, "default": "fixture",
               "description": "'fixture' or an absolute path to a Hugging Face model directory on the runner"}
@@ -250,7 +255,7 @@ def lab_params_with_defaults(lab: str, params: dict) -> dict:
         jsonschema.validate(params, schema)
     except jsonschema.ValidationError as exc:
         field = "/".join(str(p) for p in exc.absolute_path)
-        raise ContractError(f"{lab} params: {exc.message}" + (f" (at {field})" if field else ""), field) from None
+        raise ContractError(f"{lab} params: {_short(exc.message)}" + (f" (at {field})" if field else ""), field) from None
     filled = {k: v["default"] for k, v in schema["properties"].items() if "default" in v}
     filled.update(params)
     return filled

@@ -22,7 +22,7 @@ def generate(rng: random.Random, i: int) -> list:
         [[3, 3, 3, 3]],
         [list(range(10, 0, -1))],
         [[1, 3, 1, 3, 1, 3]],
-        [list(range(0, 20))],
+        [list(range(20))],
         [[2, 1, 4, 3, 6, 5, 8]],
     ]
     if i < len(fixed):

@@ -10,7 +10,6 @@ def max_profit(prices: list[int]) -> int:
         for b in range(d):
             # buy on day b needs everything before to end by day b - 2 (sale + cooldown)
             cand = best[b] + prices[d] - prices[b]
-            if cand > top:
-                top = cand
+            top = max(top, cand)
         best[d + 2] = top
     return best[n + 1]

@@ -9,6 +9,5 @@ def coin_change(coins: list[int], amount: int) -> int:
         # Ascending order lets a coin be reused within the same pass (unbounded supply).
         for a in range(c, amount + 1):
             cand = best[a - c] + 1
-            if cand < best[a]:
-                best[a] = cand
+            best[a] = min(best[a], cand)
     return best[amount] if best[amount] <= amount else -1

@@ -44,7 +44,10 @@ def generate(rng: random.Random, i: int) -> list:
         b = _mutate(rng, a, 40, alphabet) if i == 27 else _word(rng, MAX_LEN, alphabet)
         return [a, b[:MAX_LEN]]
     a = _word(rng, rng.randint(1, 120), alphabet)
-    b = _mutate(rng, a, rng.randint(1, 30), alphabet) if rng.random() < 0.5 else _word(rng, rng.randint(0, 120), alphabet)
+    if rng.random() < 0.5:
+        b = _mutate(rng, a, rng.randint(1, 30), alphabet)
+    else:
+        b = _word(rng, rng.randint(0, 120), alphabet)
     return [a, b]
 
 

@@ -21,7 +21,7 @@ def generate(rng: random.Random, i: int) -> list:
     if i >= 27:
         if i == 27:
             # Long noisy upward trend: answer in the thousands, tails list keeps growing.
-            return [[min(LIMIT, -LIMIT + 2 * k + rng.randint(-40, 40)) for k in range(MAX_N)]]
+            return [[max(-LIMIT, min(LIMIT, -LIMIT + 2 * k + rng.randint(-40, 40))) for k in range(MAX_N)]]
         return [[rng.randint(-LIMIT, LIMIT) for _ in range(MAX_N)]]
     n = rng.randint(2, 1000)
     span = rng.choice([3, 50, LIMIT])  # small spans force many duplicates

@@ -14,6 +14,6 @@ def longest_palindrome_subseq(s: str) -> int:
             if s[j] == a:
                 cur[j] = prev[j - 1] + 2
             else:
-                cur[j] = prev[j] if prev[j] > cur[j - 1] else cur[j - 1]
+                cur[j] = max(cur[j - 1], prev[j])
         prev = cur
     return prev[n - 1]

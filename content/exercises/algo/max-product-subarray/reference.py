@@ -8,6 +8,5 @@ def max_product(nums: list[int]) -> int:
         # A negative x swaps the roles: the most negative product becomes the candidate for the largest.
         cands = (x, hi * x, lo * x)
         hi, lo = max(cands), min(cands)
-        if hi > best:
-            best = hi
+        best = max(best, hi)
     return best

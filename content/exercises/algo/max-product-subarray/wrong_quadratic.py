@@ -8,6 +8,5 @@ def max_product(nums: list[int]) -> int:
         p = 1
         for j in range(i, len(nums)):
             p *= nums[j]
-            if p > best:
-                best = p
+            best = max(best, p)
     return best

@@ -15,5 +15,5 @@ def find_target_sum_ways(nums: list[int], target: int) -> int:
         if x == 0:
             ways = [2 * w % MOD for w in ways]  # in or out of P: both signs of 0
         elif x <= goal:
-            ways = ways[:x] + [(a + b) % MOD for a, b in zip(ways[x:], ways)]
+            ways = ways[:x] + [(a + b) % MOD for a, b in zip(ways[x:], ways, strict=False)]  # shifted by x
     return ways[goal]

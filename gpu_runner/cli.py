@@ -1,0 +1,55 @@
+"""Command line of the runner: probe the host, choose queues, start the heartbeat and the Celery worker."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import socket
+
+from gpu_runner.capabilities import probe
+from gpu_runner.client import SiteClient
+from gpu_runner.worker import Heartbeat, make_celery_app
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    env = os.environ.get
+    p = argparse.ArgumentParser(prog="python -m gpu_runner", description="DeployDojo GPU lab runner")
+    p.add_argument("--site-url", default=env("DEPLOYDOJO_SITE_URL"), help="site base URL (DEPLOYDOJO_SITE_URL)")
+    p.add_argument("--token", default=env("DEPLOYDOJO_RUNNER_TOKEN"), help="runner token (DEPLOYDOJO_RUNNER_TOKEN)")
+    p.add_argument("--broker-url", default=env("CELERY_BROKER_URL"), help="Celery broker URL (CELERY_BROKER_URL)")
+    p.add_argument("--name", default=socket.gethostname(), help="worker name (default: host name)")
+    p.add_argument("--concurrency", type=int, default=1, help="jobs at once (default 1: labs measure the host)")
+    p.add_argument("--probe", action="store_true", help="print the capabilities JSON and exit")
+    args = p.parse_args(argv)
+    if not args.probe:
+        missing = [flag for flag, value in (("--site-url", args.site_url), ("--token", args.token),
+                                            ("--broker-url", args.broker_url)) if not value]
+        if missing:
+            p.error("missing " + ", ".join(missing) + " (or their environment variables)")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    capabilities = probe()
+    if args.probe:
+        print(json.dumps(capabilities, indent=2))
+        return 0
+    queues = capabilities["queues"]
+    logging.getLogger("gpu_runner").info("serving queues %s on %s", ", ".join(queues), capabilities["cpu"]["model"])
+    client = SiteClient(args.site_url, args.token)
+    heartbeat = Heartbeat(SiteClient(args.site_url, args.token, retries=1), capabilities)
+    heartbeat.start()
+    app = make_celery_app(args.broker_url, queues, client, capabilities)
+    try:
+        # Threads, not prefork: each lab starts its own measurement processes, and a prefork child (a
+        # daemon process) may not have children of its own.
+        app.worker_main(argv=["worker", "--pool=threads", f"--concurrency={args.concurrency}",
+                              f"--queues={','.join(queues)}", f"--hostname={args.name}@%h", "--loglevel=INFO",
+                              "--without-gossip", "--without-mingle"])
+    finally:
+        heartbeat.stop()
+    return 0

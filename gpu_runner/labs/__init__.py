@@ -1,0 +1,51 @@
+"""The labs a runner can run, and the context they run in (progress, cancellation, fresh child processes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from gpu_runner.errors import LabCancelled
+from gpu_runner.fresh_process import LogTail, run_in_fresh_process
+
+# progress(percent 0-100, stage) -> True when the site cancelled the job
+ProgressFn = Callable[[int, str], bool]
+
+
+@dataclass
+class LabContext:
+    """What a lab's orchestration (in the worker process) may use."""
+
+    device: str  # "cpu" or "cuda"
+    capabilities: dict[str, Any]
+    progress: ProgressFn = lambda percent, stage: False
+    log: LogTail = field(default_factory=LogTail)
+    child_timeout_s: float = 3600.0
+
+    def report(self, percent: float, stage: str) -> None:
+        if self.progress(int(percent), stage):
+            raise LabCancelled()
+
+    def run_child(self, target: str, spec: dict[str, Any], *, start: float, end: float, stage: str) -> Any:
+        """Run target(spec, report) in a fresh process, mapping its 0..1 progress onto start..end percent."""
+        self.report(start, stage)
+
+        def on_progress(fraction: float, detail: str) -> bool:
+            return self.progress(int(start + (end - start) * fraction), f"{stage}: {detail}"[:200])
+
+        return run_in_fresh_process(target, spec, on_progress=on_progress, log=self.log,
+                                    timeout_s=self.child_timeout_s)
+
+
+def lab_runner(lab: str) -> Callable[[dict[str, Any], LabContext], dict[str, Any]]:
+    """The orchestration function of a lab; imported lazily so the worker stays light."""
+    if lab == "quant-inference":
+        from gpu_runner.labs.quant_inference import run
+    elif lab == "vllm-batch":
+        from gpu_runner.labs.vllm_batch import run
+    elif lab == "cpp-tokenizer":
+        from gpu_runner.labs.cpp_tokenizer import run
+    else:
+        raise ValueError(f"unknown lab {lab!r}")
+    return run

@@ -1,0 +1,166 @@
+"""Load a lab's model and tokenizer — the fixture or a local Hugging Face directory — at one precision,
+with a real back-end for each precision or an Unsupported error saying why there is none."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+from typing import Any, Protocol
+
+from gpu_runner import fixture
+from gpu_runner.errors import Unsupported
+
+# Highest first: the quality reference is the highest float precision a job measures.
+FLOAT_PRECISIONS = ("fp32", "bf16", "fp16")
+
+
+class TextTokenizer(Protocol):
+    eos_token_id: int
+    pad_token_id: int
+
+    def encode(self, text: str) -> list[int]: ...
+
+    def decode(self, ids: list[int]) -> str: ...
+
+
+class HFTokenizer:
+    """Adapter over a transformers tokenizer found in a model directory."""
+
+    def __init__(self, path: Path):
+        from transformers import AutoTokenizer
+
+        self.tok = AutoTokenizer.from_pretrained(str(path))
+        self.eos_token_id = self.tok.eos_token_id if self.tok.eos_token_id is not None else 0
+        self.pad_token_id = self.tok.pad_token_id if self.tok.pad_token_id is not None else self.eos_token_id
+
+    def encode(self, text: str) -> list[int]:
+        return list(self.tok.encode(text, add_special_tokens=False))
+
+    def decode(self, ids: list[int]) -> str:
+        return self.tok.decode(ids)
+
+
+def model_path(model_ref: str) -> Path:
+    if model_ref == fixture.FIXTURE_NAME:
+        return fixture.fixture_dir()
+    path = Path(model_ref)
+    if not path.is_absolute() or not (path / "config.json").is_file():
+        raise Unsupported(f"model {model_ref!r} is neither 'fixture' nor an absolute path to a Hugging Face "
+                          "model directory (with config.json) on this runner")
+    return path
+
+
+def load_tokenizer(model_ref: str) -> TextTokenizer:
+    if model_ref == fixture.FIXTURE_NAME:
+        return fixture.FixtureTokenizer()
+    return HFTokenizer(model_path(model_ref))
+
+
+def torch_dtype(name: str) -> Any:
+    import torch
+
+    return {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[name]
+
+
+def support_reason(precision: str, *, cuda: bool, checkpoints: dict[str, str]) -> str | None:
+    """Why this runner cannot measure a precision for real, or None when it can (checked before spawning)."""
+    have = importlib.util.find_spec
+    if precision in ("nf4",) or (precision == "int8" and cuda):
+        if not cuda:
+            return "bitsandbytes NF4 runs on CUDA devices; this runner has none"
+        if have("bitsandbytes") is None:
+            return "bitsandbytes is not installed on this runner (see gpu_runner/requirements-cuda.txt)"
+    if precision in ("int8-wo", "int4") and have("torchao") is None:
+        return "torchao is not installed on this runner"
+    if precision in ("gptq", "awq"):
+        if not cuda:
+            return f"{precision.upper()} kernels (gptqmodel / autoawq) need a CUDA device; this runner has none"
+        ckpt = checkpoints.get(precision)
+        if not ckpt:
+            return f"no pre-quantized {precision.upper()} checkpoint given (params.checkpoints.{precision})"
+        if not os.path.isfile(os.path.join(ckpt, "config.json")):
+            return f"{precision.upper()} checkpoint {ckpt!r} is not a model directory on this runner"
+        module = "gptqmodel" if precision == "gptq" else "awq"
+        if have(module) is None:
+            return f"{module} is not installed on this runner (see gpu_runner/requirements-cuda.txt)"
+    return None
+
+
+def warm_imports(model_ref: str) -> None:
+    """Import the model's code before a load is timed: transformers imports lazily on the first load, and
+    that one-off cost (seconds) is not the cost of loading weights. A meta-device instance allocates nothing."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config = AutoConfig.from_pretrained(model_path(model_ref))
+    with torch.device("meta"):
+        AutoModelForCausalLM.from_config(config)
+
+
+def load_model(model_ref: str, precision: str, device: str, checkpoints: dict[str, str]) -> tuple[Any, str, list[str]]:
+    """Return (model in eval mode on device, back-end description, notes)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    cuda = device.startswith("cuda")
+    reason = support_reason(precision, cuda=cuda, checkpoints=checkpoints)
+    if reason:
+        raise Unsupported(reason)
+    path = model_path(model_ref)
+    notes: list[str] = []
+    if precision in FLOAT_PRECISIONS:
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype(precision)).to(device)
+        return model.eval(), f"PyTorch {precision} on {device}", notes
+    if precision in ("gptq", "awq"):
+        model = AutoModelForCausalLM.from_pretrained(checkpoints[precision], device_map=device)
+        return model.eval(), f"pre-quantized {precision.upper()} checkpoint via transformers", notes
+    if precision == "nf4" or (precision == "int8" and cuda):
+        from transformers import BitsAndBytesConfig
+
+        if precision == "nf4":
+            qc = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16)
+            backend = "bitsandbytes NF4 weights, bf16 compute"
+        else:
+            qc = BitsAndBytesConfig(load_in_8bit=True)
+            backend = "bitsandbytes LLM.int8() (outlier columns in fp16)"
+        model = AutoModelForCausalLM.from_pretrained(path, quantization_config=qc, device_map=device)
+        return model.eval(), backend, notes
+    if precision == "int8":  # CPU
+        from torch.ao.quantization import quantize_dynamic
+
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
+        model = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        return model, "torch.ao dynamic int8 (int8 Linear weights, activations quantized per call)", notes
+    return _load_torchao(path, precision, device, notes)
+
+
+def _load_torchao(path: Path, precision: str, device: str, notes: list[str]) -> tuple[Any, str, list[str]]:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    try:
+        import torchao
+        from torchao.quantization import Int4WeightOnlyConfig, Int8WeightOnlyConfig, IntxWeightOnlyConfig, quantize_
+        from torchao.quantization.granularity import PerGroup
+    except ImportError as exc:
+        raise Unsupported(f"torchao does not import here: {exc}") from None
+    cuda = device.startswith("cuda")
+    base = torch.bfloat16 if cuda else torch.float32
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=base).to(device).eval()
+    version = torchao.__version__
+    if precision == "int8-wo":
+        quantize_(model, Int8WeightOnlyConfig())
+        return model, f"torchao {version} int8 weight-only (per-channel scales)", notes
+    if cuda:
+        try:
+            quantize_(model, Int4WeightOnlyConfig(group_size=128))
+        except (ImportError, ValueError, RuntimeError) as exc:
+            raise Unsupported(f"torchao int4 weight-only kernels are not available on this GPU: {exc}") from None
+        return model, f"torchao {version} int4 weight-only, group 128 (packed)", notes
+    # torchao's packed int4 CPU kernels need extra libraries; the portable layout keeps one int4 value per
+    # byte, so the figures show int4's rounding error but not its memory saving.
+    quantize_(model, IntxWeightOnlyConfig(weight_dtype=torch.int4, granularity=PerGroup(32)))
+    notes.append("int4 values stored unpacked, one per byte (torchao IntxWeightOnly on CPU): weight bytes match "
+                 "int8, the accuracy effect is int4's")
+    return model, f"torchao {version} int4 weight-only, group 32 (unpacked)", notes

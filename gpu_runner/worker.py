@@ -1,0 +1,161 @@
+"""The runner's Celery worker: one task name per queue it serves, each running execute_job(), plus the
+heartbeat thread. execute_job() is plain Python so it can be driven directly against any HTTP site."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from typing import Any
+
+import labcontract
+from gpu_runner.client import Conflict, SiteClient, SiteError
+from gpu_runner.errors import LabCancelled
+from gpu_runner.fresh_process import LogTail
+from gpu_runner.labs import LabContext, lab_runner
+
+log = logging.getLogger(__name__)
+
+PROGRESS_MIN_INTERVAL_S = 2.0
+VISIBILITY_TIMEOUT_S = 12 * 3600  # Redis redelivers unacked messages after this: longer than any lab
+
+
+class JobProgress:
+    """Posts a job's progress, at most every PROGRESS_MIN_INTERVAL_S unless the stage changes, and
+    remembers whether the site cancelled the job (or stopped accepting this attempt)."""
+
+    def __init__(self, client: SiteClient, job_id: int, attempt: int, log_tail: LogTail):
+        self.client, self.job_id, self.attempt, self.log_tail = client, job_id, attempt, log_tail
+        self.cancelled = False
+        self._last_post = 0.0
+        self._last_stage = ""
+
+    def __call__(self, percent: int, stage: str) -> bool:
+        if self.cancelled:
+            return True
+        now = time.monotonic()
+        if stage == self._last_stage and now - self._last_post < PROGRESS_MIN_INTERVAL_S and percent < 100:
+            return False
+        self._last_post, self._last_stage = now, stage
+        try:
+            self.cancelled = self.client.progress(self.job_id, self.attempt, percent, stage, self.log_tail.text())
+        except Conflict:
+            self.cancelled = True  # cancelled, finished elsewhere or superseded: stop working on it
+        except (SiteError, ConnectionError) as exc:
+            log.warning("job %s: progress not posted: %s", self.job_id, exc)  # measuring matters more
+        return self.cancelled
+
+
+def device_for(queue: str | None, capabilities: dict[str, Any]) -> str:
+    if queue in ("lab.cuda", "lab.vllm"):
+        return "cuda"
+    if queue == "lab.cpu":
+        return "cpu"
+    return "cuda" if capabilities.get("cuda_devices") else "cpu"
+
+
+def execute_job(payload: dict[str, Any], client: SiteClient, *, queue: str | None = None,
+                capabilities: dict[str, Any] | None = None, child_timeout_s: float = 3600.0) -> str:
+    """Run one lab job end to end. Returns what happened: "done", "failed", "cancelled", "skipped"
+    (the site refused to start it: cancelled, taken or already finished) or "invalid"."""
+    try:
+        labcontract.validate("payload", payload)
+    except labcontract.ContractError as exc:
+        log.error("rejecting malformed job payload: %s", exc)
+        return "invalid"
+    job_id, attempt = payload["job_id"], payload["attempt"]
+    if capabilities is None:
+        from gpu_runner.capabilities import probe
+
+        capabilities = probe(check_vllm=False)
+    system_info = {**capabilities, "hostname": socket.gethostname(), "queue": queue}
+    try:
+        started = client.start(job_id, attempt, system_info)
+    except Conflict:
+        log.info("job %s attempt %s: site refused start (cancelled, taken or finished)", job_id, attempt)
+        return "skipped"
+    except SiteError as exc:
+        log.error("job %s attempt %s: start rejected: %s", job_id, attempt, exc)
+        return "skipped"
+    tail = LogTail()
+    progress = JobProgress(client, job_id, attempt, tail)
+    try:
+        params = labcontract.lab_params_with_defaults(payload["lab"], started.get("params", payload["params"]))
+        ctx = LabContext(device=device_for(queue, capabilities), capabilities=capabilities, progress=progress,
+                         log=tail, child_timeout_s=child_timeout_s)
+        result = lab_runner(payload["lab"])(params, ctx)
+    except LabCancelled:
+        log.info("job %s attempt %s: cancelled by the site", job_id, attempt)
+        return "cancelled"
+    except Exception as exc:  # any lab failure is reported to the site, not raised to Celery
+        log.exception("job %s attempt %s failed", job_id, attempt)
+        return _post_failure(client, job_id, attempt, f"{type(exc).__name__}: {exc}", tail.text())
+    try:
+        client.result(job_id, attempt, result, tail.text())
+    except Conflict:
+        log.info("job %s attempt %s: result already recorded or attempt superseded", job_id, attempt)
+    except (SiteError, ValueError) as exc:
+        return _post_failure(client, job_id, attempt, f"the site did not accept the result: {exc}", tail.text())
+    return "done"
+
+
+def _post_failure(client: SiteClient, job_id: int, attempt: int, error: str, log_tail: str) -> str:
+    try:
+        client.failure(job_id, attempt, error, log_tail)
+    except Conflict:
+        pass  # already finished or cancelled: nothing left to report
+    except SiteError as exc:
+        log.error("job %s: failure not accepted: %s", job_id, exc)
+    return "failed"
+
+
+class Heartbeat(threading.Thread):
+    """Posts HEARTBEAT at start and every interval until stopped; failures are logged, never fatal."""
+
+    def __init__(self, client: SiteClient, capabilities: dict[str, Any],
+                 interval_s: float = labcontract.HEARTBEAT_INTERVAL_S):
+        super().__init__(name="heartbeat", daemon=True)
+        self.client, self.capabilities, self.interval_s = client, capabilities, interval_s
+        self.stop_event = threading.Event()
+        self.beats = 0
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                self.client.heartbeat(self.capabilities)
+                self.beats += 1
+            except (SiteError, ConnectionError) as exc:
+                log.warning("heartbeat not accepted: %s", exc)
+            self.stop_event.wait(self.interval_s)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+
+def make_celery_app(broker_url: str, queues: list[str], client: SiteClient, capabilities: dict[str, Any]) -> Any:
+    """A Celery app of the runner's own that consumes only `queues`, one task name per queue."""
+    from celery import Celery
+    from kombu import Queue
+
+    app = Celery("gpu_runner", broker=broker_url, set_as_current=False)
+    app.conf.update(
+        task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
+        task_ignore_result=True, task_queues=[Queue(q, routing_key=q) for q in queues],
+        task_default_queue=queues[0], broker_connection_retry_on_startup=True, worker_hijack_root_logger=False,
+        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S},
+    )
+    for queue in queues:
+        app.task(name=labcontract.task_name(queue), acks_late=True, reject_on_worker_lost=True,
+                 autoretry_for=(ConnectionError,), retry_backoff=30, max_retries=5)(
+            _task_for(queue, client, capabilities))
+    return app
+
+
+def _task_for(queue: str, client: SiteClient, capabilities: dict[str, Any]) -> Any:
+    def run_lab(job_id: int, attempt: int, lab: str, params: dict[str, Any]) -> str:
+        payload = {"job_id": job_id, "attempt": attempt, "lab": lab, "params": params}
+        return execute_job(payload, client, queue=queue, capabilities=capabilities)
+
+    run_lab.__name__ = run_lab.__qualname__ = labcontract.task_name(queue).replace(".", "_")
+    return run_lab

@@ -1,0 +1,46 @@
+"""Capability probe and queue choice on this CPU-only machine, and the bandwidth table used for MBU."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import labcontract
+from gpu_runner.bandwidth import known_bandwidth
+from gpu_runner.capabilities import choose_queues, probe
+
+
+@pytest.fixture(scope="module")
+def caps() -> dict:
+    return probe()
+
+
+def test_probe_describes_this_cpu_machine_in_the_contract_shape(caps):
+    labcontract.validate("heartbeat", {"capabilities": caps})
+    assert caps["cpu"]["cores"] == os.cpu_count()
+    assert caps["cpu"]["model"]
+    assert caps["ram_bytes"] > 1 << 30
+    assert caps["versions"]["torch"].startswith("2.13")
+    assert caps["versions"]["g++"] and caps["versions"]["g++"][0].isdigit()
+
+
+def test_cpu_only_machine_serves_only_the_cpu_queue(caps):
+    assert caps["cuda_devices"] == []
+    assert caps["versions"]["vllm"] is None
+    assert caps["queues"] == ["lab.cpu"]
+
+
+def test_queue_choice_follows_gpu_and_vllm():
+    gpu = [{"name": "NVIDIA H200", "memory_bytes": 141 << 30}]
+    assert choose_queues([], vllm_ok=True) == ["lab.cpu"]
+    assert choose_queues(gpu, vllm_ok=False) == ["lab.cpu", "lab.cuda"]
+    assert choose_queues(gpu, vllm_ok=True) == ["lab.cpu", "lab.cuda", "lab.vllm"]
+
+
+@pytest.mark.parametrize("name, gb_s", [
+    ("NVIDIA GeForce RTX 4070 Laptop GPU", 256.0), ("NVIDIA A100-SXM4-80GB", 2039.0), ("NVIDIA H200", 4800.0),
+    ("NVIDIA H100 80GB HBM3", 3350.0), ("NVIDIA L40S", 864.0), ("NVIDIA L4", 300.0), ("Some Future GPU", None),
+])
+def test_decode_ceiling_uses_published_bandwidth_of_known_gpus(name, gb_s):
+    assert known_bandwidth(name) == gb_s

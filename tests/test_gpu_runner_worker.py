@@ -1,0 +1,189 @@
+"""execute_job and the HTTP client against a real local HTTP server that stands in for the Django site
+(FakeSite: the site's runner API is not part of this package's tests), plus fresh-process cancellation."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+import labcontract
+from gpu_runner.client import SiteClient
+from gpu_runner.errors import ChildFailed, LabCancelled, Unsupported
+from gpu_runner.fresh_process import run_in_fresh_process
+from gpu_runner.worker import Heartbeat, execute_job, make_celery_app
+
+TOKEN = "runner-secret"
+CAPS = {"cpu": {"model": "test", "cores": 2}, "ram_bytes": 1, "cuda_devices": [], "versions": {}, "queues": ["lab.cpu"]}
+
+
+class FakeSite:
+    """Records every call; answers per endpoint from `answers` (status, body), validating bodies like the site."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict, str]] = []
+        self.answers: dict[str, list[tuple[int, dict]]] = {}
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                endpoint = self.path.rsplit("/", 1)[-1]
+                site.calls.append((endpoint, body, self.headers.get("Authorization", "")))
+                labcontract.validate(endpoint, body)
+                queue = site.answers.get(endpoint) or [(200, {"ok": True})]
+                status, answer = queue.pop(0) if len(queue) > 1 else queue[0]
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def endpoints(self) -> list[str]:
+        return [c[0] for c in self.calls]
+
+
+@pytest.fixture
+def site():
+    s = FakeSite()
+    yield s
+    s.server.shutdown()
+
+
+def _client(site: FakeSite) -> SiteClient:
+    return SiteClient(site.url, TOKEN, timeout_s=10, retries=2, backoff_s=0.01)
+
+
+VLLM_ONLY = {"job_id": 7, "attempt": 1, "lab": "vllm-batch", "params": {"engines": ["vllm"]}}
+
+
+def test_job_posts_start_progress_and_result_with_the_bearer_token(site):
+    assert execute_job(VLLM_ONLY, _client(site), queue="lab.cpu", capabilities=CAPS) == "done"
+    assert site.endpoints()[0] == "start" and site.endpoints()[-1] == "result"
+    assert "progress" in site.endpoints()
+    assert {c[2] for c in site.calls} == {f"Bearer {TOKEN}"}
+    start = site.calls[0][1]
+    assert start["attempt"] == 1 and start["system_info"]["queue"] == "lab.cpu"
+    result = site.calls[-1][1]["result"]
+    assert result["lab"] == "vllm-batch" and result["engines"][0]["status"] == "unsupported"
+
+
+def test_params_from_the_start_answer_win_over_the_payload(site):
+    site.answers["start"] = [(200, {"ok": True, "params": {"engines": ["vllm"], "num_prompts": 3}})]
+    job = {**VLLM_ONLY, "params": {"engines": ["vllm"], "num_prompts": 99}}
+    assert execute_job(job, _client(site), queue="lab.cpu", capabilities=CAPS) == "done"
+    assert site.endpoints()[-1] == "result"
+
+
+def test_a_refused_start_ends_the_job_quietly(site):
+    site.answers["start"] = [(409, {"error": "job cancelled"})]
+    assert execute_job(VLLM_ONLY, _client(site), capabilities=CAPS) == "skipped"
+    assert site.endpoints() == ["start"]
+
+
+def test_a_cancel_seen_in_a_progress_answer_stops_the_job_without_a_result(site):
+    site.answers["progress"] = [(200, {"ok": True, "cancelled": True})]
+    job = {"job_id": 8, "attempt": 2, "lab": "quant-inference", "params": {"precisions": ["fp32"]}}
+    assert execute_job(job, _client(site), queue="lab.cpu", capabilities=CAPS) == "cancelled"
+    assert site.endpoints() == ["start", "progress"]
+
+
+def test_a_finished_attempt_answering_409_to_the_result_counts_as_done(site):
+    site.answers["result"] = [(409, {"error": "attempt already finished"})]
+    assert execute_job(VLLM_ONLY, _client(site), capabilities=CAPS) == "done"
+    assert site.endpoints().count("result") == 1 and "failure" not in site.endpoints()
+
+
+def test_params_that_break_the_lab_schema_are_reported_as_a_failure(site):
+    job = {"job_id": 9, "attempt": 1, "lab": "quant-inference", "params": {"precisions": ["fp64"]}}
+    assert execute_job(job, _client(site), capabilities=CAPS) == "failed"
+    assert site.endpoints() == ["start", "failure"]
+    assert "precisions" in site.calls[-1][1]["error"]
+
+
+def test_a_malformed_payload_never_reaches_the_site(site):
+    assert execute_job({"job_id": 0, "lab": "nope"}, _client(site), capabilities=CAPS) == "invalid"
+    assert site.calls == []
+
+
+def test_server_errors_are_retried_and_client_errors_are_not(site):
+    site.answers["heartbeat"] = [(503, {"error": "busy"}), (200, {"ok": True, "runner": "r"})]
+    assert _client(site).heartbeat(CAPS)["runner"] == "r"
+    assert site.endpoints() == ["heartbeat", "heartbeat"]
+    site.answers["heartbeat"] = [(401, {"error": "revoked"})]
+    with pytest.raises(Exception, match="401"):
+        _client(site).heartbeat(CAPS)
+    assert len(site.calls) == 3
+
+
+def test_an_unreachable_site_raises_connection_error_after_the_retries():
+    client = SiteClient("http://127.0.0.1:9", TOKEN, timeout_s=2, retries=1, backoff_s=0.01)
+    with pytest.raises(ConnectionError, match="2 tries"):
+        client.heartbeat(CAPS)
+
+
+def test_heartbeat_posts_at_start_and_then_on_its_interval(site):
+    beat = Heartbeat(_client(site), CAPS, interval_s=0.2)
+    beat.start()
+    time.sleep(0.5)
+    beat.stop()
+    beat.join(timeout=5)
+    assert site.endpoints()[0] == "heartbeat" and 2 <= beat.beats <= 4
+    assert site.calls[0][1] == {"capabilities": CAPS}
+
+
+def test_celery_app_registers_one_task_per_served_queue_with_late_acks(site):
+    app = make_celery_app("memory://", ["lab.cpu", "lab.cuda"], _client(site), CAPS)
+    names = {n for n in app.tasks if n.startswith("lab.")}
+    assert names == {"lab.cpu.run_lab", "lab.cuda.run_lab"}
+    assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost
+    assert app.conf.worker_prefetch_multiplier == 1
+    assert [q.name for q in app.conf.task_queues] == ["lab.cpu", "lab.cuda"]
+
+
+# ---- fresh processes: targets below run in a child interpreter ----------------------------------------
+
+def sleepy_child(spec: dict, report: Any) -> dict:
+    for i in range(600):
+        report(i / 600, f"pid {os.getpid()}")
+        time.sleep(0.05)
+    return {"finished": True}
+
+
+def failing_child(spec: dict, report: Any) -> dict:
+    if spec["kind"] == "unsupported":
+        raise Unsupported("no such back-end here")
+    raise RuntimeError("boom")
+
+
+def test_cancelling_kills_the_measurement_process():
+    pids: list[int] = []
+
+    def on_progress(fraction: float, stage: str) -> bool:
+        pids.append(int(stage.split()[1]))
+        return len(pids) >= 3
+
+    with pytest.raises(LabCancelled):
+        run_in_fresh_process("tests.test_gpu_runner_worker:sleepy_child", {}, on_progress=on_progress)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pids[0], 0)
+
+
+def test_child_errors_come_back_as_unsupported_or_failed():
+    with pytest.raises(Unsupported, match="no such back-end"):
+        run_in_fresh_process("tests.test_gpu_runner_worker:failing_child", {"kind": "unsupported"})
+    with pytest.raises(ChildFailed, match="RuntimeError: boom"):
+        run_in_fresh_process("tests.test_gpu_runner_worker:failing_child", {"kind": "error"})

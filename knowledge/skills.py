@@ -29,6 +29,7 @@ class SkillLevel:
     exercise_points: int = 0
     exercise_points_total: int = 0
     exercises_solved: int = 0
+    exercises_total: int = 0
     labs_done: list[str] = field(default_factory=list)
     labs_total: int = 0
     readiness: int | None = None  # percent; set by the review read-model
@@ -82,6 +83,7 @@ def skill_levels(user, *, solved: set[int] | None = None, labs: set[str] | None 
             continue
         weight = WEIGHTS.get(difficulty, 1)
         lvl.exercise_points_total += weight
+        lvl.exercises_total += 1
         if ex_id in solved:
             lvl.exercise_points += weight
             lvl.exercises_solved += 1
@@ -132,9 +134,10 @@ def skill_map(levels: list[SkillLevel]) -> dict[str, SkillLevel]:
     return {lvl.skill.slug: lvl for lvl in levels}
 
 
-def weakest(levels: list[SkillLevel]) -> SkillLevel | None:
-    """The skill with the least evidence among those that have any to earn."""
-    candidates = [lvl for lvl in levels if lvl.possible]
+def weakest(levels: list[SkillLevel], *, with_unsolved: bool = False) -> SkillLevel | None:
+    """The skill with the least evidence among those that have any to earn (and an unsolved exercise)."""
+    candidates = [lvl for lvl in levels if lvl.possible
+                  and (not with_unsolved or lvl.exercises_solved < lvl.exercises_total)]
     return min(candidates, key=lambda lvl: (lvl.pct, lvl.skill.order)) if candidates else None
 
 

@@ -180,7 +180,7 @@ def _when(value: str | None, where: str) -> dt.datetime | None:
     parsed = parse_datetime(value)
     if parsed is None:
         raise RecordError(f"{where}: not an ISO 8601 date-time: {value!r}")
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, dt.timezone.utc)
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, dt.UTC)
 
 
 def _resolve(model, slugs: set[str], what: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 import labcontract
@@ -17,9 +18,10 @@ from . import labs
 from .models import LabJob, Runner
 
 LAB_TITLES = {
-    "quant-inference": (_("量化推理对比"), _("同一模型在 fp32/bf16/fp16/int8/int4 下的显存、速度与质量")),
-    "vllm-batch": (_("vLLM 批处理吞吐"), _("逐条 HF、静态批处理与 vLLM 连续批处理的吞吐与延迟")),
-    "cpp-tokenizer": (_("C++ Tokenizer 校验"), _("编译你的 C++ Qwen tokenizer，与 tiktoken 逐文档比对并测速")),
+    "quant-inference": (gettext_lazy("量化推理对比"), gettext_lazy("同一模型在 fp32/bf16/fp16/int8/int4 下的显存、速度与质量")),
+    "vllm-batch": (gettext_lazy("vLLM 批处理吞吐"), gettext_lazy("逐条 HF、静态批处理与 vLLM 连续批处理的吞吐与延迟")),
+    "cpp-tokenizer": (gettext_lazy("C++ Tokenizer 校验"),
+                      gettext_lazy("编译你的 C++ Qwen tokenizer，与 tiktoken 逐文档比对并测速")),
 }
 
 

@@ -10,7 +10,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_noop as _
 
 import labcontract
 
@@ -21,7 +22,7 @@ LAB_QUEUES = {
     "vllm-batch": ("lab.cpu", "lab.cuda", "lab.vllm"),
     "cpp-tokenizer": ("lab.cpu",),
 }
-QUEUE_NEEDS = {"lab.cpu": _("CPU"), "lab.cuda": _("CUDA GPU"), "lab.vllm": _("vLLM")}
+QUEUE_NEEDS = {"lab.cpu": gettext_lazy("CPU"), "lab.cuda": gettext_lazy("CUDA GPU"), "lab.vllm": gettext_lazy("vLLM")}
 LAB_SKILLS = {"quant-inference": ["quantization", "gpu-memory"], "vllm-batch": ["inference-acceleration"],
               "cpp-tokenizer": ["cpp-cuda"]}
 
@@ -68,7 +69,7 @@ def waiting_reason(job: LabJob) -> str:
         return ""
     if any(job.queue in r.queues for r in online_runners()):
         return ""
-    return _("等待一台支持 %(need)s 的 runner 上线（当前没有在线的 runner 消费 %(queue)s 队列）。") % {
+    return gettext_lazy("等待一台支持 %(need)s 的 runner 上线（当前没有在线的 runner 消费 %(queue)s 队列）。") % {
         "need": QUEUE_NEEDS[job.queue], "queue": job.queue}
 
 

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from .models import Exercise, Submission
 
@@ -63,7 +64,7 @@ def _numeric_submit(*, user, exercise: Exercise, answer: str) -> Submission:
         user=user, exercise=exercise, source=answer.strip()[:200], mode=Submission.Mode.SUBMIT,
         status=Submission.Status.DONE, verdict="AC" if ok else "WA", score=1.0 if ok else 0.0,
         passed=int(ok), total=1, started_at=now, finished_at=now,
-        message="" if ok else _("与参考答案相差超过允许误差。"),
+        message="" if ok else gettext_noop("与参考答案相差超过允许误差。"),
     )
 
 
@@ -100,7 +101,7 @@ def submission_judge(submission_id: int) -> Submission | None:
     failing = next((t for t in tests if t["verdict"] != "AC"), None)
     if failing and failing["kind"] == "hidden" and verdict.verdict == failing["verdict"]:
         # A learner's exception text could echo hidden inputs: hidden failures name only test and verdict.
-        message = _("测试 %(n)d（隐藏）：%(v)s") % {"n": failing["index"], "v": failing["verdict"]}
+        message = f"test {failing['index']} (hidden): {failing['verdict']}"
     written = Submission.objects.filter(id=submission_id, status=Submission.Status.RUNNING, attempt=attempt).update(
         status=Submission.Status.DONE, verdict=verdict.verdict, score=verdict.score, passed=verdict.passed,
         total=verdict.total, message=message[:4000], results=tests,
@@ -151,7 +152,7 @@ def submissions_reap_stale() -> int:
     cutoff = timezone.now() - JUDGE_STALE_AFTER
     return Submission.objects.filter(status=Submission.Status.RUNNING, started_at__lt=cutoff).update(
         status=Submission.Status.DONE, verdict="IE", finished_at=timezone.now(),
-        message=_("判题进程中断，请重新提交。"),
+        message=gettext_noop("判题进程中断，请重新提交。"),
     )
 
 

@@ -77,6 +77,8 @@ _PASSWD = "sandbox:x:{uid}:{uid}:sandbox:/work:/bin/sh\n"
 _GROUP = "sandbox:x:{uid}:\n"
 
 
+STACK_BYTES = 256 << 20
+
 @dataclass
 class Limits:
     cpu_s: float = 5.0
@@ -181,6 +183,8 @@ def _preexec(limits: Limits) -> Callable[[], None]:
         (resource.RLIMIT_FSIZE, (limits.file_mb << 20,) * 2),
         (resource.RLIMIT_NOFILE, (limits.open_files,) * 2),
         (resource.RLIMIT_CORE, (0, 0)),
+        # A deep but legitimate recursion (memoised DP over 10^4 states) needs more than 8 MiB of C stack.
+        (resource.RLIMIT_STACK, (STACK_BYTES, STACK_BYTES)),
     ]
 
     def apply() -> None:

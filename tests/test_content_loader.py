@@ -177,10 +177,18 @@ def test_editing_content_updates_rows_and_progress_survives(content_copy, user):
 @pytest.mark.django_db
 def test_removed_task_is_archived_not_deleted_and_history_kept(content_copy, user):
     load(content_copy)
-    phase_file = content_copy / "plan" / "phase-1.yaml"
-    removed = yaml.safe_load(phase_file.read_text(encoding="utf-8"))["sections"][0]["tasks"][0]["slug"]
+    articles = "".join(p.read_text(encoding="utf-8") for p in (content_copy / "kb").glob("*.md"))
+    # A task no knowledge-base article links to (removing a linked one is a content error by design).
+    phase_file, si, ti = next(
+        (path, si, ti)
+        for path in sorted((content_copy / "plan").glob("phase-*.yaml"))
+        for si, section in enumerate(yaml.safe_load(path.read_text(encoding="utf-8"))["sections"])
+        for ti, task in enumerate(section["tasks"])
+        if task["slug"] not in articles
+    )
+    removed = yaml.safe_load(phase_file.read_text(encoding="utf-8"))["sections"][si]["tasks"][ti]["slug"]
     task_set_status(user=user, task=Task.objects.get(slug=removed), status=Status.DOING)
-    edit_yaml(phase_file, lambda d: d["sections"][0]["tasks"].pop(0))
+    edit_yaml(phase_file, lambda d: d["sections"][si]["tasks"].pop(ti))
     out = load(content_copy)
     assert "1 archived" in out
     task = Task.objects.get(slug=removed)

@@ -187,3 +187,39 @@ def test_child_errors_come_back_as_unsupported_or_failed():
         run_in_fresh_process("tests.test_gpu_runner_worker:failing_child", {"kind": "unsupported"})
     with pytest.raises(ChildFailed, match="RuntimeError: boom"):
         run_in_fresh_process("tests.test_gpu_runner_worker:failing_child", {"kind": "error"})
+
+
+def _redis_up() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _redis_up(), reason="no Redis on 127.0.0.1:6379")
+def test_the_runner_program_consumes_its_queue_from_redis_and_reports_to_the_site(site):
+    import subprocess
+    import sys
+
+    from celery import Celery
+
+    broker = "redis://127.0.0.1:6379/15"
+    env = dict(os.environ, DEPLOYDOJO_SITE_URL=site.url, DEPLOYDOJO_RUNNER_TOKEN=TOKEN, CELERY_BROKER_URL=broker)
+    proc = subprocess.Popen([sys.executable, "-m", "gpu_runner", "--name", "pytest-runner"], env=env,
+                            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        sender = Celery("site-side", broker=broker)  # how the site enqueues: task name + queue + payload kwargs
+        sender.send_task("lab.cpu.run_lab", queue="lab.cpu", kwargs={**VLLM_ONLY, "job_id": 11})
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and "result" not in site.endpoints():
+            time.sleep(0.3)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    assert site.endpoints()[0] == "heartbeat"
+    assert site.endpoints()[-1] == "result"
+    assert site.calls[0][1]["capabilities"]["queues"] == ["lab.cpu"]

@@ -147,3 +147,18 @@ def test_language_switch_to_english_and_back(client_a, plan_content):
 def test_admin_lists_every_content_model(admin_client, plan_content):
     for model in ("phase", "section", "task", "resource", "skill", "plannote"):
         assert admin_client.get(f"/admin/tracker/{model}/").status_code == 200
+
+
+def test_english_catalogue_is_complete_and_compiled():
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    po = Path(__file__).resolve().parent.parent / "locale" / "en" / "LC_MESSAGES" / "django.po"
+    msgfmt = shutil.which("msgfmt")
+    assert msgfmt, "gettext (msgfmt) is installed by .ci/run"
+    out = subprocess.run([msgfmt, "--check", "--statistics", str(po), "-o", "/dev/null"], capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr
+    assert "untranslated" not in out.stderr and "fuzzy" not in out.stderr, out.stderr
+    assert po.with_suffix(".mo").stat().st_mtime >= po.stat().st_mtime - 1, "run compilemessages"

@@ -24,3 +24,16 @@ class LoginRequiredByDefault:
                 return response
             return redirect_to_login(request.get_full_path())
         return self.get_response(request)
+
+
+class ChineseByDefault:
+    """The product's language is zh-hans unless the user picked another with the language switch:
+    a browser's Accept-Language alone does not switch it (the plan and the content are Chinese)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+            request.META["HTTP_ACCEPT_LANGUAGE"] = settings.LANGUAGE_CODE
+        return self.get_response(request)

@@ -11,6 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from knowledge.views import related_articles_html
+
 from . import services
 from .forms import NotesForm, ScheduleForm
 from .models import Phase, PlanNote, Profile, Resource, Status, StatusChange, Task, TaskProgress
@@ -109,6 +111,7 @@ def task_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "task": task, "my": my, "history": history, "statuses": Status.choices,
         "notes_form": NotesForm(initial={"notes": my.notes if my else ""}),
         "resources": task.resources.live(), "skills": task.skills.live(),
+        "related_articles": related_articles_html(task),
     }
     return render(request, "tracker/task.html", context)
 

@@ -26,6 +26,8 @@ class Command(BaseCommand):
         if check:
             self.stdout.write(self.style.SUCCESS(f"content OK: {report.checked_files} files valid, nothing written"))
             return
+        if options.get("verbosity", 1) < 1:
+            return
         for name, c in report.counts.items():
             self.stdout.write(f"{name:>16}: {c.created} created, {c.updated} updated, "
                               f"{c.unchanged} unchanged, {c.archived} archived")

@@ -110,7 +110,9 @@ def load_model(model_ref: str, precision: str, device: str, checkpoints: dict[st
     path = model_path(model_ref)
     notes: list[str] = []
     if precision in FLOAT_PRECISIONS:
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype(precision)).to(device)
+        # device_map loads straight onto the GPU instead of staging the whole model in host memory first.
+        placement = {"device_map": device} if cuda else {}
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype(precision), **placement)
         return model.eval(), f"PyTorch {precision} on {device}", notes
     if precision in ("gptq", "awq"):
         model = AutoModelForCausalLM.from_pretrained(checkpoints[precision], device_map=device)

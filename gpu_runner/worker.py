@@ -4,6 +4,7 @@ heartbeat thread. execute_job() is plain Python so it can be driven directly aga
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 import time
@@ -138,7 +139,12 @@ def make_celery_app(broker_url: str, queues: list[str], client: SiteClient, capa
     from celery import Celery
     from kombu import Queue
 
-    app = Celery("gpu_runner", broker=broker_url, set_as_current=False)
+    # fixups=[]: Celery's Django fixup would import Django whenever DJANGO_SETTINGS_MODULE is set in the
+    # environment (a host that also runs the site); the runner never imports Django.
+    app = Celery("gpu_runner", broker=broker_url, set_as_current=False, fixups=[])
+    # Celery's broker_url reads CELERY_BROKER_URL from the environment before any configured value, so an
+    # explicit --broker-url must be put there (the runner is a process of its own).
+    os.environ["CELERY_BROKER_URL"] = broker_url
     app.conf.update(
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
         task_ignore_result=True, task_queues=[Queue(q, routing_key=q) for q in queues],

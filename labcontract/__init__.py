@@ -160,19 +160,21 @@ def validate(kind: str, body: Any) -> None:
 #       "load_s": float, "memory": {"peak_rss_bytes", "rss_before_load_bytes",
 #                                    "cuda_max_allocated_bytes", "cuda_max_reserved_bytes"},
 #       "prefill_latency_s": STATS, "generate_latency_s": STATS, "decode_latency_s": STATS,
-#       "decode_tokens_per_s": float, "decode_tokens_per_s_cv": float,
+#       "decode_tokens_per_s": float, "decode_tokens_per_s_cv": float, "decode_tokens_per_s_runs": [float],
 #       "quality": {"top1_agreement": float, "mean_kl": float, "perplexity": float,
 #                   "reference_perplexity": float},
-#       "decode_ceiling_tokens_per_s": float|null, "mbu": float|null, "notes": [str]}
+#       "decode_ceiling_tokens_per_s": float|null, "mbu": float|null, "notes": [str],
+#       "added_as_reference": true (only when the job asked for no float precision)}
 #      | {"precision": str, "status": "unsupported", "reason": str}
 #      | {"precision": str, "status": "error", "error": str}]}
 #   STATS = {"n", "mean", "median", "p90", "p99", "min", "max"} in seconds.
 #
 # vllm-batch:
 #   {"lab": "vllm-batch", "model": str, "device": str, "dtype": str,
-#    "workload": {"num_prompts", "prompt_tokens", "output_tokens", "seed", "static_batch_size"},
+#    "workload": {"num_prompts", "prompt_tokens", "output_tokens", "seed", "static_batch_size"} | null,
 #    "engines": [
-#      {"engine": str, "status": "ok", "duration_s": float, "requests_per_s": float,
+#      {"engine": str, "status": "ok", "backend": str, "duration_s": float, "run_durations_s": [float],
+#       "requests_per_s": float,
 #       "output_tokens_per_s": float, "total_tokens_per_s": float,
 #       "latency_s": {"mean", "p50", "p99"}, "speedup_vs_sequential": float|null,
 #       "generated_tokens": int, "wasted_token_fraction": float, "notes": [str]}
@@ -180,7 +182,7 @@ def validate(kind: str, body: Any) -> None:
 #      | {"engine": str, "status": "error", "error": str}]}
 #
 # cpp-tokenizer: the report of gpu_runner.tokenizer_check.check() as is, plus "lab" and
-#   "source_files" (names and byte sizes of the learner's files).
+#   "source_files" (names and byte sizes of the learner's files); status OK | WA | CE | REJECTED | UNAVAILABLE.
 
 PRECISIONS = ("fp32", "bf16", "fp16", "int8", "int8-wo", "int4", "nf4", "gptq", "awq")
 VLLM_BATCH_ENGINES = ("hf-sequential", "hf-static-batch", "vllm")
@@ -203,7 +205,8 @@ QUANT_INFERENCE_PARAMS = {
         "gen_len": {"type": "integer", "minimum": 2, "maximum": 4096, "default": 16},
         "repeats": {"type": "integer", "minimum": 1, "maximum": 100, "default": 5},
         "warmup": {"type": "integer", "minimum": 0, "maximum": 10, "default": 1},
-        "quality_tokens": {"type": "integer", "minimum": 8, "maximum": 4096, "default": 128},
+        # The reference's log-probs (tokens x vocab, fp32) go to disk: 512 x Qwen's 152k vocab is 311 MB.
+        "quality_tokens": {"type": "integer", "minimum": 8, "maximum": 512, "default": 128},
         # Pre-quantized checkpoints (local directories) for the "gptq" and "awq" precisions.
         "checkpoints": {"type": "object", "additionalProperties": False, "default": {},
                         "properties": {"gptq": {"type": "string", "maxLength": 500},

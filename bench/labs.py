@@ -2,9 +2,9 @@
 
 decode_fidelity_ratio: fp32 decode tokens/s that the quant-inference lab reports for the fixture model,
 over the tokens/s of a plain transformers generate() script on the same model and settings (each in a fresh
-process; one of each per round, the ratio is the median of the per-round ratios). decode_cv: coefficient of variation of the
-lab's figure across rounds. tokenizer_parity / tokenizer_speed_ratio: tokenizer_check on the project's
-reference C++ tokenizer (exact-match rate over the corpus; its encode MB/s over tiktoken's).
+process; one of each per round, the ratio is the median of the per-round ratios).
+decode_cv: coefficient of variation of the lab's figure across rounds.
+tokenizer_parity / tokenizer_speed_ratio: tokenizer_check on the project's reference C++ tokenizer (exact-match rate over the corpus; its encode MB/s over tiktoken's).
 
     python bench/labs.py [--json] [--rounds 3]
 """
@@ -41,8 +41,15 @@ def direct_decode(spec: dict[str, Any], report: Callable[[float, str], None]) ->
 
     def gen(n: int) -> float:
         start = time.perf_counter()
-        model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=False, max_new_tokens=n,
-                       min_new_tokens=n, pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
+        model.generate(
+            input_ids=ids,
+            attention_mask=torch.ones_like(ids),
+            do_sample=False,
+            max_new_tokens=n,
+            min_new_tokens=n,
+            pad_token_id=tok.pad_token_id,
+            eos_token_id=tok.eos_token_id,
+        )
         return time.perf_counter() - start
 
     with torch.inference_mode():
@@ -73,13 +80,21 @@ def tokenizer_figures() -> dict[str, Any]:
         return {"tokenizer_parity": None, "tokenizer_speed_ratio": None, "tokenizer_reason": f"unavailable: {exc}"}
     report = tokenizer_check.check(tokenizer_check.reference_sources())
     if report.get("status") not in ("OK", "WA"):
-        return {"tokenizer_parity": None, "tokenizer_speed_ratio": None,
-                "tokenizer_reason": f"{report.get('status')}: {report.get('message', '')[:300]}"}
+        return {
+            "tokenizer_parity": None,
+            "tokenizer_speed_ratio": None,
+            "tokenizer_reason": f"{report.get('status')}: {report.get('message', '')[:300]}",
+        }
     throughput = report.get("throughput") or {}
-    return {"tokenizer_parity": report["exact_match_rate"], "tokenizer_speed_ratio": throughput.get("ratio"),
-            "tokenizer_documents": report["documents_total"], "tokenizer_throughput": throughput,
-            "tokenizer_reason": None if throughput.get("ratio") is not None else "speed not measured: "
-            + str(throughput.get("error", "a document mismatched"))}
+    return {
+        "tokenizer_parity": report["exact_match_rate"],
+        "tokenizer_speed_ratio": throughput.get("ratio"),
+        "tokenizer_documents": report["documents_total"],
+        "tokenizer_throughput": throughput,
+        "tokenizer_reason": None
+        if throughput.get("ratio") is not None
+        else "speed not measured: " + str(throughput.get("error", "a document mismatched")),
+    }
 
 
 def measure(rounds: int) -> dict[str, Any]:
@@ -96,12 +111,17 @@ def measure(rounds: int) -> dict[str, Any]:
         # Paired by round: the two runs of a round share the machine's load, so their ratio is steadier.
         "decode_fidelity_ratio": statistics.median(a / b for a, b in zip(lab, direct, strict=True)),
         "decode_cv": coefficient_of_variation(lab),
-        "decode_tokens_per_s_lab": lab, "decode_tokens_per_s_direct": direct,
+        "decode_tokens_per_s_lab": lab,
+        "decode_tokens_per_s_direct": direct,
         "direct_cv": coefficient_of_variation(direct),
         **tokenizer_figures(),
         "settings": {**SETTINGS, "model": "fixture (Qwen2 arch, 8.0 M params, fp32)", "rounds": rounds},
-        "machine": {"cpu": caps["cpu"], "ram_bytes": caps["ram_bytes"], "cuda_devices": caps["cuda_devices"],
-                    "versions": {k: caps["versions"].get(k) for k in ("python", "torch", "transformers", "g++")}},
+        "machine": {
+            "cpu": caps["cpu"],
+            "ram_bytes": caps["ram_bytes"],
+            "cuda_devices": caps["cuda_devices"],
+            "versions": {k: caps["versions"].get(k) for k in ("python", "torch", "transformers", "g++")},
+        },
     }
     return out
 
@@ -109,19 +129,23 @@ def measure(rounds: int) -> dict[str, Any]:
 def print_table(r: dict[str, Any]) -> None:
     m = r["machine"]
     print(__doc__.split("\n\n")[0])
-    print(f"\nmachine: {m['cpu']['model']}, {m['cpu']['cores']} cores, {m['ram_bytes'] / 2**30:.1f} GiB RAM, "
-          f"{len(m['cuda_devices'])} CUDA devices; " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()))
+    print(
+        f"\nmachine: {m['cpu']['model']}, {m['cpu']['cores']} cores, {m['ram_bytes'] / 2**30:.1f} GiB RAM, "
+        f"{len(m['cuda_devices'])} CUDA devices; " + ", ".join(f"{k} {v}" for k, v in m["versions"].items())
+    )
     print(f"settings: {r['settings']}\n")
 
     def fmt(xs: list[float]) -> str:
         return ", ".join(f"{x:.1f}" for x in xs)
 
-    rows = [("decode tok/s, quant lab (per round)", fmt(r["decode_tokens_per_s_lab"])),
-            ("decode tok/s, direct generate() (per round)", fmt(r["decode_tokens_per_s_direct"])),
-            ("decode_fidelity_ratio (median of per-round lab / direct)", f"{r['decode_fidelity_ratio']:.3f}"),
-            ("decode_cv (lab, across rounds)", f"{r['decode_cv']:.3f}"),
-            ("tokenizer_parity (exact documents)", str(r["tokenizer_parity"])),
-            ("tokenizer_speed_ratio (C++ / tiktoken MB/s)", str(r["tokenizer_speed_ratio"]))]
+    rows = [
+        ("decode tok/s, quant lab (per round)", fmt(r["decode_tokens_per_s_lab"])),
+        ("decode tok/s, direct generate() (per round)", fmt(r["decode_tokens_per_s_direct"])),
+        ("decode_fidelity_ratio (median of per-round lab / direct)", f"{r['decode_fidelity_ratio']:.3f}"),
+        ("decode_cv (lab, across rounds)", f"{r['decode_cv']:.3f}"),
+        ("tokenizer_parity (exact documents)", str(r["tokenizer_parity"])),
+        ("tokenizer_speed_ratio (C++ / tiktoken MB/s)", str(r["tokenizer_speed_ratio"])),
+    ]
     if r.get("tokenizer_reason"):
         rows.append(("tokenizer note", r["tokenizer_reason"]))
     width = max(len(a) for a, _ in rows)

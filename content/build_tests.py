@@ -49,7 +49,7 @@ def same(a, b, tol: dict | None) -> bool:
     if tol is None:
         return a == b
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same(x, y, tol) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same(x, y, tol) for x, y in zip(a, b, strict=False))
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return math.isclose(a, b, rel_tol=tol.get("rel", 1e-9), abs_tol=tol.get("abs", 1e-9))
     return a == b

@@ -15,8 +15,18 @@ import psutil
 
 import labcontract
 
-_VERSIONED = ("torch", "transformers", "accelerate", "vllm", "bitsandbytes", "torchao", "gptqmodel", "autoawq",
-              "tiktoken", "celery")
+_VERSIONED = (
+    "torch",
+    "transformers",
+    "accelerate",
+    "vllm",
+    "bitsandbytes",
+    "torchao",
+    "gptqmodel",
+    "autoawq",
+    "tiktoken",
+    "celery",
+)
 
 
 def cpu_model() -> str:
@@ -50,9 +60,13 @@ def nvidia_driver() -> str | None:
     if not smi:
         return None
     try:
-        out = subprocess.run([smi, "--query-gpu=driver_version", "--format=csv,noheader"], check=False,
-                             capture_output=True,
-                             text=True, timeout=20)
+        out = subprocess.run(
+            [smi, "--query-gpu=driver_version", "--format=csv,noheader"],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip().splitlines()[0] if out.returncode == 0 and out.stdout.strip() else None
@@ -70,8 +84,14 @@ def cuda_devices() -> list[dict[str, Any]]:
     devices = []
     for i in range(torch.cuda.device_count()):
         props = torch.cuda.get_device_properties(i)
-        devices.append({"name": props.name, "memory_bytes": int(props.total_memory),
-                        "compute_capability": f"{props.major}.{props.minor}", "driver": driver})
+        devices.append(
+            {
+                "name": props.name,
+                "memory_bytes": int(props.total_memory),
+                "compute_capability": f"{props.major}.{props.minor}",
+                "driver": driver,
+            }
+        )
     return devices
 
 
@@ -80,7 +100,9 @@ def vllm_importable(timeout_s: float = 180.0) -> bool:
     if package_version("vllm") is None:
         return False
     try:
-        done = subprocess.run([sys.executable, "-c", "import vllm"], check=False, capture_output=True, timeout=timeout_s)
+        done = subprocess.run(
+            [sys.executable, "-c", "import vllm"], check=False, capture_output=True, timeout=timeout_s
+        )
     except subprocess.TimeoutExpired:
         return False
     return done.returncode == 0
@@ -108,8 +130,11 @@ def probe(*, check_vllm: bool = True) -> dict[str, Any]:
         versions["cuda"] = torch.version.cuda
     vllm_ok = bool(devices) and check_vllm and vllm_importable()
     caps = {
-        "cpu": {"model": cpu_model(), "cores": os.cpu_count() or 1,
-                "physical_cores": psutil.cpu_count(logical=False) or os.cpu_count() or 1},
+        "cpu": {
+            "model": cpu_model(),
+            "cores": os.cpu_count() or 1,
+            "physical_cores": psutil.cpu_count(logical=False) or os.cpu_count() or 1,
+        },
         "ram_bytes": int(psutil.virtual_memory().total),
         "cuda_devices": devices,
         "versions": versions,

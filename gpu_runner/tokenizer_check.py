@@ -31,9 +31,7 @@ REFERENCE_SOURCES = ("qwen_tokenizer.cpp", "qwen_tokenizer.h", "unicode_tables.h
 COMPILE_FLAGS = ["-O2", "-std=c++17"]
 
 # Qwen's tokenization_qwen.py (Qwen-7B): pre-tokenisation pattern and special tokens from id 151643.
-QWEN_PAT_STR = (
-    r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
-)
+QWEN_PAT_STR = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""  # noqa: E501 - Qwen's pattern, verbatim
 SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", *(f"<|extra_{i}|>" for i in range(205)))
 SPECIAL_START_ID = 151643
 INVALID_UTF8_PROBE = b"valid text, then a lone continuation byte \x80 and a truncated \xe4\xb8"
@@ -100,7 +98,7 @@ def load_corpus(corpus_dir: str | Path = CORPUS_DIR) -> dict[str, bytes]:
 def unpack_submission(source_files: dict[str, bytes], limits: CheckLimits = CheckLimits()) -> dict[str, bytes]:
     """Flat {name: bytes} of C++ sources; a single .tar.gz/.tgz/.tar/.zip upload is unpacked safely."""
     if len(source_files) == 1:
-        (name, data), = source_files.items()
+        ((name, data),) = source_files.items()
         if name.endswith((".tar.gz", ".tgz", ".tar")):
             return _checked_sources(_read_tar(data, limits), limits)
         if name.endswith(".zip"):
@@ -194,19 +192,34 @@ def _checked_sources(files: dict[str, bytes], limits: CheckLimits) -> dict[str, 
 def compile_in_sandbox(sources: dict[str, bytes], limits: CheckLimits = CheckLimits()) -> tuple[bytes | None, dict]:
     """g++ -O2 -std=c++17 every .cpp into ./tokenizer inside the sandbox; (binary or None, compile report)."""
     units = sorted(n for n in sources if n.endswith((".cpp", ".cc", ".cxx")))
-    box = sandbox.Limits(cpu_s=limits.compile_cpu_s, wall_s=limits.compile_wall_s, memory_mb=limits.compile_memory_mb,
-                         file_mb=64, output_bytes=1 << 20, disk_mb=256)
+    box = sandbox.Limits(
+        cpu_s=limits.compile_cpu_s,
+        wall_s=limits.compile_wall_s,
+        memory_mb=limits.compile_memory_mb,
+        file_mb=64,
+        output_bytes=1 << 20,
+        disk_mb=256,
+    )
     # LC_ALL=C keeps the diagnostics ASCII (no typographic quotes), whatever the host's locale.
-    out = sandbox.run(["g++", *COMPILE_FLAGS, "-o", "tokenizer", *units], limits=box, files=sources,
-                      keep=["tokenizer"], env={"LC_ALL": "C"})
+    out = sandbox.run(
+        ["g++", *COMPILE_FLAGS, "-o", "tokenizer", *units],
+        limits=box,
+        files=sources,
+        keep=["tokenizer"],
+        env={"LC_ALL": "C"},
+    )
     message = (out.stderr or b"").decode("utf-8", "replace")
     if out.error:
         message = out.error
     elif out.timed_out:
         message = f"compiler exceeded {limits.compile_wall_s:.0f} s\n" + message
     cap = limits.compiler_message_bytes
-    report = {"ok": False, "seconds": round(out.wall_s, 2), "command": f"g++ {' '.join(COMPILE_FLAGS)} -o tokenizer "
-              + " ".join(units), "message": message[:cap] + ("\n[... truncated]" if len(message) > cap else "")}
+    report = {
+        "ok": False,
+        "seconds": round(out.wall_s, 2),
+        "command": f"g++ {' '.join(COMPILE_FLAGS)} -o tokenizer " + " ".join(units),
+        "message": message[:cap] + ("\n[... truncated]" if len(message) > cap else ""),
+    }
     binary = out.files.get("tokenizer")
     if out.returncode != 0 or not binary:
         return None, report
@@ -215,14 +228,26 @@ def compile_in_sandbox(sources: dict[str, bytes], limits: CheckLimits = CheckLim
 
 
 def _run_limits(limits: CheckLimits) -> sandbox.Limits:
-    return sandbox.Limits(cpu_s=limits.run_cpu_s, wall_s=limits.run_wall_s, memory_mb=limits.run_memory_mb,
-                          stdout_bytes=limits.run_stdout_mb << 20, output_bytes=1 << 20)
+    return sandbox.Limits(
+        cpu_s=limits.run_cpu_s,
+        wall_s=limits.run_wall_s,
+        memory_mb=limits.run_memory_mb,
+        stdout_bytes=limits.run_stdout_mb << 20,
+        output_bytes=1 << 20,
+    )
 
 
-def run_binary(binary: bytes, document: bytes, vocab_path: Path, limits: CheckLimits = CheckLimits()) -> sandbox.Outcome:
+def run_binary(
+    binary: bytes, document: bytes, vocab_path: Path, limits: CheckLimits = CheckLimits()
+) -> sandbox.Outcome:
     """One run of the candidate: `./tokenizer /vocab/qwen.tiktoken` with the document on stdin."""
-    return sandbox.run(["./tokenizer", SANDBOX_VOCAB], limits=_run_limits(limits), stdin=document,
-                       files={"tokenizer": (binary, 0o755)}, ro_binds=[(str(vocab_path), SANDBOX_VOCAB)])
+    return sandbox.run(
+        ["./tokenizer", SANDBOX_VOCAB],
+        limits=_run_limits(limits),
+        stdin=document,
+        files={"tokenizer": (binary, 0o755)},
+        ro_binds=[(str(vocab_path), SANDBOX_VOCAB)],
+    )
 
 
 def parse_ids(stdout: bytes) -> list[int] | None:
@@ -247,39 +272,54 @@ def _token_text(encoding: tiktoken.Encoding, token: int) -> str:
 
 def mismatch_context(reference: list[int], candidate: list[int], encoding: tiktoken.Encoding) -> dict:
     """Where two id lists first differ, with a few decoded tokens around it side by side."""
-    index = next((i for i, (a, b) in enumerate(zip(reference, candidate)) if a != b), min(len(reference), len(candidate)))
+    index = next(
+        (i for i, (a, b) in enumerate(zip(reference, candidate, strict=False)) if a != b),
+        min(len(reference), len(candidate)),
+    )
     rows = []
     for i in range(max(0, index - CONTEXT_TOKENS), index + CONTEXT_TOKENS + 1):
         ref = reference[i] if i < len(reference) else None
         cand = candidate[i] if i < len(candidate) else None
         if ref is None and cand is None:
             break
-        rows.append({
-            "index": i,
-            "reference": None if ref is None else {"id": ref, "text": _token_text(encoding, ref)},
-            "candidate": None if cand is None else {"id": cand, "text": _token_text(encoding, cand)},
-            "differs": i >= index,
-        })
+        rows.append(
+            {
+                "index": i,
+                "reference": None if ref is None else {"id": ref, "text": _token_text(encoding, ref)},
+                "candidate": None if cand is None else {"id": cand, "text": _token_text(encoding, cand)},
+                "differs": i >= index,
+            }
+        )
     ref_prefix = encoding.decode_bytes(reference[:index]) if index else b""
     return {"index": index, "byte_offset": len(ref_prefix), "context": rows}
 
 
 def format_context(mismatch: dict) -> str:
     """The side-by-side table as plain text (for logs and the learner's page)."""
-    lines = [f"first difference at token {mismatch['index']} (byte {mismatch['byte_offset']} of the NFC text)",
-             f"{'':3}{'#':>6}  {'reference (tiktoken)':<34}{'candidate':<34}"]
+    lines = [
+        f"first difference at token {mismatch['index']} (byte {mismatch['byte_offset']} of the NFC text)",
+        f"{'':3}{'#':>6}  {'reference (tiktoken)':<34}{'candidate':<34}",
+    ]
     for row in mismatch["context"]:
         cells = [f"{c['id']:>6} {c['text']!r}" if c else "   (end)" for c in (row["reference"], row["candidate"])]
         lines.append(f"{'>> ' if row['differs'] else '   '}{row['index']:>6}  {cells[0]:<34}{cells[1]:<34}")
     return "\n".join(lines)
 
 
-def _check_document(name: str, document: bytes, binary: bytes, vocab_path: Path, encoding: tiktoken.Encoding,
-                    limits: CheckLimits) -> dict:
+def _check_document(
+    name: str, document: bytes, binary: bytes, vocab_path: Path, encoding: tiktoken.Encoding, limits: CheckLimits
+) -> dict:
     reference = reference_encode(document, encoding)
     out = run_binary(binary, document, vocab_path, limits)
-    result = {"name": name, "bytes": len(document), "reference_tokens": len(reference), "candidate_tokens": None,
-              "match": False, "returncode": out.returncode, "wall_s": round(out.wall_s, 4)}
+    result = {
+        "name": name,
+        "bytes": len(document),
+        "reference_tokens": len(reference),
+        "candidate_tokens": None,
+        "match": False,
+        "returncode": out.returncode,
+        "wall_s": round(out.wall_s, 4),
+    }
     candidate = parse_ids(out.stdout) if out.returncode == 0 and not out.output_truncated else None
     if candidate is None:
         result["error"] = _run_error(out)
@@ -313,8 +353,9 @@ def bench_document(corpus: dict[str, bytes], size: int) -> bytes:
     return whole * max(1, round(size / len(whole)))
 
 
-def measure_throughput(binary: bytes, document: bytes, vocab_path: Path, encoding: tiktoken.Encoding,
-                       limits: CheckLimits) -> dict:
+def measure_throughput(
+    binary: bytes, document: bytes, vocab_path: Path, encoding: tiktoken.Encoding, limits: CheckLimits
+) -> dict:
     """MB/s of candidate and tiktoken on the same document, CPU time, median of repeats.
 
     The candidate's figure is bytes / (median CPU s on the document - median CPU s on a 1-byte
@@ -331,17 +372,21 @@ def measure_throughput(binary: bytes, document: bytes, vocab_path: Path, encodin
         big.append(run_binary(binary, document, vocab_path, limits))
         tiny.append(run_binary(binary, b"a", vocab_path, limits))
     if any(o.returncode != 0 for o in big + tiny):
-        return {"error": "candidate failed on the benchmark document: " + _run_error(next(o for o in big + tiny
-                                                                                          if o.returncode != 0))}
+        return {
+            "error": "candidate failed on the benchmark document: "
+            + _run_error(next(o for o in big + tiny if o.returncode != 0))
+        }
     mb = len(document) / 1e6
     cand_s = statistics.median(o.cpu_s for o in big) - statistics.median(o.cpu_s for o in tiny)
     ref_s = statistics.median(ref_times)
     cand_mb_s = mb / cand_s if cand_s > 0 else float("inf")
     return {
         "method": "CPU seconds, median of repeats; candidate minus a 1-byte run (start-up and vocab load); "
-                  "tiktoken in-process NFC + encode, one thread",
-        "bench_bytes": len(document), "repeats": limits.bench_repeats,
-        "candidate_mb_s": round(cand_mb_s, 2), "tiktoken_mb_s": round(mb / ref_s, 2),
+        "tiktoken in-process NFC + encode, one thread",
+        "bench_bytes": len(document),
+        "repeats": limits.bench_repeats,
+        "candidate_mb_s": round(cand_mb_s, 2),
+        "tiktoken_mb_s": round(mb / ref_s, 2),
         "ratio": round(cand_mb_s / (mb / ref_s), 2),
         "candidate_wall_s_median": round(statistics.median(o.wall_s for o in big), 3),
     }
@@ -350,8 +395,14 @@ def measure_throughput(binary: bytes, document: bytes, vocab_path: Path, encodin
 # --- the check -----------------------------------------------------------------------------------------
 
 
-def check(source_files: dict[str, bytes], *, corpus_dir: str | Path = CORPUS_DIR, vocab_path: str | Path | None = None,
-          limits: CheckLimits = CheckLimits(), measure_speed: bool = True) -> dict[str, Any]:
+def check(
+    source_files: dict[str, bytes],
+    *,
+    corpus_dir: str | Path = CORPUS_DIR,
+    vocab_path: str | Path | None = None,
+    limits: CheckLimits = CheckLimits(),
+    measure_speed: bool = True,
+) -> dict[str, Any]:
     """Compile the learner's tokenizer in the sandbox and compare it with tiktoken + NFC on every document.
 
     status: OK (every document exact), WA (some differ or fail), CE, REJECTED (unsafe upload) or
@@ -382,14 +433,19 @@ def check(source_files: dict[str, bytes], *, corpus_dir: str | Path = CORPUS_DIR
         "documents_matched": matched,
         "exact_match_rate": round(matched / len(documents), 4) if documents else 0.0,
         "first_mismatch": _first_mismatch_summary(first),
-        "invalid_utf8": {"ok": bad.returncode == 2, "returncode": bad.returncode,
-                         "stderr": bad.stderr.decode("utf-8", "replace")[:300]},
+        "invalid_utf8": {
+            "ok": bad.returncode == 2,
+            "returncode": bad.returncode,
+            "stderr": bad.stderr.decode("utf-8", "replace")[:300],
+        },
     }
-    report["message"] = (f"{matched}/{len(documents)} documents exact"
-                         + (f"; first mismatch in {first['name']}" if first else ""))
+    report["message"] = f"{matched}/{len(documents)} documents exact" + (
+        f"; first mismatch in {first['name']}" if first else ""
+    )
     if measure_speed and first is None:
-        report["throughput"] = measure_throughput(binary, bench_document(corpus, limits.bench_bytes), vocab,
-                                                  encoding, limits)
+        report["throughput"] = measure_throughput(
+            binary, bench_document(corpus, limits.bench_bytes), vocab, encoding, limits
+        )
     return report
 
 
@@ -421,8 +477,12 @@ def build_reference_binary(sources_dir: str | Path = REFERENCE_DIR) -> Path:
     target_dir.mkdir(parents=True, exist_ok=True)
     partial = target_dir / f"tokenizer.{time.monotonic_ns()}.tmp"
     compiler = shutil.which("g++") or "g++"
-    subprocess.run([compiler, *COMPILE_FLAGS, "-o", str(partial), str(sources_dir / "qwen_tokenizer.cpp")],
-                   check=True, capture_output=True, timeout=600)
+    subprocess.run(
+        [compiler, *COMPILE_FLAGS, "-o", str(partial), str(sources_dir / "qwen_tokenizer.cpp")],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     partial.replace(binary)  # atomic, so concurrent builders never see a half-written binary
     return binary
 

@@ -41,42 +41,123 @@ def _obj(required: list[str], props: dict) -> dict:
 
 RECORD_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    **_obj(["format", "version", "profile", "tasks", "status_changes", "submissions", "lab_jobs",
-            "checklist_items", "review_cards", "review_logs"], {
-        "format": {"const": FORMAT},
-        "version": {"const": VERSION},
-        "exported_at": _STR,
-        "username": _STR,
-        "profile": _obj([], {"start_date": {"type": ["string", "null"]}}),
-        "tasks": {"type": "array", "items": _obj(["task", "status"], {
-            "task": _SLUG, "status": _STATUS, "notes": _STR, "updated_at": _TIME, "completed_at": _OPT_TIME})},
-        "status_changes": {"type": "array", "items": _obj(["task", "old", "new", "at"], {
-            "task": _SLUG, "old": _STATUS, "new": _STATUS, "at": _TIME})},
-        "submissions": {"type": "array", "items": _obj(["exercise", "mode", "verdict", "created_at"], {
-            "exercise": _SLUG, "mode": {"enum": list(Submission.Mode.values)},
-            "status": {"enum": list(Submission.Status.values)}, "source": _STR, "attempt": {"type": "integer"},
-            "verdict": {"type": "string", "maxLength": 4}, "score": {"type": "number"},
-            "passed": {"type": "integer", "minimum": 0}, "total": {"type": "integer", "minimum": 0},
-            "message": _STR, "results": {"type": "array"}, "complexity_exponent": {"type": ["number", "null"]},
-            "created_at": _TIME, "started_at": _OPT_TIME, "finished_at": _OPT_TIME})},
-        "lab_jobs": {"type": "array", "items": _obj(["lab", "status", "created_at"], {
-            "lab": {"type": "string", "minLength": 1, "maxLength": 40},
-            "queue": {"type": "string", "maxLength": 20}, "params": {"type": "object"},
-            "status": {"enum": [s.value for s in LabJob.FINISHED]}, "attempt": {"type": "integer", "minimum": 1},
-            "result": {"type": ["object", "null"]}, "error": _STR, "system_info": {"type": "object"},
-            "created_at": _TIME, "started_at": _OPT_TIME, "finished_at": _OPT_TIME})},
-        "checklist_items": {"type": "array", "items": _obj(["key", "prompt"], {
-            "key": {"type": "string", "pattern": "^user/"}, "prompt": {"type": "string", "minLength": 1},
-            "answer": _STR, "article": {"type": ["string", "null"]}, "skills": {"type": "array", "items": _SLUG},
-            "created_at": _TIME})},
-        "review_cards": {"type": "array", "items": _obj(["item", "card", "due"], {
-            "item": {"type": "string", "minLength": 1}, "card": {"type": "object", "required": ["state", "due"]},
-            "due": _TIME, "state": {"type": "integer"}, "stability": {"type": ["number", "null"]},
-            "last_review": _OPT_TIME, "reps": {"type": "integer", "minimum": 0}})},
-        "review_logs": {"type": "array", "items": _obj(["item", "rating", "reviewed_at"], {
-            "item": {"type": "string", "minLength": 1}, "rating": {"enum": [1, 2, 3, 4]}, "reviewed_at": _TIME,
-            "duration_ms": {"type": ["integer", "null"], "minimum": 0}})},
-    }),
+    **_obj(
+        [
+            "format",
+            "version",
+            "profile",
+            "tasks",
+            "status_changes",
+            "submissions",
+            "lab_jobs",
+            "checklist_items",
+            "review_cards",
+            "review_logs",
+        ],
+        {
+            "format": {"const": FORMAT},
+            "version": {"const": VERSION},
+            "exported_at": _STR,
+            "username": _STR,
+            "profile": _obj([], {"start_date": {"type": ["string", "null"]}}),
+            "tasks": {
+                "type": "array",
+                "items": _obj(
+                    ["task", "status"],
+                    {"task": _SLUG, "status": _STATUS, "notes": _STR, "updated_at": _TIME, "completed_at": _OPT_TIME},
+                ),
+            },
+            "status_changes": {
+                "type": "array",
+                "items": _obj(
+                    ["task", "old", "new", "at"], {"task": _SLUG, "old": _STATUS, "new": _STATUS, "at": _TIME}
+                ),
+            },
+            "submissions": {
+                "type": "array",
+                "items": _obj(
+                    ["exercise", "mode", "verdict", "created_at"],
+                    {
+                        "exercise": _SLUG,
+                        "mode": {"enum": list(Submission.Mode.values)},
+                        "status": {"enum": list(Submission.Status.values)},
+                        "source": _STR,
+                        "attempt": {"type": "integer"},
+                        "verdict": {"type": "string", "maxLength": 4},
+                        "score": {"type": "number"},
+                        "passed": {"type": "integer", "minimum": 0},
+                        "total": {"type": "integer", "minimum": 0},
+                        "message": _STR,
+                        "results": {"type": "array"},
+                        "complexity_exponent": {"type": ["number", "null"]},
+                        "created_at": _TIME,
+                        "started_at": _OPT_TIME,
+                        "finished_at": _OPT_TIME,
+                    },
+                ),
+            },
+            "lab_jobs": {
+                "type": "array",
+                "items": _obj(
+                    ["lab", "status", "created_at"],
+                    {
+                        "lab": {"type": "string", "minLength": 1, "maxLength": 40},
+                        "queue": {"type": "string", "maxLength": 20},
+                        "params": {"type": "object"},
+                        "status": {"enum": [s.value for s in LabJob.FINISHED]},
+                        "attempt": {"type": "integer", "minimum": 1},
+                        "result": {"type": ["object", "null"]},
+                        "error": _STR,
+                        "system_info": {"type": "object"},
+                        "created_at": _TIME,
+                        "started_at": _OPT_TIME,
+                        "finished_at": _OPT_TIME,
+                    },
+                ),
+            },
+            "checklist_items": {
+                "type": "array",
+                "items": _obj(
+                    ["key", "prompt"],
+                    {
+                        "key": {"type": "string", "pattern": "^user/"},
+                        "prompt": {"type": "string", "minLength": 1},
+                        "answer": _STR,
+                        "article": {"type": ["string", "null"]},
+                        "skills": {"type": "array", "items": _SLUG},
+                        "created_at": _TIME,
+                    },
+                ),
+            },
+            "review_cards": {
+                "type": "array",
+                "items": _obj(
+                    ["item", "card", "due"],
+                    {
+                        "item": {"type": "string", "minLength": 1},
+                        "card": {"type": "object", "required": ["state", "due"]},
+                        "due": _TIME,
+                        "state": {"type": "integer"},
+                        "stability": {"type": ["number", "null"]},
+                        "last_review": _OPT_TIME,
+                        "reps": {"type": "integer", "minimum": 0},
+                    },
+                ),
+            },
+            "review_logs": {
+                "type": "array",
+                "items": _obj(
+                    ["item", "rating", "reviewed_at"],
+                    {
+                        "item": {"type": "string", "minLength": 1},
+                        "rating": {"enum": [1, 2, 3, 4]},
+                        "reviewed_at": _TIME,
+                        "duration_ms": {"type": ["integer", "null"], "minimum": 0},
+                    },
+                ),
+            },
+        },
+    ),
 }
 
 
@@ -110,34 +191,92 @@ def export_record(user) -> dict[str, Any]:
     cards = list(ReviewCard.objects.filter(user=user))
     card_item = {c.id: c.item_id for c in cards}
     return {
-        "format": FORMAT, "version": VERSION, "exported_at": timezone.now().isoformat(),
+        "format": FORMAT,
+        "version": VERSION,
+        "exported_at": timezone.now().isoformat(),
         "username": user.get_username(),
         "profile": {"start_date": _iso(profile.start_date) if profile else None},
-        "tasks": [{"task": slug, "status": status, "notes": notes, "updated_at": _iso(u), "completed_at": _iso(c)}
-                  for slug, status, notes, u, c in TaskProgress.objects.filter(user=user).order_by("task__slug")
-                  .values_list("task__slug", "status", "notes", "updated_at", "completed_at")],
-        "status_changes": [{"task": slug, "old": old, "new": new, "at": _iso(at)}
-                           for slug, old, new, at in StatusChange.objects.filter(user=user).order_by("at", "id")
-                           .values_list("task__slug", "old", "new", "at")],
-        "submissions": [_submission_out(row) for row in Submission.objects.filter(user=user).order_by("created_at", "id")
-                        .values("exercise__slug", "mode", "status", "source", "attempt", "verdict", "score", "passed",
-                                "total", "message", "results", "complexity_exponent", "created_at", "started_at",
-                                "finished_at")],
-        "lab_jobs": [_job_out(row) for row in LabJob.objects.filter(user=user, status__in=LabJob.FINISHED)
-                     .order_by("created_at", "id").values("lab", "queue", "params", "status", "attempt", "result",
-                                                          "error", "system_info", "created_at", "started_at",
-                                                          "finished_at")],
-        "checklist_items": [{"key": i.key, "prompt": i.prompt, "answer": i.answer,
-                             "article": i.article.slug if i.article else None,
-                             "skills": sorted(s.slug for s in i.skills.all()), "created_at": _iso(i.created_at)}
-                            for i in own],
-        "review_cards": [{"item": items[c.item_id].key, "card": c.card, "due": _iso(c.due), "state": c.state,
-                          "stability": c.stability, "last_review": _iso(c.last_review), "reps": c.reps}
-                         for c in cards],
-        "review_logs": [{"item": items[card_item[card_id]].key, "rating": rating, "reviewed_at": _iso(at),
-                         "duration_ms": ms}
-                        for card_id, rating, at, ms in ReviewLog.objects.filter(user=user).order_by("reviewed_at", "id")
-                        .values_list("card_id", "rating", "reviewed_at", "duration_ms")],
+        "tasks": [
+            {"task": slug, "status": status, "notes": notes, "updated_at": _iso(u), "completed_at": _iso(c)}
+            for slug, status, notes, u, c in TaskProgress.objects.filter(user=user)
+            .order_by("task__slug")
+            .values_list("task__slug", "status", "notes", "updated_at", "completed_at")
+        ],
+        "status_changes": [
+            {"task": slug, "old": old, "new": new, "at": _iso(at)}
+            for slug, old, new, at in StatusChange.objects.filter(user=user)
+            .order_by("at", "id")
+            .values_list("task__slug", "old", "new", "at")
+        ],
+        "submissions": [
+            _submission_out(row)
+            for row in Submission.objects.filter(user=user)
+            .order_by("created_at", "id")
+            .values(
+                "exercise__slug",
+                "mode",
+                "status",
+                "source",
+                "attempt",
+                "verdict",
+                "score",
+                "passed",
+                "total",
+                "message",
+                "results",
+                "complexity_exponent",
+                "created_at",
+                "started_at",
+                "finished_at",
+            )
+        ],
+        "lab_jobs": [
+            _job_out(row)
+            for row in LabJob.objects.filter(user=user, status__in=LabJob.FINISHED)
+            .order_by("created_at", "id")
+            .values(
+                "lab",
+                "queue",
+                "params",
+                "status",
+                "attempt",
+                "result",
+                "error",
+                "system_info",
+                "created_at",
+                "started_at",
+                "finished_at",
+            )
+        ],
+        "checklist_items": [
+            {
+                "key": i.key,
+                "prompt": i.prompt,
+                "answer": i.answer,
+                "article": i.article.slug if i.article else None,
+                "skills": sorted(s.slug for s in i.skills.all()),
+                "created_at": _iso(i.created_at),
+            }
+            for i in own
+        ],
+        "review_cards": [
+            {
+                "item": items[c.item_id].key,
+                "card": c.card,
+                "due": _iso(c.due),
+                "state": c.state,
+                "stability": c.stability,
+                "last_review": _iso(c.last_review),
+                "reps": c.reps,
+            }
+            for c in cards
+        ],
+        "review_logs": [
+            {"item": items[card_item[card_id]].key, "rating": rating, "reviewed_at": _iso(at), "duration_ms": ms}
+            for card_id, rating, at, ms in ReviewLog.objects.filter(user=user)
+            .order_by("reviewed_at", "id")
+            .values_list("card_id", "rating", "reviewed_at", "duration_ms")
+        ],
     }
 
 
@@ -228,9 +367,12 @@ def _import_progress(user, data: dict, tasks: dict, report: ImportReport) -> Non
     added = updated = 0
     for i, row in enumerate(data["tasks"]):
         task = tasks[row["task"]]
-        values = {"status": row["status"], "notes": row.get("notes", ""),
-                  "updated_at": _when(row.get("updated_at"), f"tasks/{i}/updated_at") or timezone.now(),
-                  "completed_at": _when(row.get("completed_at"), f"tasks/{i}/completed_at")}
+        values = {
+            "status": row["status"],
+            "notes": row.get("notes", ""),
+            "updated_at": _when(row.get("updated_at"), f"tasks/{i}/updated_at") or timezone.now(),
+            "completed_at": _when(row.get("completed_at"), f"tasks/{i}/completed_at"),
+        }
         progress = existing.get(task.id)
         if progress is None:
             TaskProgress.objects.create(user=user, task=task, **values)  # saved one by one: notes get indexed
@@ -261,11 +403,33 @@ def _import_submissions(user, rows: list[dict], exercises: dict, report: ImportR
         if (ex.id, row["mode"], created) in seen:
             continue
         seen.add((ex.id, row["mode"], created))
-        values = {k: row[k] for k in ("source", "attempt", "verdict", "score", "passed", "total", "message",
-                                      "results", "complexity_exponent") if k in row}
-        new.append(Submission(user=user, exercise=ex, mode=row["mode"], status=row.get("status", "done"),
-                              created_at=created, started_at=_when(row.get("started_at"), f"submissions/{i}"),
-                              finished_at=_when(row.get("finished_at"), f"submissions/{i}"), **values))
+        values = {
+            k: row[k]
+            for k in (
+                "source",
+                "attempt",
+                "verdict",
+                "score",
+                "passed",
+                "total",
+                "message",
+                "results",
+                "complexity_exponent",
+            )
+            if k in row
+        }
+        new.append(
+            Submission(
+                user=user,
+                exercise=ex,
+                mode=row["mode"],
+                status=row.get("status", "done"),
+                created_at=created,
+                started_at=_when(row.get("started_at"), f"submissions/{i}"),
+                finished_at=_when(row.get("finished_at"), f"submissions/{i}"),
+                **values,
+            )
+        )
     Submission.objects.bulk_create(new, batch_size=1000)
     report.added_by_kind["submissions"] = len(new)
 
@@ -279,11 +443,24 @@ def _import_jobs(user, rows: list[dict], report: ImportReport) -> None:
             continue
         seen.add((row["lab"], created))
         finished = _when(row.get("finished_at"), f"lab_jobs/{i}/finished_at")
-        new.append(LabJob(user=user, lab=row["lab"], queue=row.get("queue", ""), params=row.get("params", {}),
-                          status=row["status"], progress=100, attempt=row.get("attempt", 1), result=row.get("result"),
-                          error=row.get("error", ""), system_info=row.get("system_info", {}), created_at=created,
-                          started_at=_when(row.get("started_at"), f"lab_jobs/{i}/started_at"),
-                          finished_at=finished, updated_at=finished or created))
+        new.append(
+            LabJob(
+                user=user,
+                lab=row["lab"],
+                queue=row.get("queue", ""),
+                params=row.get("params", {}),
+                status=row["status"],
+                progress=100,
+                attempt=row.get("attempt", 1),
+                result=row.get("result"),
+                error=row.get("error", ""),
+                system_info=row.get("system_info", {}),
+                created_at=created,
+                started_at=_when(row.get("started_at"), f"lab_jobs/{i}/started_at"),
+                finished_at=finished,
+                updated_at=finished or created,
+            )
+        )
     LabJob.objects.bulk_create(new, batch_size=500)
     report.added_by_kind["lab_jobs"] = len(new)
 
@@ -296,7 +473,9 @@ def _local_key(user, key: str, taken_by: dict[str, int | None]) -> str:
     return f"user/{uuid.uuid5(uuid.NAMESPACE_URL, f'{key}#{user.pk}')}"
 
 
-def _import_items(user, rows: list[dict], articles: dict, skills: dict, report: ImportReport) -> dict[str, ChecklistItem]:
+def _import_items(
+    user, rows: list[dict], articles: dict, skills: dict, report: ImportReport
+) -> dict[str, ChecklistItem]:
     keys = [r["key"] for r in rows]
     taken = dict(ChecklistItem.objects.filter(key__in=keys).values_list("key", "user_id"))
     local = {k: _local_key(user, k, taken) for k in keys}
@@ -307,9 +486,14 @@ def _import_items(user, rows: list[dict], articles: dict, skills: dict, report: 
         item = mine.get(local[row["key"]])
         if item is None:
             item = ChecklistItem.objects.create(
-                key=local[row["key"]], source=ChecklistItem.Source.USER, user=user, prompt=row["prompt"],
-                answer=row.get("answer", ""), article=articles.get(row.get("article") or ""),
-                created_at=_when(row.get("created_at"), f"checklist_items/{i}/created_at") or timezone.now())
+                key=local[row["key"]],
+                source=ChecklistItem.Source.USER,
+                user=user,
+                prompt=row["prompt"],
+                answer=row.get("answer", ""),
+                article=articles.get(row.get("article") or ""),
+                created_at=_when(row.get("created_at"), f"checklist_items/{i}/created_at") or timezone.now(),
+            )
             item.skills.set([skills[s] for s in row.get("skills", [])])
             added += 1
         items[row["key"]] = item
@@ -328,10 +512,14 @@ def _import_reviews(user, data: dict, items: dict[str, ChecklistItem], report: I
     added = updated = 0
     for i, row in enumerate(data["review_cards"]):
         item = items[row["item"]]
-        values = {"card": row["card"], "due": _when(row["due"], f"review_cards/{i}/due"),
-                  "state": row.get("state", row["card"].get("state", 1)), "stability": row.get("stability"),
-                  "last_review": _when(row.get("last_review"), f"review_cards/{i}/last_review"),
-                  "reps": row.get("reps", 0)}
+        values = {
+            "card": row["card"],
+            "due": _when(row["due"], f"review_cards/{i}/due"),
+            "state": row.get("state", row["card"].get("state", 1)),
+            "stability": row.get("stability"),
+            "last_review": _when(row.get("last_review"), f"review_cards/{i}/last_review"),
+            "reps": row.get("reps", 0),
+        }
         card = cards.get(item.id)
         if card is None:
             cards[item.id] = ReviewCard.objects.create(user=user, item=item, **values)
@@ -353,7 +541,8 @@ def _import_reviews(user, data: dict, items: dict[str, ChecklistItem], report: I
         if (item.id, row["rating"], at) in seen:
             continue
         seen.add((item.id, row["rating"], at))
-        new.append(ReviewLog(user=user, card=card, rating=row["rating"], reviewed_at=at,
-                             duration_ms=row.get("duration_ms")))
+        new.append(
+            ReviewLog(user=user, card=card, rating=row["rating"], reviewed_at=at, duration_ms=row.get("duration_ms"))
+        )
     ReviewLog.objects.bulk_create(new, batch_size=1000)
     report.added_by_kind["review_logs"] = len(new)

@@ -119,8 +119,14 @@ FAILURE = {
     "properties": {"attempt": _ATTEMPT, "error": {"type": "string", "maxLength": 4000}, "log_tail": _LOG},
 }
 
-SCHEMAS = {"heartbeat": HEARTBEAT, "start": START, "progress": PROGRESS, "result": RESULT, "failure": FAILURE,
-           "payload": JOB_PAYLOAD}
+SCHEMAS = {
+    "heartbeat": HEARTBEAT,
+    "start": START,
+    "progress": PROGRESS,
+    "result": RESULT,
+    "failure": FAILURE,
+    "payload": JOB_PAYLOAD,
+}
 
 
 def _short(message: str, limit: int = 300) -> str:
@@ -188,19 +194,34 @@ PRECISIONS = ("fp32", "bf16", "fp16", "int8", "int8-wo", "int4", "nf4", "gptq", 
 VLLM_BATCH_ENGINES = ("hf-sequential", "hf-static-batch", "vllm")
 CPP_SOURCE_MAX_BYTES = 1024 * 1024  # all learner files together, decoded
 
-_MODEL_REF = {"type": "string", "minLength": 1, "maxLength": 500, "default": "fixture",
-              "description": "'fixture' or an absolute path to a Hugging Face model directory on the runner"}
+_MODEL_REF = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 500,
+    "default": "fixture",
+    "description": "'fixture' or an absolute path to a Hugging Face model directory on the runner",
+}
 
 QUANT_INFERENCE_PARAMS = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
         "model": _MODEL_REF,
-        "precisions": {"type": "array", "items": {"enum": list(PRECISIONS)}, "minItems": 1, "maxItems": 9,
-                       "uniqueItems": True, "default": ["fp32", "bf16", "int8"]},
+        "precisions": {
+            "type": "array",
+            "items": {"enum": list(PRECISIONS)},
+            "minItems": 1,
+            "maxItems": 9,
+            "uniqueItems": True,
+            "default": ["fp32", "bf16", "int8"],
+        },
         # One sequence per prompt: the batch is len(prompts); [] means one built-in prompt.
-        "prompts": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 4000},
-                    "maxItems": 16, "default": []},
+        "prompts": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1, "maxLength": 4000},
+            "maxItems": 16,
+            "default": [],
+        },
         "prompt_len": {"type": "integer", "minimum": 1, "maximum": 8192, "default": 32},
         "gen_len": {"type": "integer", "minimum": 2, "maximum": 4096, "default": 16},
         "repeats": {"type": "integer", "minimum": 1, "maximum": 100, "default": 5},
@@ -208,9 +229,12 @@ QUANT_INFERENCE_PARAMS = {
         # The reference's log-probs (tokens x vocab, fp32) go to disk: 512 x Qwen's 152k vocab is 311 MB.
         "quality_tokens": {"type": "integer", "minimum": 8, "maximum": 512, "default": 128},
         # Pre-quantized checkpoints (local directories) for the "gptq" and "awq" precisions.
-        "checkpoints": {"type": "object", "additionalProperties": False, "default": {},
-                        "properties": {"gptq": {"type": "string", "maxLength": 500},
-                                       "awq": {"type": "string", "maxLength": 500}}},
+        "checkpoints": {
+            "type": "object",
+            "additionalProperties": False,
+            "default": {},
+            "properties": {"gptq": {"type": "string", "maxLength": 500}, "awq": {"type": "string", "maxLength": 500}},
+        },
     },
 }
 
@@ -219,8 +243,13 @@ VLLM_BATCH_PARAMS = {
     "additionalProperties": False,
     "properties": {
         "model": _MODEL_REF,
-        "engines": {"type": "array", "items": {"enum": list(VLLM_BATCH_ENGINES)}, "minItems": 1,
-                    "uniqueItems": True, "default": list(VLLM_BATCH_ENGINES)},
+        "engines": {
+            "type": "array",
+            "items": {"enum": list(VLLM_BATCH_ENGINES)},
+            "minItems": 1,
+            "uniqueItems": True,
+            "default": list(VLLM_BATCH_ENGINES),
+        },
         "num_prompts": {"type": "integer", "minimum": 1, "maximum": 2048, "default": 16},
         "prompt_len_min": {"type": "integer", "minimum": 1, "maximum": 8192, "default": 8},
         "prompt_len_max": {"type": "integer", "minimum": 1, "maximum": 8192, "default": 48},
@@ -240,15 +269,22 @@ CPP_TOKENIZER_PARAMS = {
     # Either files (name -> source text) or archive_b64 (a .tar.gz or .zip, base64).
     "oneOf": [{"required": ["files"]}, {"required": ["archive_b64"]}],
     "properties": {
-        "files": {"type": "object", "minProperties": 1, "maxProperties": 32,
-                  "propertyNames": {"pattern": r"^[A-Za-z0-9_][A-Za-z0-9_.\-/]{0,99}$"},
-                  "additionalProperties": {"type": "string", "maxLength": CPP_SOURCE_MAX_BYTES}},
+        "files": {
+            "type": "object",
+            "minProperties": 1,
+            "maxProperties": 32,
+            "propertyNames": {"pattern": r"^[A-Za-z0-9_][A-Za-z0-9_.\-/]{0,99}$"},
+            "additionalProperties": {"type": "string", "maxLength": CPP_SOURCE_MAX_BYTES},
+        },
         "archive_b64": {"type": "string", "maxLength": (CPP_SOURCE_MAX_BYTES * 4) // 3 + 4},
     },
 }
 
-LAB_PARAMS = {"quant-inference": QUANT_INFERENCE_PARAMS, "vllm-batch": VLLM_BATCH_PARAMS,
-              "cpp-tokenizer": CPP_TOKENIZER_PARAMS}
+LAB_PARAMS = {
+    "quant-inference": QUANT_INFERENCE_PARAMS,
+    "vllm-batch": VLLM_BATCH_PARAMS,
+    "cpp-tokenizer": CPP_TOKENIZER_PARAMS,
+}
 
 
 def lab_params_with_defaults(lab: str, params: dict) -> dict:
@@ -258,7 +294,9 @@ def lab_params_with_defaults(lab: str, params: dict) -> dict:
         jsonschema.validate(params, schema)
     except jsonschema.ValidationError as exc:
         field = "/".join(str(p) for p in exc.absolute_path)
-        raise ContractError(f"{lab} params: {_short(exc.message)}" + (f" (at {field})" if field else ""), field) from None
+        raise ContractError(
+            f"{lab} params: {_short(exc.message)}" + (f" (at {field})" if field else ""), field
+        ) from None
     filled = {k: v["default"] for k, v in schema["properties"].items() if "default" in v}
     filled.update(params)
     return filled

@@ -18,17 +18,25 @@ from . import labs
 from .models import LabJob, Runner
 
 LAB_TITLES = {
-    "quant-inference": (gettext_lazy("量化推理对比"), gettext_lazy("同一模型在 fp32/bf16/fp16/int8/int4 下的显存、速度与质量")),
+    "quant-inference": (
+        gettext_lazy("量化推理对比"),
+        gettext_lazy("同一模型在 fp32/bf16/fp16/int8/int4 下的显存、速度与质量"),
+    ),
     "vllm-batch": (gettext_lazy("vLLM 批处理吞吐"), gettext_lazy("逐条 HF、静态批处理与 vLLM 连续批处理的吞吐与延迟")),
-    "cpp-tokenizer": (gettext_lazy("C++ Tokenizer 校验"),
-                      gettext_lazy("编译你的 C++ Qwen tokenizer，与 tiktoken 逐文档比对并测速")),
+    "cpp-tokenizer": (
+        gettext_lazy("C++ Tokenizer 校验"),
+        gettext_lazy("编译你的 C++ Qwen tokenizer，与 tiktoken 逐文档比对并测速"),
+    ),
 }
 
 
 def lab_catalogue(request: HttpRequest) -> HttpResponse:
     jobs = LabJob.objects.filter(user=request.user).select_related("runner")[:50]
-    context = {"labs": [(slug, *LAB_TITLES[slug], labs.LAB_QUEUES[slug]) for slug in labcontract.LABS],
-               "jobs": jobs, "runners": Runner.objects.filter(owner=request.user)}
+    context = {
+        "labs": [(slug, *LAB_TITLES[slug], labs.LAB_QUEUES[slug]) for slug in labcontract.LABS],
+        "jobs": jobs,
+        "runners": Runner.objects.filter(owner=request.user),
+    }
     return render(request, "practice/labs.html", context)
 
 
@@ -97,8 +105,14 @@ def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
             error = str(exc)
         else:
             return redirect("lab_job", pk=job.pk)
-    context = {"lab": lab, "title": LAB_TITLES[lab][0], "subtitle": LAB_TITLES[lab][1], "fields": _fields(lab),
-               "queues": labs.LAB_QUEUES[lab], "error": error}
+    context = {
+        "lab": lab,
+        "title": LAB_TITLES[lab][0],
+        "subtitle": LAB_TITLES[lab][1],
+        "fields": _fields(lab),
+        "queues": labs.LAB_QUEUES[lab],
+        "error": error,
+    }
     return render(request, "practice/lab_new.html", context)
 
 
@@ -106,8 +120,11 @@ def lab_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(LabJob.objects.select_related("runner"), pk=pk, user=request.user)
     template = "practice/_lab_job_live.html" if request.htmx else "practice/lab_job.html"
     previous = LabJob.objects.filter(user=request.user, lab=job.lab, status=LabJob.Status.SUCCEEDED).exclude(pk=pk)[:10]
-    return render(request, template, {"job": job, "waiting": labs.waiting_reason(job), "previous": previous,
-                                      "title": LAB_TITLES[job.lab][0]})
+    return render(
+        request,
+        template,
+        {"job": job, "waiting": labs.waiting_reason(job), "previous": previous, "title": LAB_TITLES[job.lab][0]},
+    )
 
 
 @require_POST

@@ -37,7 +37,9 @@ class Exercise(ContentModel):
     time_s = models.FloatField(default=2.0)
     memory_mb = models.PositiveIntegerField(default=256)
     checker = models.CharField(max_length=10, default="exact")
-    checker_source = models.TextField(blank=True, help_text=_("custom checker (trusted content, runs outside the sandbox)"))
+    checker_source = models.TextField(
+        blank=True, help_text=_("custom checker (trusted content, runs outside the sandbox)")
+    )
     tolerance = models.JSONField(default=dict, blank=True)
     numpy_args = models.BooleanField(default=False)
     examples = models.JSONField(default=list, blank=True)

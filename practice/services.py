@@ -93,7 +93,7 @@ def submission_judge(submission_id: int) -> Submission | None:
     args, expected, kinds = _tests_for(submission)
     report, verdict = _run_and_grade(submission, args, expected, kinds)
     tests = []
-    for i, (test, kind) in enumerate(zip(verdict.tests, kinds)):
+    for i, (test, kind) in enumerate(zip(verdict.tests, kinds, strict=False)):
         shown = {"args": args[i], "expected": expected[i],
                  "actual": report.tests[i].actual if i < len(report.tests) else None} if kind == "example" else {}
         tests.append(_public_result(i, test, kind) | _clip(shown))

@@ -81,7 +81,18 @@ def test_seed_bullets_are_all_tasks():
     if not seed_text:
         pytest.skip("the seed plan is not beside this checkout (../shared/seed)")
     titles = "".join(Task.objects.values_list("title", flat=True))
-    headings = ("实操", "拓展知识", "拓展实操", "关键学习", "必学内容", "项目实战", "工具链", "推荐项目", "竞赛", "最低要求")
+    headings = (
+        "实操",
+        "拓展知识",
+        "拓展实操",
+        "关键学习",
+        "必学内容",
+        "项目实战",
+        "工具链",
+        "推荐项目",
+        "竞赛",
+        "最低要求",
+    )
     in_tasks, missing = False, []
     for line in seed_text.splitlines():
         stripped = line.strip()
@@ -130,10 +141,16 @@ def test_missing_field_names_file_item_and_field_and_loads_nothing(content_copy)
         ("resources.yaml", lambda d: d[0].update(type="podcast"), "field 'type'"),
         ("resources.yaml", lambda d: d[0].update(url="not a url"), "field 'url'"),
         ("phase-1.yaml", lambda d: d["sections"][0]["tasks"][0].update(kind="homework"), "field 'kind'"),
-        ("phase-1.yaml", lambda d: d["sections"][0]["tasks"][0].update(skills=["no-such-skill"]),
-         "unknown slug 'no-such-skill'"),
-        ("phase-1.yaml", lambda d: d["sections"][0]["tasks"].append(dict(d["sections"][0]["tasks"][0])),
-         "duplicate slug"),
+        (
+            "phase-1.yaml",
+            lambda d: d["sections"][0]["tasks"][0].update(skills=["no-such-skill"]),
+            "unknown slug 'no-such-skill'",
+        ),
+        (
+            "phase-1.yaml",
+            lambda d: d["sections"][0]["tasks"].append(dict(d["sections"][0]["tasks"][0])),
+            "duplicate slug",
+        ),
         ("phase-3.yaml", lambda d: d.update(weeks="many"), "field 'weeks'"),
         ("plan.yaml", lambda d: d["questions"][0].pop("answer"), "field 'answer'"),
         ("skills.yaml", lambda d: d[0].update(slug="Bad Slug"), "field 'slug'"),

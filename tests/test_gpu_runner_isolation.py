@@ -14,15 +14,22 @@ SITE_PACKAGES = ("django", "practice", "tracker", "config")
 
 
 def _modules() -> list[str]:
-    return sorted(".".join(p.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
-                  for p in PACKAGE.rglob("*.py") if "build" not in p.parts and p.name != "__main__.py")
+    return sorted(
+        ".".join(p.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+        for p in PACKAGE.rglob("*.py")
+        if "build" not in p.parts and p.name != "__main__.py"
+    )
 
 
 def test_importing_every_gpu_runner_module_loads_no_django_or_site_app():
-    code = ("import importlib, json, sys\n"
-            f"for m in {_modules()!r}: importlib.import_module(m)\n"
-            f"print(json.dumps(sorted(n for n in sys.modules if n.split('.')[0] in {SITE_PACKAGES!r})))")
-    done = subprocess.run([sys.executable, "-c", code], check=False, cwd=REPO, capture_output=True, text=True, timeout=120)
+    code = (
+        "import importlib, json, sys\n"
+        f"for m in {_modules()!r}: importlib.import_module(m)\n"
+        f"print(json.dumps(sorted(n for n in sys.modules if n.split('.')[0] in {SITE_PACKAGES!r})))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], check=False, cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
     assert len(_modules()) >= 10  # the scan really covered the package

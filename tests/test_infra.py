@@ -36,11 +36,16 @@ def test_tasks_are_routed_by_name_to_their_queues():
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
     clean.update(env)
     clean["DEPLOYDOJO_VAR_DIR"] = "/tmp/deploydojo-test-var"
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_production_refuses_the_development_secret_key():
@@ -64,7 +69,9 @@ def test_compose_file_validates_with_docker_compose_config(tmp_path):
     shutil.copy(ROOT / ".env.example", tmp_path / ".env")
     ok = subprocess.run([binary, "config", "-q"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0, ok.stderr
-    rendered = subprocess.run([binary, "--profile", "gpu", "config"], cwd=tmp_path, capture_output=True, text=True, timeout=60).stdout
+    rendered = subprocess.run(
+        [binary, "--profile", "gpu", "config"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    ).stdout
     assert "driver: nvidia" in rendered and "capabilities:" in rendered  # the GPU runner's device reservation
     for service in ("postgres:", "redis:", "web:", "worker:", "gpu-runner:"):
         assert service in rendered

@@ -148,7 +148,7 @@ def test_submission_cannot_reach_services_files_or_secrets(monkeypatch):
         "        if os.path.exists(p):\n            seen.append(p)\n"
         "    blob = repr(dict(os.environ))\n"
         "    for p in glob.glob('/proc/*/environ'):\n"
-        "        try:\n            blob += open(p, 'rb').read().decode('latin-1')\n        except OSError:\n            pass\n"
+        "        try:\n            blob += open(p, 'rb').read().decode('latin-1')\n        except OSError:\n            pass\n"  # noqa: E501
         f"    if {secret!r} in blob:\n        seen.append('secret')\n"
         "    return seen\n"
     )

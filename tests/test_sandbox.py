@@ -126,7 +126,7 @@ def test_parent_environment_secret_does_not_leak(monkeypatch):
     monkeypatch.setenv("DEPLOYDOJO_TEST_SECRET", secret)
     code = (
         "import os, glob\nblob = repr(dict(os.environ))\nfor p in glob.glob('/proc/*/environ'):\n"
-        "    try:\n        blob += open(p, 'rb').read().decode('latin-1')\n    except OSError:\n        pass\nprint(blob)\n"
+        "    try:\n        blob += open(p, 'rb').read().decode('latin-1')\n    except OSError:\n        pass\nprint(blob)\n"  # noqa: E501
     )
     out = py(code)
     assert out.returncode == 0
@@ -191,7 +191,7 @@ def test_compiled_binary_can_be_kept_and_run_in_a_second_sandbox():
 
 def test_file_size_and_disk_are_capped():
     code = (
-        "import os\ntry:\n    open('big', 'wb').write(b'x' * (20 << 20))\nexcept OSError as e:\n    print('fsize', e.errno)\n"
+        "import os\ntry:\n    open('big', 'wb').write(b'x' * (20 << 20))\nexcept OSError as e:\n    print('fsize', e.errno)\n"  # noqa: E501
         "n = 0\ntry:\n    while True:\n        open(f'f{n}', 'wb').write(b'x' * (1 << 20)); n += 1\n"
         "except OSError as e:\n    print('disk', e.errno, n)\n"
     )

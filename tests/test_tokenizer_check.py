@@ -1,4 +1,4 @@
-"""The C++ tokenizer check: golden vector, reference parity on the corpus, catching a wrong tokenizer, CE, unsafe archives."""
+"""The C++ tokenizer check: golden vector, reference parity, catching a wrong tokenizer, CE, unsafe archives."""
 
 from __future__ import annotations
 
@@ -33,8 +33,9 @@ def reference_binary() -> Path:
 
 
 def run_reference(binary: Path, data: bytes, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(binary), str(tc.default_vocab_path()), *extra], input=data, capture_output=True,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [str(binary), str(tc.default_vocab_path()), *extra], input=data, capture_output=True, timeout=120, check=False
+    )
 
 
 def wrong_submission() -> dict[str, bytes]:
@@ -89,11 +90,38 @@ def test_reference_nfc_agrees_with_python_for_every_code_point(reference_binary)
 
 def test_reference_binary_matches_tiktoken_on_seeded_random_text(encoding, reference_binary):
     rng = random.Random(20240601)
-    atoms = ["a", "Z", "7", " ", "  ", "\t", "\n", "\r\n", "'s", "'LL", "'ſ", "!?", "e\u0301", "\u0338", "中文",
-             "\u1100\u1161", "😀", "👍🏽", "\u00a0", "\u3000", "<|im_start|>", "<|extra_204|>", "<|", "Ελλ", "नम"]
+    atoms = [
+        "a",
+        "Z",
+        "7",
+        " ",
+        "  ",
+        "\t",
+        "\n",
+        "\r\n",
+        "'s",
+        "'LL",
+        "'ſ",
+        "!?",
+        "e\u0301",
+        "\u0338",
+        "中文",
+        "\u1100\u1161",
+        "😀",
+        "👍🏽",
+        "\u00a0",
+        "\u3000",
+        "<|im_start|>",
+        "<|extra_204|>",
+        "<|",
+        "Ελλ",
+        "नम",
+    ]
     for _ in range(15):
-        doc = "".join(rng.choice(atoms) if rng.random() < 0.8 else chr(rng.randrange(0x20, 0x30000))
-                      for _ in range(rng.randrange(1, 400)))
+        doc = "".join(
+            rng.choice(atoms) if rng.random() < 0.8 else chr(rng.randrange(0x20, 0x30000))
+            for _ in range(rng.randrange(1, 400))
+        )
         data = doc.encode("utf-8", "replace")
         out = run_reference(reference_binary, data)
         assert tc.parse_ids(out.stdout) == tc.reference_encode(data, encoding), ascii(doc)
@@ -105,8 +133,22 @@ def test_corpus_covers_the_cases_the_contract_names():
     joined = "".join(text.values())
     assert len(corpus) >= 20
     assert 100_000 < sum(map(len, corpus.values())) < 1_000_000
-    for needle in ("<|im_start|>system\n", "<|im_end|>", "\r\n", "\t", "'LL", "'Ve", "👨‍👩‍👧‍👦", "👍🏽",
-                   "العربية", "한국어", "ไทย", "Русский", "Ελληνικά", "हिन्दी"):
+    for needle in (
+        "<|im_start|>system\n",
+        "<|im_end|>",
+        "\r\n",
+        "\t",
+        "'LL",
+        "'Ve",
+        "👨‍👩‍👧‍👦",
+        "👍🏽",
+        "العربية",
+        "한국어",
+        "ไทย",
+        "Русский",
+        "Ελληνικά",
+        "हिन्दी",
+    ):
         assert needle in joined, needle
     assert any(unicodedata.normalize("NFC", t) != t for t in text.values()), "no NFD document"
 
@@ -129,8 +171,7 @@ def test_reference_cpp_passes_the_whole_corpus_and_is_faster_than_tiktoken():
 def test_check_catches_a_tokenizer_that_skips_nfc_and_shows_the_first_difference():
     report = tc.check(wrong_submission(), measure_speed=False)
     corpus = tc.load_corpus()
-    not_nfc = {name for name, body in corpus.items()
-               if unicodedata.normalize("NFC", body.decode()) != body.decode()}
+    not_nfc = {name for name, body in corpus.items() if unicodedata.normalize("NFC", body.decode()) != body.decode()}
     failed = {d["name"] for d in report["documents"] if not d["match"]}
     assert report["status"] == "WA"
     assert failed == not_nfc

@@ -180,18 +180,54 @@ def chat_special() -> str:
 
 def whitespace() -> str:
     parts = [
-        "start", " " * 1, "a", " " * 2, "b", " " * 7, "c", "\t" * 3, "d", " \t \t ", "e",
-        "\n" * 5, "f", " \n \n  \n   ", "g", "\r\n\r\n\r\n", "h", " " * 300, "i",
+        "start",
+        " " * 1,
+        "a",
+        " " * 2,
+        "b",
+        " " * 7,
+        "c",
+        "\t" * 3,
+        "d",
+        " \t \t ",
+        "e",
+        "\n" * 5,
+        "f",
+        " \n \n  \n   ",
+        "g",
+        "\r\n\r\n\r\n",
+        "h",
+        " " * 300,
+        "i",
         "\u00a0\u00a0word\u3000\u3000全角\u2003em\u2009thin\u202fnarrow\u205f\u1680ogham",
         "\u0085next-line\u2028line-sep\u2029para-sep\u000bvt\u000cff\u001cfs\u001fus",
-        "\n\t\n\t\t\n", "   .   ", "  !!", "\t\t'll", " " * 2000, "end", "\n" * 40, "  ", "\t",
+        "\n\t\n\t\t\n",
+        "   .   ",
+        "  !!",
+        "\t\t'll",
+        " " * 2000,
+        "end",
+        "\n" * 40,
+        "  ",
+        "\t",
     ]
     return "".join(parts) + "\n    \n\n   "  # ends in whitespace: the (?!\\S) rule meets end of text
 
 
 def crlf_mixed() -> str:
-    lines = ["Line one ends CRLF", "Line two ends LF", "Line three ends CR", "Blank lines follow",
-             "", "", "  indented after CRLF", "tab\tafter", "trailing spaces   ", "punct!!!", "数字123"]
+    lines = [
+        "Line one ends CRLF",
+        "Line two ends LF",
+        "Line three ends CR",
+        "Blank lines follow",
+        "",
+        "",
+        "  indented after CRLF",
+        "tab\tafter",
+        "trailing spaces   ",
+        "punct!!!",
+        "数字123",
+    ]
     endings = ["\r\n", "\n", "\r", "\r\n\r\n", "\n\r", "\r\r\n"]
     return "".join(line + endings[i % len(endings)] for i, line in enumerate(lines * 5))
 
@@ -210,8 +246,30 @@ def numbers() -> str:
 
 def cjk_unspaced() -> str:
     rng = random.Random(11)
-    words = ["模型", "部署", "显卡", "带宽", "延迟", "吞吐", "量化", "缓存", "注意力", "张量", "并行", "推理",
-             "训练", "词元", "分词器", "规范化", "内存", "算子", "调度", "批处理", "流水线", "精度"]
+    words = [
+        "模型",
+        "部署",
+        "显卡",
+        "带宽",
+        "延迟",
+        "吞吐",
+        "量化",
+        "缓存",
+        "注意力",
+        "张量",
+        "并行",
+        "推理",
+        "训练",
+        "词元",
+        "分词器",
+        "规范化",
+        "内存",
+        "算子",
+        "调度",
+        "批处理",
+        "流水线",
+        "精度",
+    ]
     runs = ["".join(rng.choice(words) for _ in range(n)) for n in (5, 50, 400, 1500)]
     kana = "".join(rng.choice("あいうえおかきくけこさしすせそアイウエオカキクケコ") for _ in range(500))
     return "\n".join(runs) + "\n" + kana + "\n" + "。".join(runs[:2]) + "\n"
@@ -271,10 +329,12 @@ def shell_log() -> str:
     levels = ["INFO", "WARN", "ERROR", "DEBUG"]
     lines = []
     for i in range(150):
-        lines.append(f"2024-05-{1 + i % 28:02d} 12:{i % 60:02d}:{(i * 7) % 60:02d},{rng.randrange(1000):03d} "
-                     f"[{rng.choice(levels):5}] worker-{rng.randrange(8)} pid={rng.randrange(1, 65536)} "
-                     f"req=0x{rng.getrandbits(64):016x} ttft_ms={rng.uniform(5, 900):.2f} "
-                     f"path=/var/lib/runner/jobs/{rng.getrandbits(32):08x}/out.log\t\x1b[32mok\x1b[0m")
+        lines.append(
+            f"2024-05-{1 + i % 28:02d} 12:{i % 60:02d}:{(i * 7) % 60:02d},{rng.randrange(1000):03d} "
+            f"[{rng.choice(levels):5}] worker-{rng.randrange(8)} pid={rng.randrange(1, 65536)} "
+            f"req=0x{rng.getrandbits(64):016x} ttft_ms={rng.uniform(5, 900):.2f} "
+            f"path=/var/lib/runner/jobs/{rng.getrandbits(32):08x}/out.log\t\x1b[32mok\x1b[0m"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -299,11 +359,47 @@ def new_unicode_letters() -> str:
 def random_mix(seed: int, length: int) -> str:
     """Seeded soup of atoms that stress every branch of the pattern and of NFC."""
     rng = random.Random(seed)
-    atoms = (list("abcXYZ019 \t\r\n.,;:!?\"'()[]{}-_/\\@#$%^&*+=<>|`~") +
-             ["'s", "'S", "'ſ", "'re", "'Ve", "'LL", "'d", "e\u0301", "\u0301", "\u0323\u0307", "A\u030a",
-              "한국", "\u1100\u1161\u11a8", "中文", "かな", "😀", "👍🏽", "👩\u200d💻", "\u00a0", "\u3000",
-              "<|endoftext|>", "<|im_start|>", "<|extra_7|>", "<|", "|>", ">\u0338", "Привет", "مرحبا",
-              "नमस्ते", "ภาษา", "123456", "3.5", "  ", "\n\n", " \n", "\r\n", "    ", "\u2028", "\u0085"])
+    atoms = list("abcXYZ019 \t\r\n.,;:!?\"'()[]{}-_/\\@#$%^&*+=<>|`~") + [
+        "'s",
+        "'S",
+        "'ſ",
+        "'re",
+        "'Ve",
+        "'LL",
+        "'d",
+        "e\u0301",
+        "\u0301",
+        "\u0323\u0307",
+        "A\u030a",
+        "한국",
+        "\u1100\u1161\u11a8",
+        "中文",
+        "かな",
+        "😀",
+        "👍🏽",
+        "👩\u200d💻",
+        "\u00a0",
+        "\u3000",
+        "<|endoftext|>",
+        "<|im_start|>",
+        "<|extra_7|>",
+        "<|",
+        "|>",
+        ">\u0338",
+        "Привет",
+        "مرحبا",
+        "नमस्ते",
+        "ภาษา",
+        "123456",
+        "3.5",
+        "  ",
+        "\n\n",
+        " \n",
+        "\r\n",
+        "    ",
+        "\u2028",
+        "\u0085",
+    ]
     return "".join(rng.choice(atoms) for _ in range(length)) + "\n"
 
 

@@ -132,7 +132,7 @@ def exact_equal(expected: Any, actual: Any) -> bool:
         return (
             isinstance(actual, list)
             and len(actual) == len(expected)
-            and all(exact_equal(e, a) for e, a in zip(expected, actual))
+            and all(exact_equal(e, a) for e, a in zip(expected, actual, strict=False))
         )
     if isinstance(expected, dict):
         return (
@@ -151,7 +151,7 @@ def close_equal(expected: Any, actual: Any, rel: float, abs_: float) -> bool:
         return (
             isinstance(actual, list)
             and len(actual) == len(expected)
-            and all(close_equal(e, a, rel, abs_) for e, a in zip(expected, actual))
+            and all(close_equal(e, a, rel, abs_) for e, a in zip(expected, actual, strict=False))
         )
     if isinstance(expected, (int, float)) and not isinstance(expected, bool):
         if not isinstance(actual, (int, float)) or isinstance(actual, bool):
@@ -168,7 +168,7 @@ def fit_exponent(sizes: list[float], values: list[float]) -> float:
     ys = [math.log(max(v, 1)) for v in values]
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
     denom = sum((x - mx) ** 2 for x in xs)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / denom if denom else 0.0
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=False)) / denom if denom else 0.0
 
 
 def _grade_complexity(report: RunReport, verdict: Verdict) -> None:

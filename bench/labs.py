@@ -4,7 +4,8 @@ decode_fidelity_ratio: fp32 decode tokens/s that the quant-inference lab reports
 over the tokens/s of a plain transformers generate() script on the same model and settings (each in a fresh
 process; one of each per round, the ratio is the median of the per-round ratios).
 decode_cv: coefficient of variation of the lab's figure across rounds.
-tokenizer_parity / tokenizer_speed_ratio: tokenizer_check on the project's reference C++ tokenizer (exact-match rate over the corpus; its encode MB/s over tiktoken's).
+tokenizer_parity / tokenizer_speed_ratio: tokenizer_check on the project's reference C++ tokenizer
+(exact-match rate over the corpus; its encode MB/s over tiktoken's).
 
     python bench/labs.py [--json] [--rounds 3]
 """

@@ -13,6 +13,9 @@
     else if (/^[1-4]$/.test(event.key)) button = box.querySelector('[data-rating="' + event.key + '"]');
     if (button) {
       event.preventDefault();
+      // A key pressed right after a swap can beat htmx's processing of the new buttons: process first
+      // (idempotent), so the click always carries its hx-get/hx-post.
+      if (window.htmx) window.htmx.process(box);
       button.click();
     }
   });

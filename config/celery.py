@@ -37,15 +37,18 @@ app.conf.update(
     accept_content=["json"],
     result_expires=3600,
     broker_connection_retry_on_startup=True,
-    # Redis re-delivers an unacknowledged task after visibility_timeout: keep it above the hard limit
-    # or a long task would be handed to a second worker while the first still runs it.
-    broker_transport_options={"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))},
     beat_schedule={
         "reap-stale-lab-jobs": {"task": "practice.reap_stale_jobs", "schedule": 30.0},
     },
     worker_hijack_root_logger=False,
 )
-assert app.conf.broker_transport_options["visibility_timeout"] > app.conf.task_time_limit
+VISIBILITY_TIMEOUT_S = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+if str(app.conf.broker_url).startswith(("redis", "rediss", "sentinel")):
+    # Redis re-delivers an unacknowledged task after visibility_timeout: keep it above the hard limit
+    # or a long task would be handed to a second worker while the first still runs it. (Only Redis takes
+    # this option; the SQLAlchemy broker of the embedded default would pass it to create_engine and fail.)
+    app.conf.broker_transport_options = {"visibility_timeout": VISIBILITY_TIMEOUT_S}
+assert VISIBILITY_TIMEOUT_S > app.conf.task_time_limit
 app.autodiscover_tasks(["tracker", "practice"])
 
 

@@ -149,8 +149,10 @@ def make_celery_app(broker_url: str, queues: list[str], client: SiteClient, capa
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
         task_ignore_result=True, task_queues=[Queue(q, routing_key=q) for q in queues],
         task_default_queue=queues[0], broker_connection_retry_on_startup=True, worker_hijack_root_logger=False,
-        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S},
     )
+    if broker_url.startswith(("redis", "rediss", "sentinel")):
+        # Only Redis takes this; the SQLAlchemy broker of `make run` would hand it to create_engine and fail.
+        app.conf.broker_transport_options = {"visibility_timeout": VISIBILITY_TIMEOUT_S}
     for queue in queues:
         app.task(name=labcontract.task_name(queue), acks_late=True, reject_on_worker_lost=True,
                  autoretry_for=(ConnectionError,), retry_backoff=30, max_retries=5)(

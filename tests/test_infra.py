@@ -32,7 +32,7 @@ def test_tasks_are_routed_by_name_to_their_queues():
     assert router.route({}, "judge.grade_submission")["queue"].name == "judge"
     for queue in ("lab.cpu", "lab.cuda", "lab.vllm"):
         assert router.route({}, f"{queue}.run_lab")["queue"].name == queue
-    assert app.conf.broker_transport_options["visibility_timeout"] > app.conf.task_time_limit
+    assert app.conf.broker_transport_options["visibility_timeout"] > app.conf.task_time_limit  # Redis here
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -90,3 +90,33 @@ def test_the_code_is_ruff_clean():
     assert ruff, "ruff is installed by requirements-dev.txt"
     out = subprocess.run([ruff, "check", "."], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout[-3000:]
+
+
+@pytest.mark.worker
+def test_embedded_defaults_run_a_worker_without_any_server(tmp_path):
+    """`make run`'s defaults: SQLite database, Celery broker and results on SQLite — no Redis, no PostgreSQL."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", DEPLOYDOJO_VAR_DIR=str(tmp_path))
+    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "celery", "-c", "1",
+                               "-l", "WARNING"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        code = "from config.celery import ping; print(ping.delay().get(timeout=90))"
+        ping = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=120)
+        assert ping.stdout.strip() == "pong", ping.stderr[-2000:]
+        assert (tmp_path / "celery-broker.sqlite3").exists()
+    finally:
+        worker.terminate()
+        output = worker.communicate(timeout=30)[0].decode(errors="replace")
+    assert "Unrecoverable error" not in output, output[-2000:]
+
+
+def test_gpu_runner_connects_to_the_embedded_sqlite_broker(tmp_path):
+    from gpu_runner.worker import make_celery_app
+
+    app = make_celery_app(f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}", ["lab.cpu"], None, {})
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1)
+        conn.default_channel.queue_declare("lab.cpu")
+    assert (tmp_path / "broker.sqlite3").exists()

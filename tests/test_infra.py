@@ -120,3 +120,42 @@ def test_gpu_runner_connects_to_the_embedded_sqlite_broker(tmp_path):
         conn.ensure_connection(max_retries=1)
         conn.default_channel.queue_declare("lab.cpu")
     assert (tmp_path / "broker.sqlite3").exists()
+
+
+@pytest.mark.worker
+@pytest.mark.slow
+def test_runlocal_serves_the_site_and_stops_everything_it_started(tmp_path):
+    """What `make run` runs: migrate, load content, admin, web + worker (+ runner); SIGTERM stops them all."""
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    import psutil
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", DEPLOYDOJO_VAR_DIR=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "manage.py", "runlocal", "--addr", f"127.0.0.1:{port}"], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline, body = time.monotonic() + 180, ""
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read().decode()
+                break
+            except OSError:
+                time.sleep(1)
+        assert "部署道场" in body, "the site did not come up"
+        children = psutil.Process(proc.pid).children(recursive=True)
+        names = " ".join(" ".join(c.cmdline()) for c in children)
+        assert "runserver" in names and "celery" in names and "gpu_runner" in names
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=60)[0]
+    assert "created admin account: user 'admin'" in output and f"http://127.0.0.1:{port}/" in output
+    time.sleep(1)
+    assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE], "left running"

@@ -16,6 +16,10 @@ from django.core.management.base import BaseCommand
 STOP_GRACE_S = 10
 
 
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Run DeployDojo locally: web server, Celery worker and a CPU lab runner."
 
@@ -51,6 +55,10 @@ class Command(BaseCommand):
         return subprocess.Popen([py, "-m", "gpu_runner", "--name", "local-cpu"], env=env)
 
     def _wait(self, procs: list[tuple[str, subprocess.Popen]]) -> None:
+        # Ctrl-C reaches the whole process group; a plain `kill` (SIGTERM/SIGHUP) reaches only us, so turn it
+        # into the same orderly stop instead of leaving the children behind.
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, _raise_interrupt)
         try:
             while True:
                 for name, proc in procs:

@@ -10,6 +10,7 @@ from dataclasses import asdict
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -85,11 +86,10 @@ def submission_judge(submission_id: int) -> Submission | None:
     """Run and grade one submission. Safe to call twice: only the latest claimed attempt writes a verdict."""
     claimed = Submission.objects.filter(id=submission_id, status__in=UNFINISHED)
     now = timezone.now()
-    if not claimed.update(status=Submission.Status.RUNNING, started_at=now):
+    if not claimed.update(status=Submission.Status.RUNNING, started_at=now, attempt=F("attempt") + 1):
         return None  # already judged (a re-delivered task): never grade twice
     submission = Submission.objects.select_related("exercise").get(id=submission_id)
-    attempt = submission.attempt + 1
-    Submission.objects.filter(id=submission_id).update(attempt=attempt)
+    attempt = submission.attempt
     args, expected, kinds = _tests_for(submission)
     report, verdict = _run_and_grade(submission, args, expected, kinds)
     tests = []
@@ -102,13 +102,20 @@ def submission_judge(submission_id: int) -> Submission | None:
     if failing and failing["kind"] == "hidden" and verdict.verdict == failing["verdict"]:
         # A learner's exception text could echo hidden inputs: hidden failures name only test and verdict.
         message = f"test {failing['index']} (hidden): {failing['verdict']}"
+    outcome = {
+        "status": Submission.Status.DONE, "verdict": verdict.verdict, "score": verdict.score,
+        "passed": verdict.passed, "total": verdict.total, "message": message[:4000], "results": tests,
+        "complexity_exponent": verdict.complexity_exponent, "unsandboxed": verdict.unsandboxed,
+        "finished_at": timezone.now(),
+    }
+    # Only the latest claimed attempt may write: a stale duplicate delivery finds its attempt superseded.
     written = Submission.objects.filter(id=submission_id, status=Submission.Status.RUNNING, attempt=attempt).update(
-        status=Submission.Status.DONE, verdict=verdict.verdict, score=verdict.score, passed=verdict.passed,
-        total=verdict.total, message=message[:4000], results=tests,
-        complexity_exponent=verdict.complexity_exponent, unsandboxed=verdict.unsandboxed,
-        finished_at=timezone.now(),
-    )
-    return Submission.objects.get(id=submission_id) if written else None
+        **outcome)
+    if not written:
+        return None
+    for name, value in outcome.items():
+        setattr(submission, name, value)
+    return submission
 
 
 def _clip(shown: dict, limit: int = 2000) -> dict:

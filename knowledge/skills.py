@@ -53,13 +53,14 @@ class SkillLevel:
 
 
 def solved_exercise_ids(user) -> set[int]:
+    # order_by(): the model's default ordering would otherwise join DISTINCT and return every row.
     return set(Submission.objects.filter(user=user, mode=Submission.Mode.SUBMIT, verdict="AC")
-               .values_list("exercise_id", flat=True).distinct())
+               .order_by().values_list("exercise_id", flat=True).distinct())
 
 
 def succeeded_labs(user) -> set[str]:
     return set(LabJob.objects.filter(user=user, status=LabJob.Status.SUCCEEDED)
-               .values_list("lab", flat=True).distinct())
+               .order_by().values_list("lab", flat=True).distinct())
 
 
 def skill_levels(user, *, solved: set[int] | None = None, labs: set[str] | None = None) -> list[SkillLevel]:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gpu_runner.errors import LabCancelled
+from gpu_runner.errors import ChildFailed, LabCancelled, Unsupported
 from gpu_runner.fresh_process import LogTail, run_in_fresh_process
 
 # progress(percent 0-100, stage) -> True when the site cancelled the job
@@ -36,6 +36,17 @@ class LabContext:
 
         return run_in_fresh_process(target, spec, on_progress=on_progress, log=self.log,
                                     timeout_s=self.child_timeout_s)
+
+    def measure(self, target: str, spec: dict[str, Any], *, key: str, name: str, index: int, total: int) -> dict:
+        """One configuration of a lab in its own process (the i-th of `total`). Returns the child's entry, or
+        an entry {key: name, "status": "unsupported" | "error", ...} when the configuration cannot run."""
+        try:
+            return self.run_child(target, spec, start=100 * index / total, end=100 * (index + 1) / total,
+                                  stage=f"{name} ({index + 1}/{total})")
+        except Unsupported as exc:
+            return {key: name, "status": "unsupported", "reason": str(exc)}
+        except ChildFailed as exc:
+            return {key: name, "status": "error", "error": str(exc)[-2000:]}
 
 
 def lab_runner(lab: str) -> Callable[[dict[str, Any], LabContext], dict[str, Any]]:

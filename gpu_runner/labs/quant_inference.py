@@ -14,7 +14,6 @@ import tempfile
 from collections.abc import Callable
 from typing import Any
 
-from gpu_runner.errors import ChildFailed, Unsupported
 from gpu_runner.labs import LabContext
 from gpu_runner.models import FLOAT_PRECISIONS, support_reason
 
@@ -44,14 +43,9 @@ def run(params: dict[str, Any], ctx: LabContext) -> dict[str, Any]:
                 continue
             spec = {**params, "precision": precision, "device": ctx.device, "is_reference": precision == reference,
                     "reference_logprobs": ref_path}
-            try:
-                out = ctx.run_child(TARGET, spec, start=100 * i / len(order), end=100 * (i + 1) / len(order),
-                                    stage=f"{precision} ({i + 1}/{len(order)})")
-            except Unsupported as exc:
-                entries.append({"precision": precision, "status": "unsupported", "reason": str(exc)})
-                continue
-            except ChildFailed as exc:
-                entries.append({"precision": precision, "status": "error", "error": str(exc)[-2000:]})
+            out = ctx.measure(TARGET, spec, key="precision", name=precision, index=i, total=len(order))
+            if out.get("status") != "ok":
+                entries.append(out)
                 continue
             bandwidth = out.pop("device_bandwidth", None) or bandwidth
             if precision == reference and added:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import labcontract
-from gpu_runner.errors import ChildFailed, Unsupported
+from gpu_runner.errors import Unsupported
 from gpu_runner.labs import LabContext
 
 TARGET = "gpu_runner.labs.vllm_batch:measure"
@@ -56,14 +56,9 @@ def run(params: dict[str, Any], ctx: LabContext) -> dict[str, Any]:
             entries.append({"engine": engine, "status": "unsupported", "reason": reason})
             continue
         spec = {**params, "engine": engine, "device": ctx.device, "dtype": dtype}
-        try:
-            out = ctx.run_child(TARGET, spec, start=100 * i / len(engines), end=100 * (i + 1) / len(engines),
-                                stage=f"{engine} ({i + 1}/{len(engines)})")
-        except Unsupported as exc:
-            entries.append({"engine": engine, "status": "unsupported", "reason": str(exc)})
-            continue
-        except ChildFailed as exc:
-            entries.append({"engine": engine, "status": "error", "error": str(exc)[-2000:]})
+        out = ctx.measure(TARGET, spec, key="engine", name=engine, index=i, total=len(engines))
+        if out.get("status") != "ok":
+            entries.append(out)
             continue
         workload = out.pop("workload")
         entries.append(out)

@@ -35,6 +35,10 @@ _SLUG = {"type": "string", "pattern": r"^[a-z0-9]+(-[a-z0-9]+)*$"}
 _STATUS = {"enum": list(Status.values)}
 
 
+# A submission's own figures, exported and imported as they are (the rest is keyed or re-derived).
+SUBMISSION_VALUES = ("source", "attempt", "verdict", "score", "passed", "total", "message", "results",
+                     "complexity_exponent")
+
 def _obj(required: list[str], props: dict) -> dict:
     return {"type": "object", "required": required, "additionalProperties": False, "properties": props}
 
@@ -212,23 +216,7 @@ def export_record(user) -> dict[str, Any]:
             _submission_out(row)
             for row in Submission.objects.filter(user=user)
             .order_by("created_at", "id")
-            .values(
-                "exercise__slug",
-                "mode",
-                "status",
-                "source",
-                "attempt",
-                "verdict",
-                "score",
-                "passed",
-                "total",
-                "message",
-                "results",
-                "complexity_exponent",
-                "created_at",
-                "started_at",
-                "finished_at",
-            )
+            .values("exercise__slug", "mode", "status", *SUBMISSION_VALUES, "created_at", "started_at", "finished_at")
         ],
         "lab_jobs": [
             _job_out(row)
@@ -403,21 +391,7 @@ def _import_submissions(user, rows: list[dict], exercises: dict, report: ImportR
         if (ex.id, row["mode"], created) in seen:
             continue
         seen.add((ex.id, row["mode"], created))
-        values = {
-            k: row[k]
-            for k in (
-                "source",
-                "attempt",
-                "verdict",
-                "score",
-                "passed",
-                "total",
-                "message",
-                "results",
-                "complexity_exponent",
-            )
-            if k in row
-        }
+        values = {k: row[k] for k in SUBMISSION_VALUES if k in row}
         new.append(
             Submission(
                 user=user,

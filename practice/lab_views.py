@@ -30,6 +30,27 @@ LAB_TITLES = {
 }
 
 
+PARAM_LABELS = {
+    "model": gettext_lazy("模型（fixture 或 runner 上的本地模型目录）"),
+    "precisions": gettext_lazy("精度"),
+    "prompts": gettext_lazy("提示词"),
+    "prompt_len": gettext_lazy("提示长度（token）"),
+    "gen_len": gettext_lazy("生成长度（token）"),
+    "repeats": gettext_lazy("计时重复次数"),
+    "warmup": gettext_lazy("预热次数（不计时）"),
+    "quality_tokens": gettext_lazy("质量评估的 token 数"),
+    "engines": gettext_lazy("引擎"),
+    "num_prompts": gettext_lazy("请求数"),
+    "prompt_len_min": gettext_lazy("最短提示长度"),
+    "prompt_len_max": gettext_lazy("最长提示长度"),
+    "output_len": gettext_lazy("输出长度"),
+    "output_len_max": gettext_lazy("最长输出长度（留空则固定）"),
+    "seed": gettext_lazy("随机种子"),
+    "static_batch_size": gettext_lazy("静态批大小"),
+    "dtype": gettext_lazy("数据类型"),
+}
+
+
 def lab_catalogue(request: HttpRequest) -> HttpResponse:
     jobs = LabJob.objects.filter(user=request.user).select_related("runner")[:50]
     context = {
@@ -75,7 +96,7 @@ def _cpp_params(request: HttpRequest) -> dict:
 def _fields(lab: str) -> list[dict]:
     fields = []
     for name, spec in labcontract.LAB_PARAMS[lab]["properties"].items():
-        field = {"name": name, "default": spec.get("default"), "spec": spec}
+        field = {"name": name, "label": PARAM_LABELS.get(name, name), "default": spec.get("default"), "spec": spec}
         if spec.get("type") == "array" and "enum" in spec.get("items", {}):
             field["widget"] = "checkboxes"
             field["choices"] = spec["items"]["enum"]

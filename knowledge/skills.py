@@ -11,14 +11,13 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count
 
-from practice.models import Exercise, LabJob, Submission
+from practice.models import DIFFICULTY_WEIGHTS, Exercise, LabJob, Submission
 from tracker.models import Skill, Status, Task
 
 from .models import LAB_SKILLS
 
 TASK_POINTS = 1
 LAB_POINTS = 3  # a measured lab run is strong evidence: it needs a working deployment
-WEIGHTS = {"easy": 1, "medium": 2, "hard": 3}  # as practice.models.Exercise.weight
 
 
 @dataclass
@@ -82,7 +81,7 @@ def skill_levels(user, *, solved: set[int] | None = None, labs: set[str] | None 
         lvl = levels.get(skill_id)
         if lvl is None:
             continue
-        weight = WEIGHTS.get(difficulty, 1)
+        weight = DIFFICULTY_WEIGHTS.get(difficulty, 1)
         lvl.exercise_points_total += weight
         lvl.exercises_total += 1
         if ex_id in solved:

@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from tracker.models import ContentModel, Skill
 
+DIFFICULTY_WEIGHTS = {"easy": 1, "medium": 2, "hard": 3}  # skill evidence per solved exercise
+
 
 class Exercise(ContentModel):
     class Kind(models.TextChoices):
@@ -57,7 +59,7 @@ class Exercise(ContentModel):
     @property
     def weight(self) -> int:
         """Skill evidence weight by difficulty."""
-        return {"easy": 1, "medium": 2, "hard": 3}.get(self.difficulty, 1)
+        return DIFFICULTY_WEIGHTS.get(self.difficulty, 1)
 
 
 class Submission(models.Model):

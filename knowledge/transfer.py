@@ -39,6 +39,19 @@ _STATUS = {"enum": list(Status.values)}
 SUBMISSION_VALUES = ("source", "attempt", "verdict", "score", "passed", "total", "message", "results",
                      "complexity_exponent")
 
+
+def _create_or_update(obj, values: dict, model, **keys) -> tuple:
+    """Create the row (keys + values) when missing, save it when a value differs;
+    returns (row, "added" | "updated" | "")."""
+    if obj is None:
+        return model.objects.create(**keys, **values), "added"
+    if all(getattr(obj, k) == v for k, v in values.items()):
+        return obj, ""
+    for k, v in values.items():
+        setattr(obj, k, v)
+    obj.save()
+    return obj, "updated"
+
 def _obj(required: list[str], props: dict) -> dict:
     return {"type": "object", "required": required, "additionalProperties": False, "properties": props}
 
@@ -361,15 +374,9 @@ def _import_progress(user, data: dict, tasks: dict, report: ImportReport) -> Non
             "updated_at": _when(row.get("updated_at"), f"tasks/{i}/updated_at") or timezone.now(),
             "completed_at": _when(row.get("completed_at"), f"tasks/{i}/completed_at"),
         }
-        progress = existing.get(task.id)
-        if progress is None:
-            TaskProgress.objects.create(user=user, task=task, **values)  # saved one by one: notes get indexed
-            added += 1
-        elif any(getattr(progress, k) != v for k, v in values.items()):
-            for k, v in values.items():
-                setattr(progress, k, v)
-            progress.save()
-            updated += 1
+        # Saved one by one (not bulk): the notes search index is kept by a post_save signal.
+        _, change = _create_or_update(existing.get(task.id), values, TaskProgress, user=user, task=task)
+        added, updated = added + (change == "added"), updated + (change == "updated")
     report.added_by_kind["tasks"], report.updated_by_kind["tasks"] = added, updated
     seen = set(StatusChange.objects.filter(user=user).values_list("task_id", "old", "new", "at"))
     new = []
@@ -494,15 +501,8 @@ def _import_reviews(user, data: dict, items: dict[str, ChecklistItem], report: I
             "last_review": _when(row.get("last_review"), f"review_cards/{i}/last_review"),
             "reps": row.get("reps", 0),
         }
-        card = cards.get(item.id)
-        if card is None:
-            cards[item.id] = ReviewCard.objects.create(user=user, item=item, **values)
-            added += 1
-        elif any(getattr(card, k) != v for k, v in values.items()):
-            for k, v in values.items():
-                setattr(card, k, v)
-            card.save()
-            updated += 1
+        cards[item.id], change = _create_or_update(cards.get(item.id), values, ReviewCard, user=user, item=item)
+        added, updated = added + (change == "added"), updated + (change == "updated")
     report.added_by_kind["review_cards"], report.updated_by_kind["review_cards"] = added, updated
     seen = set(ReviewLog.objects.filter(user=user).values_list("card__item_id", "rating", "reviewed_at"))
     new = []

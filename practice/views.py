@@ -41,10 +41,11 @@ def exercise_detail(request: HttpRequest, slug: str) -> HttpResponse:
     mine = Submission.objects.filter(user=request.user, exercise=exercise)
     best = mine.filter(mode=Submission.Mode.SUBMIT, status=Submission.Status.DONE).aggregate(best=Max("score"))["best"]
     solved = mine.filter(mode=Submission.Mode.SUBMIT, verdict="AC").exists()
+    latest = mine.first()
     last = mine.exclude(mode=Submission.Mode.EXAMPLES).first() if exercise.kind == Exercise.Kind.NUMERIC else None
     context = {
         "exercise": exercise, "history": mine[:20], "best": best, "solved": solved,
-        "latest": mine.first(), "last": last, "draft": (mine.first().source if mine.exists() else ""),
+        "latest": latest, "last": last, "draft": latest.source if latest else "",
     }
     return render(request, "practice/exercise.html", context)
 
@@ -59,9 +60,9 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
             answer=request.POST.get("answer", ""),
         )
     except services.SubmissionRefused as refused:
-        if request.htmx:
-            return render(request, "practice/_refused.html", {"message": str(refused)})
-        return render(request, "practice/_refused.html", {"message": str(refused)}, status=429)
+        # htmx swaps only 2xx responses: the message is shown in place; a plain form post gets a 429.
+        return render(request, "practice/_refused.html", {"message": str(refused)},
+                      status=200 if request.htmx else 429)
     if request.htmx:
         return render(request, "practice/_submission.html", {"s": submission})
     return redirect("submission", pk=submission.pk)

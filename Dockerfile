@@ -7,7 +7,11 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
-RUN DEBUG=1 python manage.py compilemessages -v0 && DEBUG=1 python manage.py collectstatic --noinput -v0
+# Collected as production serves them (DEBUG=0: hashed names + manifest, compressed by whitenoise). The key
+# is a throwaway for this build step only; the container gets its own from .env.
+RUN DEBUG=1 python manage.py compilemessages -v0 \
+    && DEBUG=0 SECRET_KEY="build-only-$(python -c 'import secrets; print(secrets.token_urlsafe(48))')" \
+       python manage.py collectstatic --noinput -v0
 RUN useradd --create-home dojo && mkdir -p /app/var && chown dojo /app/var
 USER dojo
 EXPOSE 8000

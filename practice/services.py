@@ -139,7 +139,7 @@ def _run_and_grade(submission: Submission, args: list, expected: list, kinds: li
     report = run_submission(
         submission.source, entry=exercise.entry, tests=args, limits=limits, numpy_args=exercise.numpy_args,
         complexity=complexity, complexity_args=exercise.complexity_args if complexity else None,
-        python=settings.JUDGE_PYTHON,
+        python=settings.JUDGE_PYTHON, allow_unsandboxed=settings.JUDGE_UNSAFE_NO_SANDBOX,
     )
     custom = checker_from_source(exercise.checker_source) if exercise.checker == "custom" else None
     return report, grade(report, expected=expected, checker=exercise.checker, tolerance=exercise.tolerance,

@@ -4,7 +4,6 @@ from . import views
 
 urlpatterns = [
     path("", views.landing, name="landing"),
-    path("healthz", views.healthz, name="healthz"),
     path("accounts/signup/", views.signup, name="signup"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("plan/", views.plan, name="plan"),

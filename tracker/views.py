@@ -35,10 +35,6 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup.html", {"form": form})
 
 
-def healthz(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("ok", content_type="text/plain")
-
-
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     context = {

@@ -12,10 +12,10 @@
   function render(root) {
     var nodes = (root || document).querySelectorAll(".arithmatex:not([data-rendered])");
     if (!nodes.length) return;
-    var prefix = window.DOJO_STATIC + "vendor/katex/";
+    var root = document.documentElement.dataset;  // hashed URLs from {% static %} (no inline script: CSP)
     var ready = window.katex ? Promise.resolve() : Promise.all([
-      load("link", {rel: "stylesheet", href: prefix + "katex.min.css"}),
-      load("script", {src: prefix + "katex.min.js"})
+      load("link", {rel: "stylesheet", href: root.katexCss}),
+      load("script", {src: root.katexJs})
     ]);
     ready.then(function () {
       nodes.forEach(function (el) {

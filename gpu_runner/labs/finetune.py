@@ -30,7 +30,8 @@ from labcontract.finetune import check_finetune_params, published_reference, val
 TARGET = "gpu_runner.labs.finetune:measure"
 BUILTIN_DATASET = Path(__file__).resolve().parents[2] / "content" / "datasets" / "react-tools"
 DEFAULT_SYSTEM = "You are a helpful assistant."  # Qwen's finetune.py uses this system message for every sample
-IGNORE = -100  # label of a token left out of the loss (transformers' convention)
+IGNORE = -100
+RELOAD_CHECK_MAX_PARAMS = 1_000_000_000  # label of a token left out of the loss (transformers' convention)
 ACTION_RE = re.compile(r"^[ \t]*Action[ \t]*:[ \t]*(.*?)[ \t]*$", re.M)
 ACTION_INPUT_RE = re.compile(r"Action Input[ \t]*:[ \t]*")
 
@@ -219,14 +220,16 @@ def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
                                                        lambda f, s: report(0.2 + 0.6 * f, s))
     report(0.8, "evaluating after training")
     after = evaluate(model, chat, held, gen_examples, spec, dev)
-    report(0.97, "saving the adapter")
-    adapter = save_adapter(model, spec)
-    timed = step_s[1:] or step_s  # the first step pays one-off costs
-    timed_tokens, timed_supervised = (tokens[1:], supervised[1:]) if len(step_s) > 1 else (tokens, supervised)
     memory = {"peak_rss_bytes": m.peak_rss_bytes(), "cuda_max_allocated_bytes": None, "cuda_max_reserved_bytes": None}
     if device == "cuda":
         memory["cuda_max_allocated_bytes"] = int(torch.cuda.max_memory_allocated())
         memory["cuda_max_reserved_bytes"] = int(torch.cuda.max_memory_reserved())
+    report(0.97, "saving the adapter")
+    adapter = save_adapter(model, spec)
+    adapter["reload_max_abs_diff"] = (reload_difference(model, adapter["path"], held, chat.tok.pad_token_id, spec)
+                                      if spec["method"] == "lora" and total <= RELOAD_CHECK_MAX_PARAMS else None)
+    timed = step_s[1:] or step_s  # the first step pays one-off costs
+    timed_tokens, timed_supervised = (tokens[1:], supervised[1:]) if len(step_s) > 1 else (tokens, supervised)
     truncated = sum(1 for _, _, cut in train + held if cut) + train_dropped + held_dropped
     if truncated:
         notes.append(f"{truncated} examples were longer than seq_len {seq_len} and were truncated")
@@ -450,3 +453,25 @@ def save_adapter(model: Any, spec: dict[str, Any]) -> dict[str, Any]:
     model.save_pretrained(str(path))
     files = sorted(p.name for p in path.iterdir() if p.is_file())
     return {"path": str(path), "bytes": sum(os.path.getsize(path / f) for f in files), "files": files}
+
+
+def reload_difference(model: Any, path: str, held: list, pad_id: int, spec: dict[str, Any]) -> float | None:
+    """Max |logit difference| between the trained model and its saved adapter reloaded onto a fresh base: a check
+    that what stays on the runner is what was measured. Run for full-precision LoRA on models up to
+    RELOAD_CHECK_MAX_PARAMS only, since it loads the base a second time (after the memory figures are taken)."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    from gpu_runner.models import model_path, torch_dtype
+
+    dev = next(p for p in model.parameters() if p.requires_grad).device
+    base = AutoModelForCausalLM.from_pretrained(model_path(spec["model"]),
+                                                dtype=torch_dtype(resolve_dtype(spec, spec["device"]))).to(dev)
+    reloaded = PeftModel.from_pretrained(base, path).eval()
+    batch = collate(held[:2], pad_id, None, dev)
+    with torch.inference_mode():
+        mine = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits.float()
+        theirs = reloaded(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits.float()
+    del reloaded, base
+    return float((mine - theirs).abs().max())

@@ -98,6 +98,7 @@ FINETUNE_RESULT: dict[str, Any] = {
     "properties": {
         "lab": {"const": "finetune"},
         "model": {"type": "string"},
+        "model_description": {"type": ["object", "null"]},
         "device": {"enum": ["cpu", "cuda"]},
         "method": {"enum": list(FINETUNE_METHODS)},
         "status": {"enum": ["ok", "unsupported", "error"]},

@@ -83,7 +83,8 @@ LONG_CONTEXT_RESULT: dict[str, Any] = {
                  "settings", "published_reference", "notes"],
     "properties": {
         "lab": {"const": "long-context"},
-        "model": {"type": "string"}, "device": {"enum": ["cpu", "cuda"]}, "dtype": {"type": "string"},
+        "model": {"type": "string"}, "model_description": {"type": ["object", "null"]},
+        "device": {"enum": ["cpu", "cuda"]}, "dtype": {"type": "string"},
         "trained_length": {"type": "integer"},
         "model_trained_length": {"type": ["integer", "null"]},
         "trained_length_nominal": {"type": "boolean"},

@@ -24,7 +24,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from gpu_runner.errors import Unsupported
 from gpu_runner.labs import LabContext
+from gpu_runner.models import describe_model, prepare_model
 from labcontract.finetune import check_finetune_params, published_reference, validate_dataset_jsonl
 
 TARGET = "gpu_runner.labs.finetune:measure"
@@ -43,6 +45,12 @@ def run(params: dict[str, Any], ctx: LabContext) -> dict[str, Any]:
                               "settings": settings_of(params, ctx.device),
                               "published_reference": published_reference(params["seq_len"])}
     reason = method_reason(method, ctx.device)
+    if not reason:
+        try:
+            prepare_model(ctx, params["model"])  # a first-use conversion is never part of a measured load
+            result["model_description"] = describe_model(params["model"])
+        except Unsupported as exc:
+            reason = str(exc)
     if reason:
         ctx.report(100, "done")
         return {**result, "status": "unsupported", "reason": reason}
@@ -88,8 +96,6 @@ def load_examples(spec: dict[str, Any]) -> tuple[list[dict], list[dict], str]:
     if spec["dataset"] == "builtin":
         train_path, held_path = BUILTIN_DATASET / "train.jsonl", BUILTIN_DATASET / "heldout.jsonl"
         if not train_path.is_file():
-            from gpu_runner.errors import Unsupported
-
             raise Unsupported(f"the built-in dataset is missing on this runner ({train_path}); a runner image "
                               "needs content/datasets next to gpu_runner/")
         train = validate_dataset_jsonl(train_path.read_text("utf-8"), field=str(train_path))
@@ -189,8 +195,9 @@ def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
     import torch
 
     from gpu_runner import measurement as m
-    from gpu_runner.models import load_tokenizer
+    from gpu_runner.models import load_tokenizer, pin_threads
 
+    threads = pin_threads()
     torch.manual_seed(spec["seed"])
     device, seq_len = spec["device"], spec["seq_len"]
     report(0.0, "data")
@@ -238,7 +245,7 @@ def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
                      f"within seq_len {seq_len} and were left out")
     report(1.0, "done")
     return {
-        "method": spec["method"], "status": "ok", "backend": backend,
+        "method": spec["method"], "status": "ok", "backend": backend, "torch_threads": threads,
         "dataset": {"source": source, "train_examples": len(train), "heldout_examples": len(held),
                     "truncated_examples": truncated},
         "parameters": {"trainable": int(trainable), "total": int(total),
@@ -262,7 +269,6 @@ def load_for_training(spec: dict[str, Any]) -> tuple[Any, str, list[str]]:
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
     from transformers import AutoModelForCausalLM
 
-    from gpu_runner.errors import Unsupported
     from gpu_runner.models import model_path, torch_dtype
 
     device, method = spec["device"], spec["method"]

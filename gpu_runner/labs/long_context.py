@@ -19,7 +19,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from gpu_runner.errors import Unsupported
 from gpu_runner.labs import LabContext
+from gpu_runner.models import describe_model, prepare_model
 from gpu_runner.rope import setting_name
 from labcontract.long_context import check_long_context_params, published_reference
 
@@ -34,7 +36,14 @@ def run(params: dict[str, Any], ctx: LabContext) -> dict[str, Any]:
     dtype = params["dtype"] if params["dtype"] != "auto" else ("bf16" if ctx.device == "cuda" else "fp32")
     entries: list[dict[str, Any]] = []
     info: dict[str, Any] = {}
-    for i, setting in enumerate(params["settings"]):
+    try:
+        prepare_model(ctx, params["model"])  # a first-use conversion is never part of a measured setting
+        description = describe_model(params["model"])
+    except Unsupported as exc:
+        description = None
+        entries = [{"setting": setting_name(s), "status": "unsupported", "reason": str(exc)}
+                   for s in params["settings"]]
+    for i, setting in enumerate(params["settings"] if description else []):
         name = setting_name(setting)
         spec = {**params, "setting": setting, "lengths": lengths, "passkey_depths": depths, "device": ctx.device,
                 "dtype": dtype}
@@ -54,7 +63,8 @@ def run(params: dict[str, Any], ctx: LabContext) -> dict[str, Any]:
     if any(c.get("text_repeated") for e in entries for c in e.get("cells", [])):
         notes.append(f"the evaluation text has {info.get('text_tokens')} tokens with this tokenizer; longer windows "
                      "repeat it, which flatters perplexity (the model can copy)")
-    return {"lab": "long-context", "model": params["model"], "device": ctx.device, "dtype": dtype,
+    return {"lab": "long-context", "model": params["model"], "model_description": description,
+            "device": ctx.device, "dtype": dtype,
             "trained_length": trained, "model_trained_length": model_l0, "trained_length_nominal": nominal,
             "model_rope": info.get("model_rope"), "lengths": lengths, "depths": depths,
             "accuracy_threshold": params["accuracy_threshold"], "settings": entries,
@@ -103,10 +113,11 @@ def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
 
     from gpu_runner import measurement as m
     from gpu_runner.labs.longctx_text import EVAL_TEXT
-    from gpu_runner.models import load_tokenizer, model_path, torch_dtype
+    from gpu_runner.models import load_tokenizer, model_path, pin_threads, torch_dtype
     from gpu_runner.rope import apply_setting, model_rope_source, model_trained_length
 
     device = spec["device"]
+    threads = pin_threads()
     report(0.0, "loading")
     path = model_path(spec["model"])
     config = AutoConfig.from_pretrained(path)
@@ -128,7 +139,8 @@ def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
             cell.update(_passkey(model, tok, length, spec, dev))
             cells.append(cell)
     report(1.0, "done")
-    return {"setting": setting_name(spec["setting"]), "status": "ok", "rope_parameters": applied, "cells": cells,
+    return {"setting": setting_name(spec["setting"]), "status": "ok", "torch_threads": threads,
+            "rope_parameters": applied, "cells": cells,
             "effective_length": effective_length(cells, spec["accuracy_threshold"]),
             "model_info": {"model_trained_length": model_l0, "model_rope": model_rope_source(path),
                            "text_tokens": len(text_ids)}}

@@ -391,14 +391,8 @@ def prepare(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
         from gpu_runner.models import model_path
 
         model_dir = model_path(spec["model"])
-    from transformers import AutoTokenizer
-
-    try:
-        tok = AutoTokenizer.from_pretrained(str(model_dir))
-    except (OSError, ValueError) as exc:
-        raise Unsupported(f"model {spec['model']!r} has no tokenizer a server can load from {model_dir}: "
-                          f"{exc}") from None
-    if spec["api"] == "chat" and not getattr(tok, "chat_template", None):
+    tok = DirTokenizer(model_dir)
+    if spec["api"] == "chat" and not tok.has_chat_template:
         raise Unsupported(f"model {spec['model']!r} has no chat template; choose api 'completions'")
     report(0.5, "prompts")
     prompts = make_prompts(tok, spec["prompt_tokens"], spec["distinct"])
@@ -407,14 +401,47 @@ def prepare(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
                              "(the chat template adds a few more: input tokens come from the server's usage)"}
 
 
-def make_prompts(tok: Any, length: int, distinct: int) -> list[str]:
+class DirTokenizer:
+    """The tokenizer a server will load from a model directory, read with the `tokenizers` library (fast: no
+    torch import) when the directory has tokenizer.json, else through transformers."""
+
+    def __init__(self, model_dir: Path):
+        config_file = model_dir / "tokenizer_config.json"
+        config = json.loads(config_file.read_text()) if config_file.is_file() else {}
+        self.has_chat_template = bool(config.get("chat_template")) or any(
+            (model_dir / name).is_file() for name in ("chat_template.jinja", "chat_template.json"))
+        if (model_dir / "tokenizer.json").is_file():
+            from tokenizers import Tokenizer
+
+            fast = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+            self._encode = lambda text: fast.encode(text, add_special_tokens=False).ids
+            self._decode = fast.decode
+            return
+        try:
+            from transformers import AutoTokenizer
+
+            slow = AutoTokenizer.from_pretrained(str(model_dir))
+        except (OSError, ValueError) as exc:
+            raise Unsupported(f"{model_dir} has no tokenizer a server can load: {exc}") from None
+        self.has_chat_template = self.has_chat_template or bool(getattr(slow, "chat_template", None))
+        self._encode = lambda text: slow.encode(text, add_special_tokens=False)
+        self._decode = slow.decode
+
+    def encode(self, text: str) -> list[int]:
+        return list(self._encode(text))
+
+    def decode(self, ids: list[int]) -> str:
+        return self._decode(ids)
+
+
+def make_prompts(tok: DirTokenizer, length: int, distinct: int) -> list[str]:
     """`distinct` prompts of `length` tokens: a request number first (so no two share a prefix), then text."""
     from gpu_runner.labs.texts import DEFAULT_PROMPT, QUALITY_TEXT, tokens_of_length
 
-    body = tok.encode(" " + DEFAULT_PROMPT + " " + QUALITY_TEXT, add_special_tokens=False)
+    body = tok.encode(" " + DEFAULT_PROMPT + " " + QUALITY_TEXT)
     prompts = []
     for i in range(distinct):
-        head = tok.encode(f"Request {i}:", add_special_tokens=False)
+        head = tok.encode(f"Request {i}:")
         ids = (head + tokens_of_length(body[i % len(body):] + body, max(length - len(head), 1)))[:length]
         prompts.append(tok.decode(ids))
     return prompts

@@ -439,21 +439,32 @@ def _when(value: str | None, where: str) -> dt.datetime | None:
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, dt.UTC)
 
 
-def _resolve(model, slugs: set[str], what: str) -> dict[str, Any]:
-    found = {o.slug: o for o in model.objects.filter(slug__in=slugs)}
-    missing = sorted(slugs - set(found))
+def _resolve(model, uses: dict[str, str], what: str) -> dict[str, Any]:
+    """Rows by slug; `uses` maps each slug to the first place in the record that names it."""
+    found = {o.slug: o for o in model.objects.filter(slug__in=list(uses))}
+    missing = [slug for slug in uses if slug not in found]
     if missing:
-        raise RecordError(f"unknown {what} slug(s) on this site: {', '.join(missing[:5])}")
+        raise RecordError(f"{uses[missing[0]]}: unknown {what} slug(s) on this site: {', '.join(missing[:5])}")
     return found
+
+
+def _uses(rows: list[dict], kind: str, key: str) -> dict[str, str]:
+    uses: dict[str, str] = {}
+    for i, row in enumerate(rows):
+        values = row.get(key) or []
+        for j, slug in enumerate(values if isinstance(values, list) else [values]):
+            uses.setdefault(slug, f"{kind}/{i}/{key}" + (f"/{j}" if isinstance(values, list) else ""))
+    return uses
 
 
 def import_record(user, data: Any) -> ImportReport:
     """Merge a record into `user`'s data. Raises RecordError (nothing written) when it does not validate."""
     validate_record(data)
-    tasks = _resolve(Task, {r["task"] for r in data["tasks"]} | {r["task"] for r in data["status_changes"]}, "task")
-    exercises = _resolve(Exercise, {r["exercise"] for r in data["submissions"]}, "exercise")
-    articles = _resolve(Article, {r["article"] for r in data["checklist_items"] if r.get("article")}, "article")
-    skills = _resolve(Skill, {s for r in data["checklist_items"] for s in r.get("skills", [])}, "skill")
+    task_uses = {**_uses(data["status_changes"], "status_changes", "task"), **_uses(data["tasks"], "tasks", "task")}
+    tasks = _resolve(Task, task_uses, "task")
+    exercises = _resolve(Exercise, _uses(data["submissions"], "submissions", "exercise"), "exercise")
+    articles = _resolve(Article, _uses(data["checklist_items"], "checklist_items", "article"), "article")
+    skills = _resolve(Skill, _uses(data["checklist_items"], "checklist_items", "skills"), "skill")
     report = ImportReport()
     try:
         with transaction.atomic():
@@ -623,7 +634,9 @@ def _import_reviews(user, data: dict, items: dict[str, ChecklistItem], report: I
     items = {**content, **items}
     missing = sorted(wanted - set(items))
     if missing:
-        raise RecordError(f"unknown checklist item(s) on this site: {', '.join(missing[:5])}")
+        uses = {**_uses(data["review_logs"], "review_logs", "item"),
+                **_uses(data["review_cards"], "review_cards", "item")}
+        raise RecordError(f"{uses[missing[0]]}: unknown checklist item(s) on this site: {', '.join(missing[:5])}")
     cards = {c.item_id: c for c in ReviewCard.objects.filter(user=user)}
     added = updated = 0
     for i, row in enumerate(data["review_cards"]):

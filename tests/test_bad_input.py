@@ -149,6 +149,11 @@ def test_too_many_form_fields_are_answered_with_the_limit_named(client_a):
     assert fragment.status_code == 200 and "1000" in refused(fragment)
 
 
+def test_too_many_query_parameters_are_answered_with_the_limit_named(client_a, plan_content):
+    response = client_a.get("/practice/?" + "&".join(f"kind={i}" for i in range(1001)))
+    assert response.status_code == 400 and "1000" in refused(response)
+
+
 @pytest.mark.parametrize("url", ["/search/?q=%00", "/resources/?type=%00", "/kb/?skill=%00", "/practice/?kind=%00"])
 def test_a_nul_in_a_query_string_is_refused_with_a_message(client_a, plan_content, url):
     response = client_a.get(url)
@@ -345,6 +350,10 @@ TAMPERED = [
     ("task twice", lambda d: d["tasks"].append(copy.deepcopy(d["tasks"][0])), "tasks/1/task"),
     ("item twice", lambda d: d["checklist_items"].append(copy.deepcopy(d["checklist_items"][0])),
      "checklist_items/1/key"),
+    ("unknown exercise", lambda d: d["submissions"][0].update(exercise="no-such-exercise"), "submissions/0/exercise"),
+    ("unknown skill", lambda d: d["checklist_items"][0].update(skills=["no-such-skill"]),
+     "checklist_items/0/skills/0"),
+    ("unknown review item", lambda d: d["review_cards"][0].update(item="article/nope/1"), "review_cards/0/item"),
     ("card not FSRS", lambda d: d["review_cards"][0]["card"].update(state=99), "review_cards/0/card"),
     ("card without zone", lambda d: d["review_cards"][0]["card"].update(due="2026-01-01T00:00:00"),
      "review_cards/0/card"),

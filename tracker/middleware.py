@@ -114,6 +114,12 @@ class RequestSizeLimit:
             message = format_lazy(gettext_lazy("请求大小 {size}，超过此处 {limit} 的上限，未处理。"),
                                   size=size_text(declared), limit=size_text(limit))
             return refusal(request, message, status=413)
+        try:
+            request.GET  # noqa: B018 - parsed now for the same reason as the form below
+        except TooManyFieldsSent:
+            message = format_lazy(gettext_lazy("地址参数超过 {limit} 个的上限，未处理。"),
+                                  limit=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS)
+            return refusal(request, message, status=400)
         if request.method == "POST" and request.content_type in FORM_TYPES:
             try:
                 request.POST  # noqa: B018 - parse now, so Django's own limits answer with a message, not a bare 400

@@ -36,10 +36,15 @@ QUALITY_NOTE = ("quality is measured relative to the Q4_1 GGUF source: this mode
                 "the original bf16 SmolLM2 release")
 
 
+def package_dirs() -> list[str]:
+    """Where the installed package lives, found without running its __init__ (which imports `llm`)."""
+    spec = importlib.util.find_spec(MODULE)
+    return list(spec.submodule_search_locations or []) if spec else []
+
+
 def gguf_path() -> Path:
     """The GGUF file inside the installed package, or Unsupported naming the install command."""
-    spec = importlib.util.find_spec(MODULE)  # finds the package directory without running its __init__
-    locations = list(spec.submodule_search_locations or []) if spec else []
+    locations = package_dirs()
     for location in locations:
         path = Path(location) / GGUF_FILE
         if path.is_file():

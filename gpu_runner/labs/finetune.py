@@ -441,7 +441,8 @@ def generate(model: Any, chat: ChatFormat, examples: list[dict], spec: dict[str,
         width = max(len(p) for p in prompts)
         ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts], device=dev)
         mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=dev)
-        gen = model.generate(input_ids=ids, attention_mask=mask, do_sample=False,
+        # use_cache explicitly: training turned it off in the model's config (it conflicts with checkpointing)
+        gen = model.generate(input_ids=ids, attention_mask=mask, do_sample=False, use_cache=True,
                              max_new_tokens=spec["eval_max_new_tokens"], pad_token_id=pad,
                              eos_token_id=sorted({chat.end, chat.tok.eos_token_id}))
         for row in gen[:, width:].tolist():

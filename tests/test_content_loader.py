@@ -409,18 +409,19 @@ BREAKAGES = {
     "task body list straight after a paragraph line": (
         lambda r: edit_yaml(r / "plan" / "phase-1.yaml",
                             lambda d: _task(d).update(body="做一件事。\n**完成标准**\n- 一\n- 二\n")),
-        "plan/phase-1.yaml", "mini-task", "body", "line 3 starts a list straight after a paragraph line"),
+        "plan/phase-1.yaml", "mini-task", "body", "line 3 of the text starts a list straight after a paragraph"),
     "article body numbered list straight after a paragraph line": (
         lambda r: _edit_article(r, "完成标准：\n\n- 第一条", "完成标准：\n1. 第一条"),
-        "kb/mini-article.md", "mini-article", "body", "starts a list straight after a paragraph line"),
+        "kb/mini-article.md", "mini-article", "body", "line 20 starts a list straight after a paragraph line"),
     "exercise explanation list straight after a paragraph line": (
         lambda r: edit_yaml(r / "exercises" / "attention" / "mini-exercise" / "exercise.yaml",
                             lambda d: d.update(explanation_en="Two steps:\n* square\n* square again\n")),
-        "exercises/attention/mini-exercise/exercise.yaml", "mini-exercise", "explanation_en", "line 2 starts a list"),
+        "exercises/attention/mini-exercise/exercise.yaml", "mini-exercise", "explanation_en",
+        "line 2 of the text starts a list"),
     "plan answer list straight after a paragraph line": (
         lambda r: edit_yaml(r / "plan" / "plan.yaml",
                             lambda d: d["questions"][0].update(answer="两步：\n- 算\n- 选\n")),
-        "plan/plan.yaml", "mini-question", "answer", "line 2 starts a list"),
+        "plan/plan.yaml", "mini-question", "answer", "line 2 of the text starts a list"),
     # (e) an exercise no article leads to
     "exercise linked from no article": (
         lambda r: _add_exercise(r, "lonely-exercise"),
@@ -553,3 +554,19 @@ def test_phase_page_links_tutorial_chapters_to_the_qwen_readme(client_a):
     en = client_a.get("/plan/phase-1/").content.decode()
     assert 'href="https://github.com/QwenLM/Qwen/blob/main/README.md#quickstart"' in en and ">Quickstart</a>" in en
     assert all(s.tutorial_links for s in Section.objects.filter(phase__order__lte=2))
+
+
+@pytest.mark.django_db
+def test_load_content_check_command_refuses_what_the_checks_find(mini):
+    """The management command (and so make run, the web container's start and the test session) refuses too."""
+    from tracker.content_loader import PENDING_CHECKS
+
+    assert "unreadable-citation" not in PENDING_CHECKS and "english" not in PENDING_CHECKS
+    _edit_article(mini, "正文，", "正文（facts.md），")
+    _edit_article(mini, "    a_en: Answer one.\n", "")
+    with pytest.raises(CommandError) as err:
+        load(mini, "--check")
+    message = str(err.value)
+    assert message.startswith("content error, nothing loaded:")
+    assert "kb/mini-article.md: item 'mini-article': field 'body': line 16 cites 'facts.md'" in message
+    assert "kb/mini-article.md: item 'mini-article': field 'interview.1.a_en': interview card has no English" in message

@@ -129,8 +129,10 @@ class Section(Localized, models.Model):
 
 class ResourceQuerySet(ContentQuerySet):
     def key_only(self):
-        """The seed plan's 关键资源推荐."""
-        return self.filter(key=True)
+        """The seed plan's 关键资源推荐, in its order: books, courses, open-source projects, communities."""
+        order = models.Case(*[models.When(type=value, then=i) for i, value in enumerate(Resource.Type.values)],
+                            output_field=models.IntegerField())
+        return self.filter(key=True).order_by(order, "title")
 
     def not_key(self):
         return self.filter(key=False)

@@ -10,7 +10,9 @@ that keeps at most `concurrency` requests in flight. Pure asyncio + httpx, no Dj
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+import logging
 import math
 import random
 import time
@@ -22,6 +24,8 @@ import httpx
 
 INF = "inf"
 ERRORS_KEPT = 5
+# httpx logs every request at INFO: thousands of lines per sweep in the runner's log, and time spent in a level.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 DEFINITIONS: dict[str, str] = {
     "ttft": "TTFT = arrival of the first streamed chunk carrying text - send time (includes queueing and "
@@ -257,15 +261,20 @@ def sweep_levels(request_rates: Sequence[float | str], concurrency: Sequence[int
 
 async def run_sweep_async(workload: Workload, levels: Sequence[dict[str, Any]], *, duration_s: float,
                           max_requests: int, seed: int = 0, max_concurrency: int | None = None,
-                          warmup_requests: int = 1, on_level: Any = None) -> list[dict[str, Any]]:
-    """Run every level on one pooled client; on_level(i, level) is called after each (for progress)."""
+                          warmup_requests: int = 1, warmup_timeout_s: float | None = None,
+                          on_level: Any = None) -> list[dict[str, Any]]:
+    """Run every level on one pooled client; on_level(i, level) is called after each (for progress).
+    The warm-up may take longer than a request (a server that sets up its batching on the first request):
+    warmup_timeout_s, default the request timeout."""
     width = max([lv.get("concurrency") or 0 for lv in levels] + [max_concurrency or 0, 1])
     if any("rate" in lv for lv in levels) and not max_concurrency:
         width = max(width, max_requests)
     out = []
     async with make_client(width) as client:
         if warmup_requests:
-            failed = [r for r in await warm_up(client, workload, warmup_requests, min(width, warmup_requests))
+            slow = dataclasses.replace(workload, request_timeout_s=max(workload.request_timeout_s,
+                                                                       warmup_timeout_s or 0.0))
+            failed = [r for r in await warm_up(client, slow, warmup_requests, min(width, warmup_requests))
                       if not r.success]
             if failed:
                 raise RuntimeError(f"warm-up request failed: {failed[0].error}")

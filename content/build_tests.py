@@ -5,11 +5,16 @@ Usage: python -m content.build_tests content/exercises/algo/<slug> [more folders
 For every folder: runs generator.generate(rng, i) for i in range(count), computes the expected
 answer with reference.py, cross-checks reference against brute.py on generator.small() cases,
 and writes tests.json. Runs trusted project code only (never learners' code).
+
+Arguments reach reference and brute as JSON values, except a ``{"stream": [...]}`` argument of a
+``numpy_args`` exercise: that one goes through the judge harness's own conversion (a one-pass iterator
+over reused buffers), so the expected answers come from exactly what a learner's code receives.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import json
 import math
@@ -45,6 +50,20 @@ def to_json(value):
     return value
 
 
+def call_args(args: list, numpy_args: bool) -> list:
+    """The arguments as the entry function sees them: streams become the harness's iterators, the rest stays JSON."""
+    if not numpy_args:
+        return args
+    return [harness()._convert_args([a], True)[0] if isinstance(a, dict) and list(a) == ["stream"] else a
+            for a in args]
+
+
+@functools.cache
+def harness() -> ModuleType:
+    """The judge's sandbox harness (stdlib + numpy only, so importing it here is harmless)."""
+    return load_module(Path(__file__).resolve().parent.parent / "practice" / "judge" / "harness.py", "judge_harness")
+
+
 def same(a, b, tol: dict | None) -> bool:
     if tol is None:
         return a == b
@@ -59,6 +78,7 @@ def build(folder: Path, count: int) -> int:
     meta = yaml.safe_load((folder / "exercise.yaml").read_text(encoding="utf-8"))
     entry = meta["entry"]
     tol = meta.get("tolerance") if meta.get("checker") == "float" else None
+    numpy_args = bool(meta.get("numpy_args"))
     gen = load_module(folder / "generator.py", f"gen_{folder.name}")
     ref = getattr(load_module(folder / "reference.py", f"ref_{folder.name}"), entry)
     copy = __import__("copy").deepcopy
@@ -69,8 +89,8 @@ def build(folder: Path, count: int) -> int:
         rng = random.Random(SEED + 1)
         for i in range(SMALL_CHECKS):
             args = gen.small(rng, i)
-            want = to_json(brute(*copy(args)))
-            got = to_json(ref(*copy(args)))
+            want = to_json(brute(*call_args(copy(args), numpy_args)))
+            got = to_json(ref(*call_args(copy(args), numpy_args)))
             if not same(got, want, tol):
                 raise SystemExit(f"{folder}: reference disagrees with brute on small case {i}: "
                                  f"args={args!r} brute={want!r} reference={got!r}")
@@ -79,7 +99,7 @@ def build(folder: Path, count: int) -> int:
     tests = []
     for i in range(count):
         args = to_json(gen.generate(rng, i))
-        tests.append({"args": args, "expected": to_json(ref(*copy(args)))})
+        tests.append({"args": args, "expected": to_json(ref(*call_args(copy(args), numpy_args)))})
     out = {"seed": SEED, "count": count, "tests": tests}
     (folder / "tests.json").write_text(json.dumps(out, ensure_ascii=False, separators=(",", ":")) + "\n",
                                        encoding="utf-8")

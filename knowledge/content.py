@@ -125,13 +125,14 @@ def _apply_checklist(parsed: KnowledgeContent, sync: Sync, articles: dict[str, A
     for note in notes:
         items.append({"key": f"plan/{note.slug}", "source": ChecklistItem.Source.PLAN, "plan_note": note,
                       "article": None, "order": note.order, "prompt": note.title, "prompt_en": note.title_en,
-                      "answer": note.body, "answer_en": note.body_en, "skills": [s.slug for s in note.skills.all()]})
+                      "answer": note.body, "answer_en": note.body_en, "links": note.links,
+                      "skills": [s.slug for s in note.skills.all()]})
     for a in parsed.articles:
         for n, qa in enumerate(a.get("interview", []), start=1):
             items.append({"key": f"article/{a['slug']}/{n}", "source": ChecklistItem.Source.ARTICLE,
                           "plan_note": None, "article": articles[a["slug"]], "order": 1000 + a["order"] * 50 + n,
                           "prompt": qa["q"], "prompt_en": qa.get("q_en", ""), "answer": qa["a"],
-                          "answer_en": qa.get("a_en", ""), "skills": a["skills"]})
+                          "answer_en": qa.get("a_en", ""), "links": [], "skills": a["skills"]})
     sync.rows(ChecklistItem, items, key=("key",), m2m={"skills": (Skill, "slug")}, scope={"user__isnull": True})
 
 

@@ -10,15 +10,16 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+import labcontract
 from practice.models import Exercise
-from tracker.models import ContentModel, Localized, PlanNote, Skill, Task
+from tracker.models import ContentModel, Localized, PlanNote, Skill, Task, resolve_links
 
 LAB_SKILLS = {
     "quant-inference": ("quantization", "gpu-memory"),
     "vllm-batch": ("inference-acceleration",),
     "cpp-tokenizer": ("cpp-cuda",),
 }
-LABS = tuple(LAB_SKILLS)
+LABS = labcontract.LABS  # the contract's list: a new lab is a valid article link as soon as the runner has it
 
 
 class Article(ContentModel):
@@ -80,6 +81,8 @@ class ChecklistItem(Localized, models.Model):
     prompt_en = models.TextField(blank=True)
     answer = models.TextField(blank=True)
     answer_en = models.TextField(blank=True)
+    # Where to read up (plan questions): [{"kind": "article"|"task", "slug", "title", "title_en"}].
+    links = models.JSONField(default=list, blank=True)
     skills = models.ManyToManyField(Skill, blank=True, related_name="checklist_items")
     archived = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
@@ -89,6 +92,10 @@ class ChecklistItem(Localized, models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+    @property
+    def link_list(self) -> list[dict]:
+        return resolve_links(self.links)
 
     @staticmethod
     def new_user_key() -> str:

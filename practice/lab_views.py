@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 import labcontract
+from tracker.middleware import size_text
 
 from . import labs
 from .models import LabJob, Runner
@@ -86,11 +87,32 @@ def _params_from_form(lab: str, post) -> dict:
     return params
 
 
+class LabFormRefused(ValueError):
+    """The lab form's input cannot become a job; the message names the field. Nothing was created."""
+
+
+def _refuse_nul(post) -> None:
+    """PostgreSQL stores params as jsonb, which refuses NUL in any string: say which field has one."""
+    for name, values in post.lists():
+        if "\x00" in name or any("\x00" in value for value in values):
+            raise LabFormRefused(_("字段 %(field)s 里有 NUL 字符（\\0），无法保存，请删除它。")
+                                 % {"field": name.replace("\x00", "\\0")})
+
+
 def _cpp_params(request: HttpRequest) -> dict:
+    limit = labcontract.CPP_SOURCE_MAX_BYTES
     upload = request.FILES.get("archive")
     if upload:
-        return {"archive_b64": base64.b64encode(upload.read(labcontract.CPP_SOURCE_MAX_BYTES + 1)).decode()}
-    return {"files": {"tokenizer.cpp": request.POST.get("source", "")}}
+        if upload.size > limit:
+            raise LabFormRefused(_("压缩包过大：%(size)s，上限 %(limit)s。")
+                                 % {"size": size_text(upload.size), "limit": size_text(limit)})
+        return {"archive_b64": base64.b64encode(upload.read()).decode()}
+    source = request.POST.get("source", "")
+    size = len(source.encode("utf-8"))
+    if size > limit:
+        raise LabFormRefused(_("源码过大：%(size)s，上限 %(limit)s。")
+                             % {"size": size_text(size), "limit": size_text(limit)})
+    return {"files": {"tokenizer.cpp": source}}
 
 
 def _fields(lab: str) -> list[dict]:
@@ -119,8 +141,9 @@ def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
     error = ""
     if request.method == "POST":
         queue = request.POST.get("queue", labs.LAB_QUEUES[lab][0])
-        params = _cpp_params(request) if lab == "cpp-tokenizer" else _params_from_form(lab, request.POST)
         try:
+            _refuse_nul(request.POST)
+            params = _cpp_params(request) if lab == "cpp-tokenizer" else _params_from_form(lab, request.POST)
             job = labs.job_create(user=request.user, lab=lab, queue=queue, params=params)
         except (labcontract.ContractError, ValueError) as exc:
             error = str(exc)
@@ -159,6 +182,9 @@ def lab_job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def runner_create(request: HttpRequest) -> HttpResponse:
     name = (request.POST.get("name") or "").strip()[:80] or _("我的 GPU")
+    if "\x00" in name:
+        messages.error(request, _("runner 名称里有 NUL 字符（\\0），未创建。"))
+        return redirect("labs")
     runner, token = Runner.create_with_token(owner=request.user, name=name)
     # The token is shown once, on this response only; the database keeps its hash.
     return render(request, "practice/runner_token.html", {"runner": runner, "token": token})

@@ -47,11 +47,49 @@ def test_there_are_enough_exercises_of_each_kind():
     kinds = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in EXERCISES.glob("*/*/exercise.yaml")]
     algorithms = [k for k in kinds if k["kind"] == "algorithm"]
     attention = [k for k in kinds if k["kind"] in ("attention", "numeric")]
-    assert len(algorithms) >= 30 and len(attention) >= 12
+    assert len(algorithms) >= 32 and len(attention) >= 12
     for folder in EXERCISES.glob("algo/*"):
         tests = json.loads((folder / "tests.json").read_text(encoding="utf-8"))["tests"]
         assert len(tests) >= 25, folder.name
         assert list(folder.glob("wrong_*.py")), f"{folder.name} has no known-wrong solution"
+
+
+def test_every_wrong_solution_names_a_verdict_it_can_get():
+    for _, wrong in WRONG:
+        first = wrong.read_text(encoding="utf-8").splitlines()[0]
+        assert first.startswith("# expect: "), f"{wrong}: first line must be '# expect: <verdict>'"
+        assert first.split("expect:", 1)[1].split()[0] in ("WA", "TLE", "MLE", "RE", "COMPLEXITY"), wrong
+
+
+def test_the_bitmask_dp_exercises_have_a_failing_greedy_and_an_exponential_brute_force():
+    for slug in ("shortest-inspection-tour", "min-gpu-sessions"):
+        folder = EXERCISES / "algo" / slug
+        verdicts = {w.read_text(encoding="utf-8").split()[2] for w in folder.glob("wrong_*.py")}
+        assert {"WA", "TLE"} <= verdicts, slug
+        assert (folder / "brute.py").exists() and (folder / "generator.py").exists()
+
+
+def test_target_sum_has_a_fixed_test_below_minus_the_sum():
+    """The bug a learner found: a solution checking only target > sum was accepted."""
+    tests = json.loads((EXERCISES / "algo" / "target-sum-ways" / "tests.json").read_text(encoding="utf-8"))["tests"]
+    below = [t for t in tests if t["args"][1] < -sum(t["args"][0])]
+    assert below and all(t["expected"] == 0 for t in below)
+
+
+def test_a_stream_argument_is_one_pass_read_only_and_reuses_its_buffer():
+    """online-softmax-attention's K/V blocks: what the harness hands the learner's function."""
+    from practice.judge import harness
+
+    k1, v1, k2, v2 = [[1.0], [2.0]], [[3.0], [4.0]], [[5.0]], [[6.0]]
+    (stream,) = harness._convert_args([{"stream": [[k1, v1], [k2, v2]]}], True)
+    first_k, first_v = next(stream)
+    assert first_k.tolist() == k1 and first_v.tolist() == v1
+    with pytest.raises(ValueError):
+        first_k[0, 0] = 9.0  # read-only
+    second_k, _ = next(stream)
+    assert second_k.tolist() == k2
+    assert first_k.tolist() == [[5.0], [2.0]], "the next block overwrites the buffer the first one lived in"
+    assert list(stream) == []
 
 
 @pytest.mark.slow

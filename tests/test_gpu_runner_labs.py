@@ -1,4 +1,5 @@
-"""Each lab runs for real on this CPU with the fixture model and reports sane figures."""
+"""Each lab runs for real on this CPU with the fixture model (passed explicitly: the labs' default is the real
+SmolLM2 model, tested in test_smollm.py) and reports sane figures."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ def _ctx(device: str = "cpu") -> tuple[LabContext, list[tuple[int, str]]]:
 @pytest.fixture(scope="module")
 def quant() -> tuple[dict, list]:
     params = labcontract.lab_params_with_defaults("quant-inference", {
-        "precisions": ["fp32", "int8", "nf4"], "prompt_len": 16, "gen_len": 8, "repeats": 2, "quality_tokens": 48})
+        "model": "fixture", "precisions": ["fp32", "int8", "nf4"], "prompt_len": 16, "gen_len": 8, "repeats": 2,
+        "quality_tokens": 48})
     ctx, seen = _ctx()
     return quant_inference.run(params, ctx), seen
 
@@ -59,7 +61,8 @@ def test_int8_weights_take_less_than_half_of_fp32(quant):
     fp32, int8 = _entry(result, "fp32"), _entry(result, "int8")
     assert fp32["weight_bytes"] == 4 * 8_032_000  # every fixture parameter in 4 bytes
     assert int8["weight_bytes"] < 0.5 * fp32["weight_bytes"]
-    assert "torch.ao dynamic int8" in int8["backend"]
+    assert "int8 dynamic activations (per token)" in int8["backend"]
+    assert result["model_info"]["ref"] == "fixture" and result["model_info"]["parameters"] == 8_032_000
 
 
 def test_quality_of_the_reference_against_itself_is_perfect_and_int8_drifts(quant):
@@ -118,32 +121,83 @@ def test_fixture_tokenizer_round_trips_and_matches_qwen_on_common_words():
     assert qwen.encode("Hello") == [9707] and tok.encode("Hello") == [39, 4791]
 
 
+HF_ENGINES = ("hf-sequential", "hf-static-batch", "hf-continuous-batching")
+BATCH = {"model": "fixture", "num_prompts": 12, "prompt_len_min": 4, "prompt_len_max": 12, "output_len": 2,
+         "output_len_max": 12, "static_batch_size": 6}
+
+
+def _output_lengths() -> list[int]:
+    from gpu_runner.fixture import FIXTURE_RANKS
+
+    params = labcontract.lab_params_with_defaults("vllm-batch", BATCH)
+    return [w["output_len"] for w in vllm_batch.make_workload(params, FIXTURE_RANKS, set())]  # as the lab draws it
+
+
 @pytest.fixture(scope="module")
 def batching() -> dict:
-    params = labcontract.lab_params_with_defaults("vllm-batch", {
-        "num_prompts": 12, "prompt_len_min": 4, "prompt_len_max": 12, "output_len": 5, "static_batch_size": 6})
     ctx, _ = _ctx()
-    return vllm_batch.run(params, ctx)
+    return vllm_batch.run(labcontract.lab_params_with_defaults("vllm-batch", BATCH), ctx)
 
 
-def test_static_batching_beats_one_request_at_a_time(batching):
-    seq = next(e for e in batching["engines"] if e["engine"] == "hf-sequential")
-    static = next(e for e in batching["engines"] if e["engine"] == "hf-static-batch")
-    assert seq["status"] == static["status"] == "ok"
-    assert seq["speedup_vs_sequential"] == 1.0
-    assert static["speedup_vs_sequential"] > 1.0
-    assert batching["workload"]["output_tokens"] == 12 * 5
-    for e in (seq, static):
-        assert e["output_tokens_per_s"] == pytest.approx(60 / e["duration_s"])
+def _engines(result: dict) -> dict[str, dict]:
+    return {e["engine"]: e for e in result["engines"]}
+
+
+@pytest.mark.slow  # three engines, each in a fresh process: about a minute on two busy cores
+def test_every_hf_engine_serves_the_whole_workload_on_cpu(batching):
+    engines = _engines(batching)
+    assert list(engines) == ["hf-sequential", "hf-static-batch", "hf-continuous-batching", "vllm"]
+    work = batching["workload"]
+    lengths = _output_lengths()
+    assert work["num_prompts"] == 12 and work["output_tokens"] == sum(lengths) and len(set(lengths)) > 1
+    for name in HF_ENGINES:
+        e = engines[name]
+        assert e["status"] == "ok", e
+        assert e["output_tokens_per_s"] == pytest.approx(work["output_tokens"] / e["duration_s"])
         assert e["requests_per_s"] == pytest.approx(12 / e["duration_s"])
-        assert 0 < e["latency_s"]["p50"] < e["latency_s"]["p99"] <= e["duration_s"]
-    # Static batching pads every sequence to the batch's longest output; with fixed lengths nothing is wasted.
-    assert static["wasted_token_fraction"] == 0.0 and static["generated_tokens"] == 60
+        all_tokens = work["prompt_tokens"] + work["output_tokens"]
+        assert e["total_tokens_per_s"] == pytest.approx(all_tokens / e["duration_s"])
+        assert 0 < e["latency_s"]["p50"] <= e["latency_s"]["p99"] <= e["duration_s"]
+        assert len(e["run_durations_s"]) == 1 and e["torch_threads"] >= 1
+    assert engines["hf-sequential"]["speedup_vs_sequential"] == 1.0
+    assert engines["hf-static-batch"]["speedup_vs_static"] == 1.0
+    assert "ContinuousBatchingManager, 6 slots" in engines["hf-continuous-batching"]["backend"]
+    assert batching["model_info"]["ref"] == "fixture"
 
 
+@pytest.mark.slow
+def test_static_batching_pads_to_the_longest_output_and_continuous_batching_does_not(batching):
+    engines = _engines(batching)
+    useful = batching["workload"]["output_tokens"]
+    lengths = _output_lengths()
+    padded = 6 * max(lengths[:6]) + 6 * max(lengths[6:])  # two static batches of 6, each run to its longest
+    static, cb = engines["hf-static-batch"], engines["hf-continuous-batching"]
+    assert static["generated_tokens"] == padded > useful
+    assert static["wasted_token_fraction"] == pytest.approx(1 - useful / padded)
+    assert cb["generated_tokens"] == engines["hf-sequential"]["generated_tokens"] == useful
+    assert cb["wasted_token_fraction"] == 0.0
+    summary = batching["continuous_vs_static"]
+    assert summary["static_wasted_token_fraction"] == static["wasted_token_fraction"]
+    ratio = cb["output_tokens_per_s"] / static["output_tokens_per_s"]
+    assert summary["output_tokens_per_s_ratio"] == pytest.approx(ratio)
+    assert batching["notes"] == []
+
+
+@pytest.mark.slow
 def test_vllm_engine_is_reported_unsupported_on_a_cpu_job(batching):
-    vllm = next(e for e in batching["engines"] if e["engine"] == "vllm")
+    vllm = _engines(batching)["vllm"]
     assert vllm["status"] == "unsupported" and "CUDA" in vllm["reason"]
+
+
+def test_fixed_output_lengths_waste_nothing_and_the_result_says_so():
+    params = labcontract.lab_params_with_defaults("vllm-batch", {
+        "model": "fixture", "engines": ["hf-static-batch"], "num_prompts": 4, "prompt_len_min": 4,
+        "prompt_len_max": 8, "output_len": 3, "output_len_max": None, "static_batch_size": 4})
+    ctx, _ = _ctx()
+    result = vllm_batch.run(params, ctx)
+    static = result["engines"][0]
+    assert static["status"] == "ok" and static["generated_tokens"] == 12 and static["wasted_token_fraction"] == 0.0
+    assert result["continuous_vs_static"] is None and "output_len_max" in result["notes"][0]
 
 
 def test_sampled_output_lengths_are_seeded_and_within_bounds():
@@ -156,8 +210,8 @@ def test_sampled_output_lengths_are_seeded_and_within_bounds():
 
 @pytest.mark.skipif(importlib.util.find_spec("vllm") is None, reason=VLLM_SKIP_REASON)
 def test_vllm_continuous_batching_beats_static_batching_on_cuda():
-    params = labcontract.lab_params_with_defaults("vllm-batch", {"num_prompts": 64, "output_len": 32,
-                                                                 "output_len_max": 128})
+    params = labcontract.lab_params_with_defaults("vllm-batch", {"model": "fixture", "num_prompts": 64,
+                                                                 "output_len": 32, "output_len_max": 128})
     ctx, _ = _ctx("cuda")
     result = vllm_batch.run(params, ctx)
     engines = {e["engine"]: e for e in result["engines"]}

@@ -302,3 +302,48 @@ def test_dashboard_and_search_query_counts_stay_flat_as_history_grows(client, ma
         client.get(reverse("dashboard"))
     with django_assert_max_num_queries(6):
         client.get(reverse("search"), {"q": "量化"})
+
+
+# ---- English cards and the plan's six questions ------------------------------------------------------------
+
+
+def test_the_six_plan_questions_are_concrete_cards_linked_to_articles_and_tasks(client_a, plan_content):
+    cards = ChecklistItem.objects.filter(source="plan", user__isnull=True).order_by("order")
+    assert cards.count() == 6
+    for card in cards:
+        assert card.prompt_en and card.answer_en, card.key
+        assert len(card.answer) > 200 and len(card.answer_en) > 400, card.key  # more than a one-line slogan
+        kinds = {link["kind"] for link in card.links}
+        assert kinds == {"article", "task"}, card.key
+        for link in card.link_list:
+            assert client_a.get(link["url"]).status_code == 200, link
+    page = client_a.get(reverse("checklist")).content.decode()
+    assert 'href="/kb/gpu-memory-optimization/" data-kind="article"' in page
+    assert 'href="/tasks/cpp-rewrite-tokenizer/" data-kind="task"' in page
+
+
+def test_cards_show_english_when_the_language_is_english(client_a, plan_content):
+    article_card = ChecklistItem.objects.filter(source="article", user__isnull=True).order_by("order").first()
+    ChecklistItem.objects.filter(pk=article_card.pk).update(prompt_en="What does the first card ask?",
+                                                           answer_en="The **first** answer in English.")
+    untranslated = ChecklistItem.objects.filter(source="article", user__isnull=True).exclude(pk=article_card.pk) \
+        .order_by("order").first()
+    ChecklistItem.objects.filter(pk=untranslated.pk).update(prompt_en="", answer_en="")
+
+    zh = client_a.get(reverse("checklist")).content.decode()
+    assert article_card.prompt in zh and "What does the first card ask?" not in zh
+    assert "硬件不足" in zh and "Work out the memory first" not in zh
+
+    client_a.cookies["django_language"] = "en"
+    en = client_a.get(reverse("checklist")).content.decode()
+    assert "What does the first card ask?" in en and "<strong>first</strong> answer in English" in en
+    assert article_card.prompt not in en
+    assert "Not enough hardware" in en and "Work out the memory" in en and "Read more" in en
+    assert untranslated.prompt in en  # no English yet: the Chinese card, not an empty one
+
+    review = client_a.get(reverse("review")).content.decode()
+    assert 'data-testid="review-prompt">What does the first card ask?<' in review
+    plan_card = ChecklistItem.objects.get(key="plan/is-cpp-necessary")
+    revealed = client_a.get(reverse("review_reveal", args=[plan_card.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert "Is C++ necessary?" in revealed and "column-major" in revealed
+    assert 'href="/kb/cublas/" data-kind="article"' in revealed and 'href="/tasks/cublas-matrix-multiply/"' in revealed

@@ -1,4 +1,8 @@
-"""Content source for the plan: content/plan/{skills,resources,plan,phase-N}.yaml -> tracker rows."""
+"""Content source for the plan: content/plan/{skills,resources,plan,phase-N}.yaml -> tracker rows.
+
+Plan questions link to knowledge-base articles by slug; their titles are read here from the articles' front
+matter so that a question's links render without a query (the knowledge source validates the articles).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ SLUG = {"type": "string", "pattern": SLUG_PATTERN}
 TEXT = {"type": "string", "minLength": 1}
 OPT_TEXT = {"type": "string"}
 SLUGS = {"type": "array", "items": SLUG}
+URL = {"type": "string", "pattern": r"^https?://[^\s/$.?#][^\s]*\.[^\s]+$"}
 
 SKILLS_SCHEMA = {
     "type": "array",
@@ -34,8 +39,9 @@ RESOURCES_SCHEMA = {
         "properties": {
             "slug": SLUG, "title": TEXT, "title_en": OPT_TEXT,
             "type": {"enum": [c.value for c in Resource.Type]},
-            "url": {"type": "string", "pattern": r"^https?://[^\s/$.?#][^\s]*\.[^\s]+$"},
+            "url": URL,
             "phases": SLUGS, "description": OPT_TEXT, "description_en": OPT_TEXT,
+            "key": {"type": "boolean"},
         },
     },
 }
@@ -68,6 +74,12 @@ PHASE_SCHEMA = {
                 "properties": {
                     "slug": SLUG, "number": {"type": "integer", "minimum": 1}, "title": TEXT, "title_en": TEXT,
                     "tutorial": OPT_TEXT, "tutorial_en": OPT_TEXT,
+                    "chapters": {
+                        "type": "array",
+                        "items": {"type": "object", "required": ["title", "title_en", "url", "url_en"],
+                                  "additionalProperties": False,
+                                  "properties": {"title": TEXT, "title_en": TEXT, "url": URL, "url_en": URL}},
+                    },
                     "tasks": {"type": "array", "minItems": 1, "items": TASK_SCHEMA},
                 },
             },
@@ -83,9 +95,10 @@ NOTE = {
 
 PLAN_SCHEMA = {
     "type": "object",
-    "required": ["hardware", "timeline", "questions"],
+    "required": ["title", "title_en", "goal", "goal_en", "hardware", "timeline", "questions"],
     "additionalProperties": False,
     "properties": {
+        "title": TEXT, "title_en": TEXT, "goal": TEXT, "goal_en": TEXT,
         "hardware": {
             "type": "object",
             "required": ["status", "solutions"],
@@ -93,16 +106,17 @@ PLAN_SCHEMA = {
         },
         "timeline": {
             "type": "array",
-            "items": {**NOTE, "properties": {**NOTE["properties"], "months": OPT_TEXT, "goal": OPT_TEXT,
-                                              "goal_en": OPT_TEXT}},
+            "items": {**NOTE, "required": ["slug", "title", "months"],
+                      "properties": {**NOTE["properties"], "goal": OPT_TEXT, "goal_en": OPT_TEXT,
+                                     "months": {"type": "string", "pattern": r"^[0-9]+(-[0-9]+|\+)$"}}},
         },
         "questions": {
             "type": "array",
             "items": {
                 **NOTE,
-                "required": ["slug", "title", "answer"],
+                "required": ["slug", "title", "title_en", "answer", "answer_en"],
                 "properties": {**NOTE["properties"], "number": {"type": "integer"}, "answer": TEXT,
-                               "answer_en": OPT_TEXT, "skills": SLUGS},
+                               "answer_en": TEXT, "skills": SLUGS, "articles": SLUGS, "tasks": SLUGS},
             },
         },
     },
@@ -152,6 +166,7 @@ def parse(content_dir: Path) -> PlanContent:
     resource_slugs = {r["slug"] for r in resources}
 
     task_slugs: dict[str, Path] = {}
+    task_titles: dict[str, tuple[str, str]] = {}
     for path, phase in phases:
         section_slugs: dict[str, Path] = {}
         for section in phase["sections"]:
@@ -161,11 +176,16 @@ def parse(content_dir: Path) -> PlanContent:
                 check_refs(path, task["slug"], "skills", task.get("skills", []), skill_slugs)
                 check_refs(path, task["slug"], "resources", task.get("resources", []), resource_slugs)
                 task["order"] = order
+                task_titles[task["slug"]] = (task["title"], task["title_en"])
         out.phases.append(phase)
 
     plan_path = plan_dir / "plan.yaml"
     plan = _load(plan_path, PLAN_SCHEMA)
-    out.notes = _notes(plan)
+    articles = _article_titles(content_dir)
+    for q in plan["questions"]:
+        check_refs(plan_path, q["slug"], "tasks", q.get("tasks", []), set(task_titles))
+        check_refs(plan_path, q["slug"], "articles", q.get("articles", []), set(articles))
+    out.notes = _notes(plan, articles, task_titles)
     for note in out.notes:
         check_refs(plan_path, note["slug"], "skills", note.get("skills", []), skill_slugs)
     check_unique(plan_path, [n["slug"] for n in out.notes], {})
@@ -173,20 +193,48 @@ def parse(content_dir: Path) -> PlanContent:
     return out
 
 
-def _notes(plan: dict) -> list[dict]:
+def _article_titles(content_dir: Path) -> dict[str, tuple[str, str]]:
+    """slug -> (title, title_en) from content/kb front matter (a malformed file is reported by its own source)."""
+    from knowledge.content import split_front_matter
+
+    out = {}
+    for path in sorted((content_dir / "kb").glob("*.md")):
+        if path.name.lower() == "readme.md":
+            continue
+        try:
+            meta, _body = split_front_matter(path)
+        except ContentError:
+            continue
+        if isinstance(meta, dict) and isinstance(meta.get("slug"), str):
+            out[meta["slug"]] = (str(meta.get("title", meta["slug"])), str(meta.get("title_en", "")))
+    return out
+
+
+def _links(q: dict, articles: dict[str, tuple[str, str]], tasks: dict[str, tuple[str, str]]) -> list[dict]:
+    return ([{"kind": "article", "slug": s, "title": articles[s][0], "title_en": articles[s][1]}
+             for s in q.get("articles", [])]
+            + [{"kind": "task", "slug": s, "title": tasks[s][0], "title_en": tasks[s][1]} for s in q.get("tasks", [])])
+
+
+def _notes(plan: dict, articles: dict[str, tuple[str, str]], tasks: dict[str, tuple[str, str]]) -> list[dict]:
     hw = plan["hardware"]
-    notes = [{"slug": "hardware-status", "kind": PlanNote.Kind.HARDWARE, "order": 0, "title": "硬件资源评估",
+    notes = [{"slug": "plan-title", "kind": PlanNote.Kind.TITLE, "order": 0, "title": plan["title"],
+              "title_en": plan["title_en"], "body": "", "body_en": ""},
+             {"slug": "plan-goal", "kind": PlanNote.Kind.GOAL, "order": 0, "title": "计划目标", "title_en": "Goal",
+              "body": plan["goal"], "body_en": plan["goal_en"]},
+             {"slug": "hardware-status", "kind": PlanNote.Kind.HARDWARE, "order": 0, "title": "硬件资源评估",
               "title_en": "Hardware assessment", "body": hw["status"], "body_en": hw.get("status_en", "")}]
     for i, s in enumerate(hw["solutions"]):
         notes.append({"slug": s["slug"], "kind": PlanNote.Kind.SOLUTION, "order": i, "title": s["title"],
                       "title_en": s.get("title_en", ""), "body": "", "body_en": ""})
     for i, t in enumerate(plan["timeline"]):
         notes.append({"slug": t["slug"], "kind": PlanNote.Kind.TIMELINE, "order": i, "title": t["title"],
-                      "title_en": t.get("title_en", ""), "body": t.get("goal", ""), "body_en": t.get("goal_en", "")})
+                      "title_en": t.get("title_en", ""), "body": t.get("goal", ""), "body_en": t.get("goal_en", ""),
+                      "months": t["months"]})
     for i, q in enumerate(plan["questions"]):
         notes.append({"slug": q["slug"], "kind": PlanNote.Kind.QUESTION, "order": q.get("number", i + 1),
-                      "title": q["title"], "title_en": q.get("title_en", ""), "body": q["answer"],
-                      "body_en": q.get("answer_en", ""), "skills": q.get("skills", [])})
+                      "title": q["title"], "title_en": q["title_en"], "body": q["answer"],
+                      "body_en": q["answer_en"], "skills": q.get("skills", []), "links": _links(q, articles, tasks)})
     return notes
 
 
@@ -200,7 +248,7 @@ def apply(content: PlanContent, sync: Sync) -> None:
         row.setdefault("duration", "")
         row.setdefault("duration_en", "")
     phases = {k[0]: v for k, v in sync.rows(Phase, phase_rows).items()}
-    resource_rows = [{"title_en": "", "description": "", "description_en": "", "phases": [], **r}
+    resource_rows = [{"title_en": "", "description": "", "description_en": "", "phases": [], "key": False, **r}
                      for r in content.resources]
     sync.rows(Resource, resource_rows, m2m={"phases": (Phase, "slug")})
     task_rows = []
@@ -208,7 +256,8 @@ def apply(content: PlanContent, sync: Sync) -> None:
         phase = phases[p["slug"]]
         section_rows = [{"phase": phase, "slug": s["slug"], "number": s["number"], "title": s["title"],
                          "title_en": s["title_en"], "tutorial": s.get("tutorial", ""),
-                         "tutorial_en": s.get("tutorial_en", "")} for s in p["sections"]]
+                         "tutorial_en": s.get("tutorial_en", ""), "tutorial_links": s.get("chapters", [])}
+                        for s in p["sections"]]
         sections = sync.rows(Section, section_rows, key=("phase", "slug"), scope={"phase": phase})
         for s in p["sections"]:
             for t in s["tasks"]:
@@ -217,4 +266,5 @@ def apply(content: PlanContent, sync: Sync) -> None:
     # Phases missing from the files archive their sections too.
     Section.objects.exclude(phase__in=phases.values()).filter(archived=False).update(archived=True)
     sync.rows(Task, task_rows, m2m={"skills": (Skill, "slug"), "resources": (Resource, "slug")})
-    sync.rows(PlanNote, [{"skills": [], **n} for n in content.notes], m2m={"skills": (Skill, "slug")})
+    sync.rows(PlanNote, [{"skills": [], "months": "", "links": [], **n} for n in content.notes],
+              m2m={"skills": (Skill, "slug")})

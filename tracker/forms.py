@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Profile
 
+NOTES_MAX_CHARS = 50_000
+
 
 class ScheduleForm(forms.ModelForm):
     class Meta:
@@ -15,5 +17,13 @@ class ScheduleForm(forms.ModelForm):
 
 
 class NotesForm(forms.Form):
-    notes = forms.CharField(label=_("笔记（Markdown）"), required=False, max_length=50_000,
-                            widget=forms.Textarea(attrs={"rows": 8}))
+    # CharField refuses NUL (ProhibitNullCharactersValidator; PostgreSQL cannot store it); the messages say
+    # what to change and that the note on file was kept.
+    notes = forms.CharField(
+        label=_("笔记（Markdown）"), required=False, max_length=NOTES_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        error_messages={
+            "max_length": _("笔记最长 %(limit_value)d 个字符，这次有 %(show_value)d 个；未保存，原笔记保留。"),
+            "null_characters_not_allowed": _("笔记里有 NUL 字符（\\0），数据库无法保存；未保存，原笔记保留。"),
+        },
+    )

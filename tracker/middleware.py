@@ -1,14 +1,20 @@
-"""Site-wide middleware: the health probe, login by default (except the public pages named here), and
-Chinese as the default language."""
+"""Site-wide middleware: the health probe, login by default (except the public pages named here), Chinese
+as the default language, and request-size limits per page with a message that names the limit."""
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 
 PUBLIC_PREFIXES = ("/accounts/", "/static/", "/admin/", "/i18n/", "/healthz", "/api/runner/")
 
@@ -61,3 +67,110 @@ class ChineseByDefault:
         if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
             request.META["HTTP_ACCEPT_LANGUAGE"] = settings.LANGUAGE_CODE
         return self.get_response(request)
+
+
+def size_text(n_bytes: int) -> str:
+    """A byte count as people read limits: "256 KiB", "50 MiB", "10.0 MiB"."""
+    for unit, size in (("MiB", 2**20), ("KiB", 2**10)):
+        if n_bytes >= size:
+            whole, rest = divmod(n_bytes, size)
+            return f"{whole} {unit}" if rest == 0 else f"{n_bytes / size:.1f} {unit}"
+    return f"{n_bytes} B"
+
+
+class RequestSizeLimit:
+    """Request bodies within the limit set for their page (settings.REQUEST_SIZE_LIMITS, first matching path
+    pattern, else REQUEST_SIZE_DEFAULT), checked against Content-Length before anything reads the body; and
+    Django's own refusals of a form body (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent) answered
+    with the limit named instead of a bare 400. A URL whose query string carries NUL (%00, which PostgreSQL
+    refuses in any text) is refused here too, once for every page.
+
+    It runs before sessions, language and login, so it renders its own small answer: for htmx a 200 fragment
+    (htmx swaps only 2xx, so the message appears where the result would), otherwise a page with 413 (or 400).
+    Paths whose limit is None (the runner API, which answers the contract's JSON 413) are passed through."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.table = [(re.compile(pattern), limit) for pattern, limit in settings.REQUEST_SIZE_LIMITS]
+
+    def limit_for(self, path: str) -> int | None:
+        for pattern, limit in self.table:
+            if pattern.search(path):
+                return limit
+        return settings.REQUEST_SIZE_DEFAULT
+
+    def __call__(self, request):
+        limit = self.limit_for(request.path_info)
+        if limit is None:
+            return self.get_response(request)
+        if "%00" in request.META.get("QUERY_STRING", ""):
+            return refusal(request, gettext_lazy("地址里有 NUL 字符（%00），无法处理。"), status=400)
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return refusal(request, gettext_lazy("请求的 Content-Length 无效。"), status=400)
+        if declared > limit:
+            _drain(request, declared)
+            message = format_lazy(gettext_lazy("请求大小 {size}，超过此处 {limit} 的上限，未处理。"),
+                                  size=size_text(declared), limit=size_text(limit))
+            return refusal(request, message, status=413)
+        try:
+            request.GET  # noqa: B018 - parsed now for the same reason as the form below
+        except TooManyFieldsSent:
+            message = format_lazy(gettext_lazy("地址参数超过 {limit} 个的上限，未处理。"),
+                                  limit=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS)
+            return refusal(request, message, status=400)
+        if request.method == "POST" and request.content_type in FORM_TYPES:
+            try:
+                request.POST  # noqa: B018 - parse now, so Django's own limits answer with a message, not a bare 400
+            except RequestDataTooBig:
+                message = format_lazy(gettext_lazy("表单数据超过 {limit} 的上限，未处理。"),
+                                      limit=size_text(settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
+                return refusal(request, message, status=413)
+            except TooManyFieldsSent:
+                message = format_lazy(gettext_lazy("表单字段超过 {limit} 个的上限，未处理。"),
+                                      limit=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS)
+                return refusal(request, message, status=413)
+            except TooManyFilesSent:
+                message = format_lazy(gettext_lazy("上传的文件超过 {limit} 个的上限，未处理。"),
+                                      limit=settings.DATA_UPLOAD_MAX_NUMBER_FILES)
+                return refusal(request, message, status=413)
+        return self.get_response(request)
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+DRAIN_MAX_BYTES = 64 * 2**20
+
+
+def _drain(request, declared: int) -> None:
+    """Read and discard a refused body (bounded), so the server does not close the connection on unread
+    data: a TCP reset there can make the browser lose the 413 and show a connection error instead."""
+    if declared > DRAIN_MAX_BYTES:
+        return
+    stream = request.META.get("wsgi.input")
+    remaining = declared
+    try:
+        while remaining > 0:
+            chunk = stream.read(min(remaining, 64 * 1024))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+    except (OSError, AttributeError):  # a client that went away, or no stream: nothing left to protect
+        pass
+
+
+def _language(request) -> str:
+    """The language LocaleMiddleware would pick, decided here because this middleware runs before it."""
+    if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+        return translation.get_language_from_request(request)
+    return settings.LANGUAGE_CODE
+
+
+def refusal(request, message, *, status: int) -> HttpResponse:
+    """The refusal in the caller's language: an htmx fragment (200) or a small page of its own."""
+    with translation.override(_language(request)):
+        text = str(message)
+        if request.headers.get("HX-Request") == "true":
+            return HttpResponse(render_to_string("practice/_refused.html", {"message": text}))
+        body = render_to_string("request_refused.html", {"message": text, "status": status})
+    return HttpResponse(body, status=status)

@@ -7,19 +7,25 @@ files is archived, never deleted, so users' history survives.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+
+def english_active() -> bool:
+    return (get_language() or "").startswith("en")
 
 
 class Localized:
     """Pick the English field when the active language is English and a translation exists."""
 
     def loc(self, field: str) -> str:
-        if (get_language() or "").startswith("en"):
+        if english_active():
             value = getattr(self, f"{field}_en", "")
             if value:
                 return value
@@ -33,6 +39,18 @@ class Localized:
 class ContentQuerySet(models.QuerySet):
     def live(self):
         return self.filter(archived=False)
+
+
+# Content links (a plan question's or a review card's "read more"): {"kind", "slug", "title", "title_en"} as
+# resolved by the content loader, so pages show them without a query per card.
+LINK_URL_NAMES = {"article": "article", "task": "task", "exercise": "exercise"}
+
+
+def resolve_links(links: list[dict]) -> list[dict]:
+    """[{"kind", "url", "title"}] in the active language (Chinese where the English title is missing)."""
+    english = english_active()
+    return [{"kind": link["kind"], "url": reverse(LINK_URL_NAMES[link["kind"]], args=[link["slug"]]),
+             "title": (english and link.get("title_en")) or link["title"]} for link in links]
 
 
 class ContentModel(Localized, models.Model):
@@ -88,6 +106,8 @@ class Section(Localized, models.Model):
     title_en = models.CharField(max_length=200)
     tutorial = models.CharField(max_length=200, blank=True)
     tutorial_en = models.CharField(max_length=200, blank=True)
+    # The tutorial's chapters as README sections: [{"title", "title_en", "url", "url_en"}].
+    tutorial_links = models.JSONField(default=list, blank=True)
     archived = models.BooleanField(default=False)
 
     objects = ContentQuerySet.as_manager()
@@ -98,6 +118,24 @@ class Section(Localized, models.Model):
 
     def __str__(self) -> str:
         return f"{self.phase.slug}/{self.slug}"
+
+    @property
+    def chapters(self) -> list[dict]:
+        """Tutorial chapters as {"title", "url"} in the active language (the Chinese README otherwise)."""
+        english = english_active()
+        return [{"title": (english and c.get("title_en")) or c["title"],
+                 "url": (english and c.get("url_en")) or c["url"]} for c in self.tutorial_links]
+
+
+class ResourceQuerySet(ContentQuerySet):
+    def key_only(self):
+        """The seed plan's 关键资源推荐, in its order: books, courses, open-source projects, communities."""
+        order = models.Case(*[models.When(type=value, then=i) for i, value in enumerate(Resource.Type.values)],
+                            output_field=models.IntegerField())
+        return self.filter(key=True).order_by(order, "title")
+
+    def not_key(self):
+        return self.filter(key=False)
 
 
 class Resource(ContentModel):
@@ -116,6 +154,9 @@ class Resource(ContentModel):
     description = models.TextField(blank=True)
     description_en = models.TextField(blank=True)
     phases = models.ManyToManyField(Phase, blank=True, related_name="resources")
+    key = models.BooleanField(default=False, help_text=_("one of the seed plan's 关键资源推荐"))
+
+    objects = ResourceQuerySet.as_manager()
 
     class Meta:
         ordering = ["type", "title"]
@@ -149,9 +190,12 @@ class Task(ContentModel):
 
 
 class PlanNote(ContentModel):
-    """The plan's frame: hardware assessment, its solutions, the time plan, and the extra Q&A."""
+    """The plan's frame: its title and closing goal, hardware assessment, its solutions, the time plan, and the
+    extra Q&A."""
 
     class Kind(models.TextChoices):
+        TITLE = "title", _("计划标题")
+        GOAL = "goal", _("计划目标")
         HARDWARE = "hardware", _("硬件评估")
         SOLUTION = "solution", _("解决方案")
         TIMELINE = "timeline", _("时间规划")
@@ -163,10 +207,35 @@ class PlanNote(ContentModel):
     title_en = models.CharField(max_length=300, blank=True)
     body = models.TextField(blank=True)
     body_en = models.TextField(blank=True)
+    months = models.CharField(max_length=20, blank=True, help_text=_("timeline: how many months, e.g. 1-2, 6+"))
+    links = models.JSONField(default=list, blank=True)  # questions: articles and tasks to read (see resolve_links)
     skills = models.ManyToManyField(Skill, blank=True, related_name="plan_notes")
 
     class Meta:
         ordering = ["kind", "order"]
+
+    @property
+    def link_list(self) -> list[dict]:
+        return resolve_links(self.links)
+
+    @property
+    def frame(self) -> PlanFrame:
+        """The whole plan's title, closing goal and key resources, reachable from any note a page shows."""
+        return plan_frame()
+
+
+@dataclass
+class PlanFrame:
+    title: PlanNote | None = None
+    goal: PlanNote | None = None
+    key_resources: list[Resource] = field(default_factory=list)
+
+
+def plan_frame() -> PlanFrame:
+    """Two queries: the title and goal notes, and the key resources."""
+    notes = {n.kind: n for n in PlanNote.objects.live().filter(kind__in=[PlanNote.Kind.TITLE, PlanNote.Kind.GOAL])}
+    return PlanFrame(title=notes.get(PlanNote.Kind.TITLE), goal=notes.get(PlanNote.Kind.GOAL),
+                     key_resources=list(Resource.objects.live().key_only()))
 
 
 class Status(models.TextChoices):

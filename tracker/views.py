@@ -8,6 +8,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -101,15 +102,18 @@ def phase_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def task_detail(request: HttpRequest, slug: str) -> HttpResponse:
     task = get_object_or_404(Task.objects.live().select_related("phase", "section"), slug=slug)
+    return render(request, "tracker/task.html", _task_context(request, task))
+
+
+def _task_context(request: HttpRequest, task: Task, *, notes_form: NotesForm | None = None) -> dict:
     my = TaskProgress.objects.filter(user=request.user, task=task).first()
     history = StatusChange.objects.filter(user=request.user, task=task)[:50]
-    context = {
+    return {
         "task": task, "my": my, "history": history, "statuses": Status.choices,
-        "notes_form": NotesForm(initial={"notes": my.notes if my else ""}),
+        "notes_form": notes_form or NotesForm(initial={"notes": my.notes if my else ""}),
         "resources": task.resources.live(), "skills": task.skills.live(),
         "related_articles": related_articles_html(task),
     }
-    return render(request, "tracker/task.html", context)
 
 
 @require_POST
@@ -120,7 +124,7 @@ def task_status(request: HttpRequest, slug: str) -> HttpResponse:
         return HttpResponseBadRequest(_("未知状态"))
     progress = services.task_set_status(user=request.user, task=task, status=status)
     if not request.htmx:
-        return redirect(request.POST.get("next") or task.phase and f"/plan/{task.phase.slug}/")
+        return redirect(_safe_next(request) or f"/plan/{task.phase.slug}/")
     task.my = progress
     phase_progress = next(p for p in services.plan_progress(request.user).phases if p.phase.id == task.phase_id)
     return render(request, "tracker/_task_status_response.html",
@@ -131,10 +135,25 @@ def task_status(request: HttpRequest, slug: str) -> HttpResponse:
 def task_notes(request: HttpRequest, slug: str) -> HttpResponse:
     task = get_object_or_404(Task.objects.live(), slug=slug)
     form = NotesForm(request.POST)
-    if form.is_valid():
-        services.task_set_notes(user=request.user, task=task, notes=form.cleaned_data["notes"])
-        messages.success(request, _("笔记已保存。"))
+    if not form.is_valid():
+        # Nothing is saved and the note on file stays; the learner's text is given back with the reason.
+        message = " ".join(form.errors["notes"])
+        if request.htmx:
+            return render(request, "practice/_refused.html", {"message": message})
+        return render(request, "tracker/task.html", _task_context(request, task, notes_form=form), status=400)
+    services.task_set_notes(user=request.user, task=task, notes=form.cleaned_data["notes"])
+    messages.success(request, _("笔记已保存。"))
     return redirect("task", slug=task.slug)
+
+
+def _safe_next(request: HttpRequest) -> str:
+    """The form's `next` when it is a path on this site (no NUL, no other host), else ""."""
+    target = request.POST.get("next", "")
+    if "\x00" in target or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return ""
+    return target
 
 
 def progress_detail(request: HttpRequest, pk: int) -> HttpResponse:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gpu_runner.labs import LabContext
-from gpu_runner.models import FLOAT_PRECISIONS, support_reason
+from gpu_runner.models import FLOAT_PRECISIONS, describe_model, prepare_model, support_reason
 
 TARGET = "gpu_runner.labs.quant_inference:measure"
 
@@ -34,6 +34,7 @@ def run(params: dict[str, Any], ctx: LabContext) -> dict[str, Any]:
     order = [reference] + [p for p in requested if p != reference]
     entries: list[dict[str, Any]] = []
     bandwidth = None
+    prepare_model(ctx, params["model"])
     with tempfile.TemporaryDirectory(prefix="dd-quant-") as workdir:
         ref_path = os.path.join(workdir, "reference_logprobs.npy")
         for i, precision in enumerate(order):
@@ -53,8 +54,8 @@ def run(params: dict[str, Any], ctx: LabContext) -> dict[str, Any]:
             entries.append(out)
     ctx.report(100, "done")
     batch = max(1, len(params["prompts"]))
-    return {"lab": "quant-inference", "model": params["model"], "device": ctx.device,
-            "reference_precision": reference, "device_bandwidth": bandwidth,
+    return {"lab": "quant-inference", "model": params["model"], "model_info": describe_model(params["model"]),
+            "device": ctx.device, "reference_precision": reference, "device_bandwidth": bandwidth,
             "settings": {"batch": batch, "prompt_len": params["prompt_len"], "gen_len": params["gen_len"],
                          "repeats": params["repeats"], "warmup": params["warmup"],
                          "quality_tokens": params["quality_tokens"]},
@@ -70,9 +71,10 @@ def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
 
     from gpu_runner import measurement as m
     from gpu_runner.labs.texts import DEFAULT_PROMPT, QUALITY_TEXT, tokens_of_length
-    from gpu_runner.models import load_model, load_tokenizer, warm_imports
+    from gpu_runner.models import load_model, load_tokenizer, pin_threads, warm_imports
 
     device, precision = spec["device"], spec["precision"]
+    threads = pin_threads()
     sync = m.synchronizer(device)
     report(0.0, "loading")
     tok = load_tokenizer(spec["model"])
@@ -124,6 +126,7 @@ def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
         "decode_latency_s": decode_stats, "decode_tokens_per_s": batch * steps / decode_stats["median"],
         "decode_tokens_per_s_cv": m.coefficient_of_variation(tps_runs), "decode_tokens_per_s_runs": tps_runs,
         "quality": quality, "decode_ceiling_tokens_per_s": None, "mbu": None, "notes": notes,
+        "torch_threads": threads,
     }
     if device == "cuda":
         from gpu_runner.bandwidth import device_bandwidth

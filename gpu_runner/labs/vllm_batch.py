@@ -1,10 +1,14 @@
-"""Batching lab: one seeded prompt set served three ways — one request at a time, padded static batches,
-and vLLM's continuous batching — each engine in a fresh process, measured as vLLM's benchmarks define it.
+"""Batching lab: one seeded prompt set served four ways — one request at a time, padded static batches,
+transformers' continuous batching (paged KV cache, runs on CPU), and vLLM's continuous batching (CUDA) —
+each engine in a fresh process, measured as vLLM's benchmarks define it.
 
 All requests arrive at time 0 (offline throughput). duration = time until the last request finishes;
 requests/s = N / duration; output tokens/s = useful output tokens / duration; total tokens/s adds prompt
 tokens. A request's latency is the time from the start until its output is complete (for static batching,
-its batch's end). EOS is ignored so every request produces exactly its output length.
+its batch's end). EOS is ignored so every request produces exactly its output length. Static batching runs
+every row of a batch to the batch's longest output: the extra tokens are generated_tokens - output_tokens
+(wasted_token_fraction). Continuous batching refills a finished request's slot at the next step; it gets
+the same number of slots as a static batch (static_batch_size), so the comparison isolates that waste.
 """
 
 from __future__ import annotations
@@ -18,9 +22,17 @@ from typing import Any
 import labcontract
 from gpu_runner.errors import Unsupported
 from gpu_runner.labs import LabContext
+from gpu_runner.models import describe_model, prepare_model
 
 TARGET = "gpu_runner.labs.vllm_batch:measure"
 NO_VLLM_REASON = "vLLM is not installed on this runner (it needs a CUDA GPU; see gpu_runner/requirements-cuda.txt)"
+HF_ENGINES = ("hf-sequential", "hf-static-batch")
+CONTINUOUS = "hf-continuous-batching"
+# Attention for transformers' paged cache: "sdpa" reads it through PyTorch SDPA (CPU and CUDA); the manager
+# switches to flash attention by itself on a GPU that has it installed. Measured working here on CPU:
+# "sdpa", "eager" (becomes "paged|eager"), "paged|eager".
+CONTINUOUS_ATTENTION = "sdpa"
+CONTINUOUS_PAGE_TOKENS = 64
 
 
 def make_workload(params: dict[str, Any], vocab_size: int, special_ids: set[int]) -> list[dict[str, Any]]:
@@ -50,6 +62,7 @@ def run(params: dict[str, Any], ctx: LabContext) -> dict[str, Any]:
     engines = [e for e in labcontract.VLLM_BATCH_ENGINES if e in params["engines"]]
     entries: list[dict[str, Any]] = []
     workload = None
+    prepare_model(ctx, params["model"])
     for i, engine in enumerate(engines):
         reason = engine_reason(engine, ctx.device)
         if reason:
@@ -62,13 +75,31 @@ def run(params: dict[str, Any], ctx: LabContext) -> dict[str, Any]:
             continue
         workload = out.pop("workload")
         entries.append(out)
-    baseline = next((e for e in entries if e["engine"] == "hf-sequential" and e["status"] == "ok"), None)
-    for e in entries:
-        if e["status"] == "ok":
-            e["speedup_vs_sequential"] = (e["requests_per_s"] / baseline["requests_per_s"]) if baseline else None
+    ok = {e["engine"]: e for e in entries if e["status"] == "ok"}
+    for e in ok.values():
+        for key, base in (("speedup_vs_sequential", "hf-sequential"), ("speedup_vs_static", "hf-static-batch")):
+            e[key] = e["requests_per_s"] / ok[base]["requests_per_s"] if base in ok else None
     ctx.report(100, "done")
-    return {"lab": "vllm-batch", "model": params["model"], "device": ctx.device, "dtype": dtype,
-            "workload": workload, "engines": entries}
+    return {"lab": "vllm-batch", "model": params["model"], "model_info": describe_model(params["model"]),
+            "device": ctx.device, "dtype": dtype, "workload": workload, "engines": entries,
+            "continuous_vs_static": _continuous_vs_static(ok), "notes": _notes(params)}
+
+
+def _continuous_vs_static(ok: dict[str, dict[str, Any]]) -> dict[str, float] | None:
+    """What continuous batching recovers of static batching's padding, when both ran."""
+    static, cb = ok.get("hf-static-batch"), ok.get(CONTINUOUS)
+    if not static or not cb:
+        return None
+    return {"output_tokens_per_s_ratio": cb["output_tokens_per_s"] / static["output_tokens_per_s"],
+            "static_wasted_token_fraction": static["wasted_token_fraction"],
+            "continuous_wasted_token_fraction": cb["wasted_token_fraction"]}
+
+
+def _notes(params: dict[str, Any]) -> list[str]:
+    if params["output_len_max"] is None or params["output_len_max"] == params["output_len"]:
+        return ["every request has the same output length, so static batching pads no outputs; set "
+                "output_len_max above output_len to see the waste continuous batching avoids"]
+    return []
 
 
 # ---- child process side ------------------------------------------------------------------------------
@@ -77,7 +108,7 @@ def run(params: dict[str, Any], ctx: LabContext) -> dict[str, Any]:
 def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:
     """Serve the workload with one engine (runs in a fresh process); repeats keep the median run."""
     from gpu_runner import fixture
-    from gpu_runner.models import load_tokenizer
+    from gpu_runner.models import load_tokenizer, pin_threads
 
     report(0.0, "loading")
     tok = load_tokenizer(spec["model"])
@@ -87,7 +118,13 @@ def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
         vocab = len(tok.tok)  # type: ignore[attr-defined]
         specials = set(tok.tok.all_special_ids)  # type: ignore[attr-defined]
     workload = make_workload(spec, vocab, specials)
-    serve = _vllm_engine(spec, workload) if spec["engine"] == "vllm" else _hf_engine(spec, workload, tok)
+    threads = pin_threads()
+    if spec["engine"] == "vllm":
+        serve = _vllm_engine(spec, workload)
+    elif spec["engine"] == CONTINUOUS:
+        serve = _hf_continuous_engine(spec, workload, tok)
+    else:
+        serve = _hf_engine(spec, workload, tok)
     runs = []
     for r in range(spec["repeats"]):
         runs.append(serve(lambda f, r=r: report((r + f) / spec["repeats"], f"run {r + 1}/{spec['repeats']}")))
@@ -107,6 +144,7 @@ def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
             "generated_tokens": best["generated_tokens"],
             "wasted_token_fraction": 1 - output_tokens / best["generated_tokens"],
             "run_durations_s": [x["duration_s"] for x in runs], "notes": best.get("notes", []),
+            "torch_threads": threads,
             "workload": {"num_prompts": len(workload), "prompt_tokens": prompt_tokens,
                          "output_tokens": output_tokens, "seed": spec["seed"],
                          "static_batch_size": spec["static_batch_size"]}}
@@ -162,6 +200,84 @@ def _hf_engine(spec: dict[str, Any], workload: list[dict[str, Any]], tok: Any) -
                 "backend": f"transformers generate, batch {size}, {spec['dtype']} on {device}"}
 
     return serve
+
+
+def _hf_continuous_engine(spec: dict[str, Any], workload: list[dict[str, Any]], tok: Any) -> Serve:
+    """transformers' ContinuousBatchingManager: requests join and leave the running batch at every step."""
+    import torch
+    import transformers
+    from transformers import AutoModelForCausalLM, ContinuousBatchingConfig, GenerationConfig
+
+    from gpu_runner.models import model_path, torch_dtype
+
+    device, slots = spec["device"], spec["static_batch_size"]
+    model = AutoModelForCausalLM.from_pretrained(model_path(spec["model"]), dtype=torch_dtype(spec["dtype"]),
+                                                 attn_implementation=CONTINUOUS_ATTENTION).to(device).eval()
+    longest = max(len(w["prompt"]) + w["output_len"] for w in workload)
+    pages_per_request = -(-longest // CONTINUOUS_PAGE_TOKENS)
+    prompts = sorted((len(w["prompt"]) for w in workload), reverse=True)
+    # Sized for the workload: room for `slots` requests at their longest (no preemption), one forward pass can
+    # prefill a full set of slots like static batching does; no prefix sharing (random prompts share none, and
+    # a repeat must not reuse the previous run's cache).
+    cb_config = ContinuousBatchingConfig(
+        page_size=CONTINUOUS_PAGE_TOKENS, num_blocks=slots * pages_per_request + 1,
+        max_batch_tokens=max(slots, sum(prompts[:slots])), max_requests_per_batch=slots,
+        allow_block_sharing=False, seed=spec["seed"])
+    gen_config = GenerationConfig(do_sample=False, max_new_tokens=max(w["output_len"] for w in workload),
+                                  eos_token_id=-1, pad_token_id=tok.pad_token_id)
+    attention: list[str] = []
+
+    def serve_once(progress: Callable[[float], None], requests: list[dict[str, Any]]) -> dict[str, Any]:
+        with torch.inference_mode():
+            manager = model.init_continuous_batching(generation_config=gen_config, continuous_batching_config=cb_config)
+            manager.warmup()  # dummy batches (CUDA graphs on a GPU), untimed
+            attention[:] = [model.config._attn_implementation]
+            manager.start()
+            try:
+                return _collect(manager, requests, progress)
+            finally:
+                manager.stop(block=True, timeout=60)
+                manager.destroy()
+
+    serve_once(lambda f: None, workload[:slots])  # warm-up, untimed
+
+    def serve(progress: Callable[[float], None]) -> dict[str, Any]:
+        out = serve_once(progress, workload)
+        out["backend"] = (f"transformers {transformers.__version__} ContinuousBatchingManager, {slots} slots, "
+                          f"paged KV cache ({CONTINUOUS_PAGE_TOKENS}-token pages, attention {attention[0]}), "
+                          f"{spec['dtype']} on {device}")
+        return out
+
+    return serve
+
+
+def _collect(manager: Any, requests: list[dict[str, Any]], progress: Callable[[float], None]) -> dict[str, Any]:
+    """Submit every request at once, then wait for each to finish; latency from the manager's own finish time."""
+    start = time.perf_counter()
+    for i, w in enumerate(requests):
+        manager.add_request(w["prompt"], request_id=f"r{i}", max_new_tokens=w["output_len"], eos_token_id=-1)
+    finished: dict[str, float] = {}
+    generated = 0
+    while len(finished) < len(requests):
+        out = manager.get_result(timeout=1.0)
+        if out is None:
+            if not manager.is_running():
+                raise RuntimeError(f"continuous batching stopped with {len(requests) - len(finished)} requests "
+                                   f"unfinished: {manager.background_thread_status.fatal_error}")
+            continue
+        if not out.is_finished() or out.request_id in finished:
+            continue
+        if out.error:
+            raise RuntimeError(f"continuous batching failed request {out.request_id}: {out.error}")
+        wanted = requests[int(out.request_id[1:])]["output_len"]
+        if len(out.generated_tokens) != wanted:  # a short request would inflate tokens/s
+            raise RuntimeError(f"request {out.request_id} made {len(out.generated_tokens)} tokens, not {wanted}")
+        end = out.lifespan[1] if out.lifespan[1] > 0 else time.perf_counter()
+        finished[out.request_id] = end - start
+        generated += wanted
+        progress(len(finished) / len(requests))
+    latencies = sorted(finished.values())
+    return {"duration_s": latencies[-1], "latencies": latencies, "generated_tokens": generated}
 
 
 def _vllm_engine(spec: dict[str, Any], workload: list[dict[str, Any]]) -> Serve:

@@ -69,12 +69,42 @@ def _jsonable(value, depth=0):
     raise TypeError(f"returned a {type(value).__name__}, which is not a JSON value")
 
 
+def _stream(items):
+    """One-pass iterator for a ``{"stream": [[a, b, ...], ...]}`` argument: yields each item as a tuple of arrays.
+
+    Every item is copied into the same read-only buffers, which the next item overwrites, the way a tile in
+    on-chip memory is reused: a solution that keeps earlier items instead of using them at once sees only the
+    latest one. Built lazily, so only what the solution holds counts towards its measured memory.
+    """
+    import numpy as np
+
+    rows = [max((len(item[p]) for item in items if p < len(item)), default=0) for p in range(max(map(len, items)))]
+    buffers = [None] * len(rows)
+    for item in items:
+        parts = []
+        for p, part in enumerate(item):
+            arr = np.asarray(part, dtype=np.float64)
+            buf = buffers[p]
+            if buf is None or buf.shape[1:] != arr.shape[1:]:
+                buf = buffers[p] = np.empty((rows[p],) + arr.shape[1:])
+            view = buf[: len(arr)]
+            view[...] = arr
+            view.flags.writeable = False
+            parts.append(view)
+        yield tuple(parts)
+
+
 def _convert_args(args, numpy_args):
     if not numpy_args:
         return args
     import numpy as np
 
-    return [np.asarray(a, dtype=np.float64) if isinstance(a, list) else a for a in args]
+    return [
+        np.asarray(a, dtype=np.float64) if isinstance(a, list)
+        else _stream(a["stream"]) if isinstance(a, dict) and list(a) == ["stream"] and a["stream"]
+        else a
+        for a in args
+    ]
 
 
 class _Budget:

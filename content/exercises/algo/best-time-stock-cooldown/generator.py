@@ -24,6 +24,7 @@ def generate(rng: random.Random, i: int) -> list:
         [[1, 3, 1, 3, 1, 3]],
         [list(range(20))],
         [[2, 1, 4, 3, 6, 5, 8]],
+        [[1000, 0]],                # falling: doing nothing (0) beats any trade
     ]
     if i < len(fixed):
         return fixed[i]

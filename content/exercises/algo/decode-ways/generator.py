@@ -10,7 +10,8 @@ def _digits(rng: random.Random, n: int, pool: str) -> str:
 
 
 def generate(rng: random.Random, i: int) -> list:
-    fixed = ["0", "7", "10", "27", "100", "2101", "301", "1" * 40, "2626", "05"]
+    fixed = ["0", "7", "10", "27", "100", "2101", "301", "1" * 40, "2626", "05",
+             "1" * 100]  # 1s only: the count is Fibonacci(101), far above the modulus
     if i < len(fixed):
         return [fixed[i]]
     if i >= 27:

@@ -41,6 +41,7 @@ def generate(rng: random.Random, i: int) -> list:
         [[0, 0, 0], [0, 0, 0]],
         [[0, 3], [2, 1]],
         [[1, 2, 3, 4, 5], [3, 4, 5, 1, 2]],
+        [[2, 0, 1, 1], [1, 1, 1, 0]],  # the tank runs exactly empty on the way, yet station 0 is valid
         _late_start(40, True),
         _late_start(40, False),
     ]

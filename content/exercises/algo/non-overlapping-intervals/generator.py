@@ -22,6 +22,7 @@ def generate(rng: random.Random, i: int) -> list:
         [[[1, 100], [11, 22], [1, 11], [2, 12]]],
         [[[k, k + 2] for k in range(30)]],
         [[[-k, k + 1] for k in range(30)]],
+        [[[-5, -3], [-3, -1], [-1, 2]]],  # all before 0 and touching: nothing to cancel
     ]
     if i < len(fixed):
         return fixed[i]

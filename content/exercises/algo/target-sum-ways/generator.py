@@ -20,6 +20,11 @@ def generate(rng: random.Random, i: int) -> list:
         [[1, 2, 3], 1],
         [[1, 1, 1, 1, 1, 1], 0],
         [[5, 0, 5, 0], 0],
+        # target < -sum (out of reach from below), with (sum + target) even so a parity check alone does not catch it
+        [[1, 2], -5],
+        [[2, 3, 4], -11],
+        [[0], -2],
+        [[MAX_V] * MAX_N, -5000],  # exactly -sum: one way, every sign minus
     ]
     if i < len(fixed):
         return fixed[i]

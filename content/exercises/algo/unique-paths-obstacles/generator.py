@@ -20,6 +20,7 @@ def generate(rng: random.Random, i: int) -> list:
         [[[0], [0], [1], [0]]],
         [[[0, 1, 0], [0, 1, 0], [0, 0, 0]]],
         [[[0] * 17 for _ in range(17)]],
+        [[[0] * 40 for _ in range(40)]],  # C(78, 39) routes: the modulus matters
     ]
     if i < len(fixed):
         return fixed[i]

@@ -33,6 +33,7 @@ def generate(rng: random.Random, i: int) -> list:
         ["aaaaaaa", ["aaaa", "aaa"]],
         ["abcd", ["abc", "ab", "cd"]],
         ["goalspecial", ["go", "goal", "goals", "special"]],
+        ["abab", ["ab"]],  # a word may be reused
     ]
     if i < len(fixed):
         return fixed[i]

@@ -1,22 +1,24 @@
 # expect: WA
-"""Plausible bug for online-softmax-attention: updates the running max but never rescales the old sum and accumulator."""
+"""Plausible bug for online-softmax-attention: updates the running max but never rescales the old sum and
+accumulator, which were computed against the previous max."""
 
 import numpy as np
 
 
-def online_softmax_attention(q, k, v, block, causal):
-    q, k, v = (np.asarray(a, dtype=np.float64) for a in (q, k, v))
+def online_softmax_attention(q, kv_blocks, causal):
+    q = np.asarray(q, dtype=np.float64)
     n, d = q.shape
-    b = int(block)
-    row_max, row_sum, acc = np.full(n, -np.inf), np.zeros(n), np.zeros((n, v.shape[1]))
+    row_max, row_sum, acc = np.full(n, -np.inf), np.zeros(n), 0.0
     rows = np.arange(n)[:, None]
-    for start in range(0, n, b):
-        end = min(start + b, n)
-        scores = q @ k[start:end].T / np.sqrt(d)
+    start = 0
+    for k_block, v_block in kv_blocks:
+        end = start + len(k_block)
+        scores = q @ k_block.T / np.sqrt(d)
         if causal:
             scores[np.arange(start, end)[None, :] > rows] = -np.inf
         row_max = np.maximum(row_max, scores.max(axis=1))
         probs = np.exp(scores - row_max[:, None])
         row_sum = row_sum + probs.sum(axis=1)
-        acc = acc + probs @ v[start:end]
+        acc = acc + probs @ v_block
+        start = end
     return acc / row_sum[:, None]

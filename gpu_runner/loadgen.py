@@ -1,0 +1,380 @@
+"""Load generator for OpenAI-compatible streaming servers, measured the way vLLM's `bench serve`
+(vllm/benchmarks/serve.py) defines its figures, so a learner's numbers compare with published ones.
+
+Each request is one streamed chat/completions (or completions) call through httpx.AsyncClient; the
+client timestamps every server-sent event as it arrives. Load comes as levels: Poisson arrivals at a
+request rate (seeded exponential gaps, mean 1/rate; "inf" sends everything at once), or a closed loop
+that keeps at most `concurrency` requests in flight. Pure asyncio + httpx, no Django, no torch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+INF = "inf"
+ERRORS_KEPT = 5
+
+DEFINITIONS: dict[str, str] = {
+    "ttft": "TTFT = arrival of the first streamed chunk carrying text - send time (includes queueing and "
+            "prefill); vLLM bench serve, vllm/benchmarks/serve.py. Chunks without text (the role-only first "
+            "chunk, the final usage chunk) do not count.",
+    "itl": "ITL = every gap between consecutive text-carrying chunks, pooled over all requests of the level "
+           "(vLLM bench serve). Events that arrive in one network read have gaps near 0.",
+    "tpot": "TPOT per request = (E2EL - TTFT) / (output tokens - 1), only for requests with more than one "
+            "output token (vLLM bench serve); statistics are over requests.",
+    "e2el": "E2EL = arrival of the last text-carrying chunk - send time (vLLM bench serve).",
+    "request_throughput": "completed requests / level duration; the level lasts from its first send until "
+                          "its last response ends (vLLM bench serve).",
+    "output_throughput": "sum of output tokens / level duration (vLLM bench serve).",
+    "total_token_throughput": "sum of input + output tokens / level duration (vLLM bench serve).",
+    "goodput": "requests meeting every SLO given (TTFT, TPOT, E2EL; a request with one output token has "
+               "TPOT 0) / level duration (vLLM bench serve --goodput, after DistServe).",
+    "slo_attainment": "requests meeting every SLO / requests sent; failed requests count as misses "
+                      "(as GuideLLM counts errors).",
+    "output_tokens": "output tokens per request from the server's usage (completion_tokens, asked for with "
+                     "stream_options.include_usage) when it sends one, else the number of text-carrying chunks; "
+                     "each level says which (token_count_source).",
+    "arrivals": "rate levels: gaps drawn from an exponential distribution with mean 1/rate (a Poisson process; "
+                "vLLM's gamma arrivals with burstiness 1), seeded, sent until duration_s or the request cap; "
+                "rate inf sends the capped number at once. Concurrency levels: a semaphore keeps at most N "
+                "requests in flight, new ones start until duration_s or the cap.",
+    "statistics": "mean, median, p90, p99 (numpy's linear interpolation, as vLLM), std, min, max; in ms.",
+    "saturation": "the first level (in order of offered load) after which output tokens/s rises by less than "
+                  "the threshold (default 5%) at the next level; 'not reached' when every step still rises.",
+    "max_meeting_slo": "the highest request rate (or concurrency) whose SLO attainment is at least the target.",
+}
+
+
+@dataclass
+class Workload:
+    """What every request of a run sends."""
+
+    url: str  # full endpoint URL, e.g. http://127.0.0.1:8000/v1/chat/completions
+    model: str | None
+    prompts: Sequence[str]  # request i sends prompts[i % len(prompts)]
+    max_tokens: int
+    api: str = "chat"  # "chat" or "completions"
+    extra_body: dict[str, Any] = field(default_factory=dict)
+    include_usage: bool = True
+    request_timeout_s: float = 120.0
+
+    def payload(self, index: int) -> dict[str, Any]:
+        prompt = self.prompts[index % len(self.prompts)]
+        body: dict[str, Any] = {"stream": True, "temperature": 0.0}
+        if self.model is not None:
+            body["model"] = self.model
+        if self.api == "chat":
+            body["messages"] = [{"role": "user", "content": prompt}]
+        else:
+            body["prompt"] = prompt
+        body["max_tokens"] = self.max_tokens
+        if self.include_usage:
+            body["stream_options"] = {"include_usage": True}
+        body.update(self.extra_body)
+        return body
+
+
+@dataclass
+class RequestRecord:
+    """One request as the client saw it; times in seconds (start relative to the level's start)."""
+
+    start: float = 0.0
+    ttft: float | None = None
+    e2el: float | None = None
+    itl: list[float] = field(default_factory=list)
+    output_tokens: int = 0
+    prompt_tokens: int = 0
+    token_source: str = "none"  # "usage" or "chunks"
+    success: bool = False
+    error: str = ""
+
+    @property
+    def tpot(self) -> float | None:
+        if not self.success or self.output_tokens <= 1 or self.ttft is None or self.e2el is None:
+            return None
+        return (self.e2el - self.ttft) / (self.output_tokens - 1)
+
+
+def _chunk_text(data: dict[str, Any]) -> str:
+    choices = data.get("choices") or []
+    if not choices:
+        return ""
+    choice = choices[0]
+    delta = choice.get("delta")
+    if isinstance(delta, dict):
+        return delta.get("content") or ""
+    return choice.get("text") or ""
+
+
+async def send_request(client: httpx.AsyncClient, workload: Workload, index: int, t0: float) -> RequestRecord:
+    """Send request `index` and time its stream (every SSE `data:` line is timestamped on arrival)."""
+    rec = RequestRecord()
+    sent = time.perf_counter()
+    rec.start = sent - t0
+    last = sent
+    chunks = 0
+    usage: dict[str, Any] | None = None
+    try:
+        async with client.stream("POST", workload.url, json=workload.payload(index),
+                                 timeout=workload.request_timeout_s) as resp:
+            if resp.status_code != 200:
+                body = (await resp.aread()).decode(errors="replace")
+                rec.error = f"HTTP {resp.status_code}: {body[:300]}"
+                return rec
+            async for line in resp.aiter_lines():
+                now = time.perf_counter()
+                if not line.startswith("data:"):
+                    continue  # blank separators, SSE comments (pings)
+                data_str = line[5:].strip()
+                if data_str == "[DONE]":
+                    break
+                data = json.loads(data_str)
+                if "error" in data and not data.get("choices"):
+                    rec.error = f"server error in stream: {str(data['error'])[:300]}"
+                    return rec
+                if data.get("usage"):
+                    usage = data["usage"]
+                if _chunk_text(data):
+                    if rec.ttft is None:
+                        rec.ttft = now - sent
+                    else:
+                        rec.itl.append(now - last)
+                    last = now
+                    chunks += 1
+    except (httpx.HTTPError, json.JSONDecodeError, OSError) as exc:
+        rec.error = f"{type(exc).__name__}: {exc}"[:300]
+        return rec
+    if rec.ttft is None:
+        rec.error = "the stream ended without a chunk carrying text"
+        return rec
+    rec.e2el = last - sent
+    if usage and usage.get("completion_tokens") is not None:
+        rec.output_tokens, rec.token_source = int(usage["completion_tokens"]), "usage"
+    else:
+        rec.output_tokens, rec.token_source = chunks, "chunks"
+    rec.prompt_tokens = int((usage or {}).get("prompt_tokens") or 0)
+    rec.success = True
+    return rec
+
+
+def poisson_arrivals(rate: float | str, *, duration_s: float, max_requests: int, seed: int) -> list[float]:
+    """Send times (s from the level's start): exponential gaps with mean 1/rate, the first request at 0,
+    none at or after duration_s, at most max_requests. Rate "inf": max_requests at time 0."""
+    if rate == INF or rate == math.inf:
+        return [0.0] * max_requests
+    rate = float(rate)
+    if not rate > 0:
+        raise ValueError(f"request rate must be positive, got {rate}")
+    rng = random.Random(seed)
+    times, t = [], 0.0
+    while len(times) < max_requests and t < duration_s:
+        times.append(t)
+        t += rng.expovariate(rate)
+    return times
+
+
+async def _run_rate(client: httpx.AsyncClient, workload: Workload, arrivals: list[float],
+                    max_concurrency: int | None, first_index: int) -> tuple[list[RequestRecord], float]:
+    gate = asyncio.Semaphore(max_concurrency) if max_concurrency else None
+    t0 = time.perf_counter()
+
+    async def one(i: int, at: float) -> RequestRecord:
+        delay = t0 + at - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if gate is None:
+            return await send_request(client, workload, first_index + i, t0)
+        async with gate:
+            return await send_request(client, workload, first_index + i, t0)
+
+    records = await asyncio.gather(*(one(i, at) for i, at in enumerate(arrivals)))
+    return list(records), time.perf_counter() - t0
+
+
+async def _run_closed_loop(client: httpx.AsyncClient, workload: Workload, concurrency: int, duration_s: float,
+                           max_requests: int, first_index: int) -> tuple[list[RequestRecord], float]:
+    t0 = time.perf_counter()
+    issued = 0
+    records: list[RequestRecord] = []
+
+    async def worker() -> None:
+        nonlocal issued
+        while issued < max_requests and time.perf_counter() - t0 < duration_s:
+            i = issued
+            issued += 1
+            records.append(await send_request(client, workload, first_index + i, t0))
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return records, time.perf_counter() - t0
+
+
+def make_client(width: int) -> httpx.AsyncClient:
+    """One pooled client for a whole sweep: connections are set up once, in the warm-up, not in a level."""
+    limits = httpx.Limits(max_connections=width + 4, max_keepalive_connections=width + 4)
+    return httpx.AsyncClient(limits=limits, trust_env=False)
+
+
+async def run_level_async(client: httpx.AsyncClient, workload: Workload, *, rate: float | str | None = None,
+                          concurrency: int | None = None, duration_s: float, max_requests: int, seed: int = 0,
+                          max_concurrency: int | None = None, first_index: int = 0) -> dict[str, Any]:
+    """One load level: either a request rate (Poisson arrivals) or a concurrency (closed loop)."""
+    if (rate is None) == (concurrency is None):
+        raise ValueError("a level has either a request rate or a concurrency")
+    if rate is not None:
+        arrivals = poisson_arrivals(rate, duration_s=duration_s, max_requests=max_requests, seed=seed)
+        records, duration = await _run_rate(client, workload, arrivals, max_concurrency, first_index)
+    else:
+        assert concurrency is not None
+        records, duration = await _run_closed_loop(client, workload, concurrency, duration_s, max_requests,
+                                                   first_index)
+    return {"mode": "rate" if rate is not None else "concurrency", "request_rate": rate,
+            "concurrency": concurrency, "records": records, "duration_s": duration}
+
+
+async def warm_up(client: httpx.AsyncClient, workload: Workload, requests: int, width: int) -> list[RequestRecord]:
+    """Untimed requests before the sweep (lazy server start-up, connection set-up), `width` at a time."""
+    out: list[RequestRecord] = []
+    for start in range(0, requests, max(width, 1)):
+        batch = range(start, min(requests, start + width))
+        out += await asyncio.gather(*(send_request(client, workload, 10**6 + i, time.perf_counter()) for i in batch))
+    return out
+
+
+def sweep_levels(request_rates: Sequence[float | str], concurrency: Sequence[int]) -> list[dict[str, Any]]:
+    """The levels of a sweep in the order they run: rates ascending (inf last), then concurrencies ascending."""
+    rates = sorted(request_rates, key=lambda r: math.inf if r == INF else float(r))
+    return [{"rate": r} for r in rates] + [{"concurrency": c} for c in sorted(concurrency)]
+
+
+async def run_sweep_async(workload: Workload, levels: Sequence[dict[str, Any]], *, duration_s: float,
+                          max_requests: int, seed: int = 0, max_concurrency: int | None = None,
+                          warmup_requests: int = 1, on_level: Any = None) -> list[dict[str, Any]]:
+    """Run every level on one pooled client; on_level(i, level) is called after each (for progress)."""
+    width = max([lv.get("concurrency") or 0 for lv in levels] + [max_concurrency or 0, 1])
+    if any("rate" in lv for lv in levels) and not max_concurrency:
+        width = max(width, max_requests)
+    out = []
+    async with make_client(width) as client:
+        if warmup_requests:
+            failed = [r for r in await warm_up(client, workload, warmup_requests, min(width, warmup_requests))
+                      if not r.success]
+            if failed:
+                raise RuntimeError(f"warm-up request failed: {failed[0].error}")
+        index = 0
+        for i, lv in enumerate(levels):
+            level = await run_level_async(client, workload, rate=lv.get("rate"), concurrency=lv.get("concurrency"),
+                                          duration_s=duration_s, max_requests=max_requests, seed=seed + i,
+                                          max_concurrency=max_concurrency, first_index=index)
+            index += len(level["records"])
+            out.append(level)
+            if on_level is not None:
+                on_level(i, level)
+    return out
+
+
+def run_sweep(workload: Workload, levels: Sequence[dict[str, Any]], **kwargs: Any) -> list[dict[str, Any]]:
+    return asyncio.run(run_sweep_async(workload, levels, **kwargs))
+
+
+# ---- figures --------------------------------------------------------------------------------------------
+
+
+def stats_ms(values_s: Sequence[float]) -> dict[str, float] | None:
+    """mean, median, p90, p99, std, min, max in milliseconds (None for no values)."""
+    if not values_s:
+        return None
+    import numpy as np
+
+    ms = np.asarray(values_s, dtype=float) * 1000.0
+    return {"n": int(ms.size), "mean": float(ms.mean()), "median": float(np.median(ms)),
+            "p90": float(np.percentile(ms, 90)), "p99": float(np.percentile(ms, 99)), "std": float(ms.std()),
+            "min": float(ms.min()), "max": float(ms.max())}
+
+
+def meets_slo(rec: RequestRecord, slo: dict[str, float]) -> bool:
+    """vLLM's goodput test: every SLO given holds (a one-token request has TPOT 0)."""
+    if not rec.success or rec.ttft is None or rec.e2el is None:
+        return False
+    measured = {"ttft_ms": rec.ttft, "tpot_ms": rec.tpot or 0.0, "e2el_ms": rec.e2el}
+    return all(measured[name] * 1000.0 <= limit for name, limit in slo.items())
+
+
+def _max_in_flight(records: Sequence[RequestRecord]) -> int:
+    events = []
+    for r in records:
+        if r.success and r.e2el is not None:
+            events += [(r.start, 1), (r.start + r.e2el, -1)]
+    events.sort()  # a departure sorts before an arrival at the same instant
+    peak = cur = 0
+    for _, delta in events:
+        cur += delta
+        peak = max(peak, cur)
+    return peak
+
+
+def summarize(level: dict[str, Any], slo: dict[str, float]) -> dict[str, Any]:
+    """The figures of one level (records dropped), as vLLM bench serve computes them."""
+    records: list[RequestRecord] = level["records"]
+    ok = [r for r in records if r.success]
+    duration = level["duration_s"]
+    out_tokens = sum(r.output_tokens for r in ok)
+    in_tokens = sum(r.prompt_tokens for r in ok)
+    sources = {r.token_source for r in ok}
+    good = sum(meets_slo(r, slo) for r in ok) if slo else None
+    return {
+        "mode": level["mode"], "request_rate": level["request_rate"], "concurrency": level["concurrency"],
+        "requests": len(records), "completed": len(ok), "failed": len(records) - len(ok),
+        "errors": sorted({r.error for r in records if not r.success})[:ERRORS_KEPT],
+        "duration_s": duration,
+        "request_throughput": len(ok) / duration if duration > 0 else 0.0,
+        "output_throughput": out_tokens / duration if duration > 0 else 0.0,
+        "total_token_throughput": (in_tokens + out_tokens) / duration if duration > 0 else 0.0,
+        "total_input_tokens": in_tokens, "total_output_tokens": out_tokens,
+        "ttft_ms": stats_ms([r.ttft for r in ok if r.ttft is not None]),
+        "tpot_ms": stats_ms([t for r in ok if (t := r.tpot) is not None]),
+        "itl_ms": stats_ms([g for r in ok for g in r.itl]),
+        "e2el_ms": stats_ms([r.e2el for r in ok if r.e2el is not None]),
+        "goodput": (good / duration if duration > 0 else 0.0) if good is not None else None,
+        "slo_attainment": (good / len(records) if records else 0.0) if good is not None else None,
+        "max_concurrent_requests": _max_in_flight(records),
+        "token_count_source": sources.pop() if len(sources) == 1 else ("mixed" if sources else "none"),
+    }
+
+
+def offered_load(level: dict[str, Any]) -> float:
+    """Sort key of a level within its sweep: the rate (inf last) or the concurrency."""
+    if level["mode"] == "rate":
+        return math.inf if level["request_rate"] == INF else float(level["request_rate"])
+    return float(level["concurrency"])
+
+
+def saturation(levels: Sequence[dict[str, Any]], threshold: float) -> dict[str, Any]:
+    """First level after which output tokens/s rises by less than `threshold` (a fraction) at the next one."""
+    ordered = sorted(levels, key=offered_load)
+    for here, nxt in zip(ordered, ordered[1:], strict=False):
+        base = here["output_throughput"]
+        gain = (nxt["output_throughput"] - base) / base if base > 0 else math.inf
+        if gain < threshold:
+            return {"found": True, "mode": here["mode"], "request_rate": here["request_rate"],
+                    "concurrency": here["concurrency"], "output_throughput": base, "next_gain": gain,
+                    "threshold": threshold}
+    return {"found": False, "mode": ordered[0]["mode"] if ordered else None, "threshold": threshold,
+            "reason": "output tokens/s still rose by at least the threshold at every step of the sweep"
+            if len(ordered) > 1 else "a sweep needs at least two levels"}
+
+
+def max_meeting_slo(levels: Sequence[dict[str, Any]], target: float) -> float | None:
+    """Highest finite offered load whose SLO attainment reaches the target (None if none, or no SLO)."""
+    meeting = [offered_load(lv) for lv in levels
+               if lv["slo_attainment"] is not None and lv["slo_attainment"] >= target]
+    finite = [x for x in meeting if math.isfinite(x)]
+    return max(finite) if finite else None

@@ -38,7 +38,8 @@ app.conf.update(
     result_expires=3600,
     broker_connection_retry_on_startup=True,
     beat_schedule={
-        "reap-stale-lab-jobs": {"task": "practice.reap_stale_jobs", "schedule": 30.0},
+        "reap-stale-work": {"task": "practice.reap_stale_jobs",
+                            "schedule": float(os.environ.get("REAPER_INTERVAL_S", "10"))},
     },
     worker_hijack_root_logger=False,
 )

@@ -209,9 +209,25 @@ JUDGE_UNSAFE_NO_SANDBOX = env_bool("DEPLOYDOJO_UNSAFE_NO_SANDBOX", False)
 JUDGE_MAX_SOURCE_BYTES = 64 * 1024
 JUDGE_MAX_UNFINISHED = 3
 JUDGE_PYTHON = os.environ.get("DEPLOYDOJO_JUDGE_PYTHON", "/usr/bin/python3")
+# Nothing stays unfinished: the judging worker marks a heartbeat every JUDGE_HEARTBEAT_S; a running
+# submission silent for JUDGE_STALE_AFTER_S lost its worker (re-queued once, then IE). A queued one not
+# picked up within JUDGE_REQUEUE_AFTER_S lost its message (re-sent, JUDGE_MAX_DELIVERIES in all, then IE).
+JUDGE_HEARTBEAT_S = 5
+JUDGE_STALE_AFTER_S = env_int("JUDGE_STALE_AFTER_S", 20, minimum=10)
+JUDGE_REQUEUE_AFTER_S = env_int("JUDGE_REQUEUE_AFTER_S", 60, minimum=5)
+JUDGE_MAX_DELIVERIES = 3
+JUDGE_MAX_ATTEMPTS = 2
+REAPER_INTERVAL_S = 10
 
 # --- GPU runners ----------------------------------------------------------------------------
 RUNNER_HEARTBEAT_TIMEOUT_S = env_int("RUNNER_HEARTBEAT_TIMEOUT_S", 120, minimum=10)
+# A queued job an idle, able runner has not started this long after dispatch lost its message: re-sent,
+# LAB_MAX_DISPATCHES in all, then failed. A running job without progress for LAB_STALL_TIMEOUT_S is stuck
+# even if its runner still heartbeats. A job no runner took within LAB_QUEUED_MAX_AGE_S is failed.
+LAB_REDISPATCH_AFTER_S = env_int("LAB_REDISPATCH_AFTER_S", 120, minimum=5)
+LAB_MAX_DISPATCHES = 4
+LAB_STALL_TIMEOUT_S = env_int("LAB_STALL_TIMEOUT_S", 3600, minimum=60)
+LAB_QUEUED_MAX_AGE_S = env_int("LAB_QUEUED_MAX_AGE_S", 7 * 24 * 3600, minimum=60)
 
 LOGGING = {
     "version": 1,

@@ -17,12 +17,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     env = os.environ.get
     p = argparse.ArgumentParser(prog="python -m gpu_runner", description="DeployDojo GPU lab runner")
     p.add_argument("--site-url", default=env("DEPLOYDOJO_SITE_URL"), help="site base URL (DEPLOYDOJO_SITE_URL)")
-    p.add_argument("--token", default=env("DEPLOYDOJO_RUNNER_TOKEN"), help="runner token (DEPLOYDOJO_RUNNER_TOKEN)")
+    p.add_argument("--token-file", default=env("DEPLOYDOJO_RUNNER_TOKEN_FILE"),
+                   help="file holding the runner token (DEPLOYDOJO_RUNNER_TOKEN_FILE)")
+    p.add_argument("--token", default=None,
+                   help="runner token; visible to every user in `ps` — prefer DEPLOYDOJO_RUNNER_TOKEN or --token-file")
     p.add_argument("--broker-url", default=env("CELERY_BROKER_URL"), help="Celery broker URL (CELERY_BROKER_URL)")
     p.add_argument("--name", default=socket.gethostname(), help="worker name (default: host name)")
     p.add_argument("--concurrency", type=int, default=1, help="jobs at once (default 1: labs measure the host)")
     p.add_argument("--probe", action="store_true", help="print the capabilities JSON and exit")
     args = p.parse_args(argv)
+    if args.token:
+        logging.getLogger("gpu_runner").warning(
+            "--token on the command line is visible to every user of this host (ps); use DEPLOYDOJO_RUNNER_TOKEN "
+            "or --token-file")
+    elif args.token_file:
+        try:
+            args.token = open(args.token_file, encoding="utf-8").read().strip()
+        except OSError as exc:
+            p.error(f"--token-file {args.token_file}: {exc.strerror}")
+    else:
+        args.token = env("DEPLOYDOJO_RUNNER_TOKEN")
     if not args.probe:
         missing = [flag for flag, value in (("--site-url", args.site_url), ("--token", args.token),
                                             ("--broker-url", args.broker_url)) if not value]

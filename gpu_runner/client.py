@@ -69,8 +69,14 @@ class SiteClient:
             time.sleep(delay)
         raise AssertionError("unreachable")
 
-    def heartbeat(self, capabilities: dict[str, Any]) -> dict[str, Any]:
-        return self._post("heartbeat", "heartbeat", {"capabilities": capabilities})
+    def heartbeat(self, capabilities: dict[str, Any], running_jobs: list[int] | None = None,
+                  boot_id: str = "") -> dict[str, Any]:
+        body: dict[str, Any] = {"capabilities": capabilities}
+        if running_jobs is not None:
+            body["running_jobs"] = running_jobs  # the site fails or re-queues jobs it thinks we hold but we don't
+        if boot_id:
+            body["boot_id"] = boot_id
+        return self._post("heartbeat", "heartbeat", body)
 
     def start(self, job_id: int, attempt: int, system_info: dict[str, Any]) -> dict[str, Any]:
         return self._post(f"jobs/{job_id}/start", "start", {"attempt": attempt, "system_info": system_info})

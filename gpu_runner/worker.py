@@ -8,6 +8,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 from typing import Any
 
 import labcontract
@@ -48,6 +49,31 @@ class JobProgress:
         return self.cancelled
 
 
+class RunningJobs:
+    """The job ids this process works on now, reported with every heartbeat (thread-safe: the Celery
+    threads pool runs jobs while the heartbeat thread reads the set)."""
+
+    def __init__(self) -> None:
+        self._ids: set[int] = set()
+        self._lock = threading.Lock()
+
+    def add(self, job_id: int) -> None:
+        with self._lock:
+            self._ids.add(job_id)
+
+    def discard(self, job_id: int) -> None:
+        with self._lock:
+            self._ids.discard(job_id)
+
+    def ids(self) -> list[int]:
+        with self._lock:
+            return sorted(self._ids)
+
+
+RUNNING = RunningJobs()
+BOOT_ID = uuid.uuid4().hex
+
+
 def device_for(queue: str | None, capabilities: dict[str, Any]) -> str:
     if queue in ("lab.cuda", "lab.vllm"):
         return "cuda"
@@ -71,6 +97,18 @@ def execute_job(payload: dict[str, Any], client: SiteClient, *, queue: str | Non
 
         capabilities = probe(check_vllm=False)
     system_info = {**capabilities, "hostname": socket.gethostname(), "queue": queue}
+    # Registered before start, so no heartbeat can ever report this process as not holding a job it holds.
+    RUNNING.add(job_id)
+    try:
+        return _execute_started(payload, client, job_id, attempt, system_info, queue, capabilities,
+                                child_timeout_s)
+    finally:
+        RUNNING.discard(job_id)
+
+
+def _execute_started(payload: dict[str, Any], client: SiteClient, job_id: int, attempt: int,
+                     system_info: dict[str, Any], queue: str | None, capabilities: dict[str, Any],
+                     child_timeout_s: float) -> str:
     try:
         started = client.start(job_id, attempt, system_info)
     except Conflict:
@@ -112,19 +150,23 @@ def _post_failure(client: SiteClient, job_id: int, attempt: int, error: str, log
 
 
 class Heartbeat(threading.Thread):
-    """Posts HEARTBEAT at start and every interval until stopped; failures are logged, never fatal."""
+    """Posts HEARTBEAT at start and every interval until stopped; failures are logged, never fatal. Each
+    beat lists the jobs this process holds, so a restarted runner's first beat (an empty list) releases
+    the jobs its previous process died with."""
 
     def __init__(self, client: SiteClient, capabilities: dict[str, Any],
-                 interval_s: float = labcontract.HEARTBEAT_INTERVAL_S):
+                 interval_s: float = labcontract.HEARTBEAT_INTERVAL_S, running: RunningJobs = RUNNING):
         super().__init__(name="heartbeat", daemon=True)
-        self.client, self.capabilities, self.interval_s = client, capabilities, interval_s
+        self.client, self.capabilities, self.interval_s, self.running = client, capabilities, interval_s, running
         self.stop_event = threading.Event()
         self.beats = 0
 
     def run(self) -> None:
         while not self.stop_event.is_set():
             try:
-                self.client.heartbeat(self.capabilities)
+                answer = self.client.heartbeat(self.capabilities, self.running.ids(), BOOT_ID)
+                if answer.get("released"):
+                    log.warning("the site released jobs this process does not hold: %s", answer["released"])
                 self.beats += 1
             except (SiteError, ConnectionError) as exc:
                 log.warning("heartbeat not accepted: %s", exc)

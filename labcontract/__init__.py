@@ -5,7 +5,7 @@ neither imports the other.
 Runner HTTP API (JSON bodies, header ``Authorization: Bearer <runner token>``), under
 ``/api/runner/``:
 
-  POST heartbeat                 HEARTBEAT      -> {"ok": true, "runner": name}
+  POST heartbeat                 HEARTBEAT      -> {"ok": true, "runner": name, "released": [job ids]}
   POST jobs/<job_id>/start       START          -> {"ok": true, "params": {...}} | 409 {"error": ...}
   POST jobs/<job_id>/progress    PROGRESS       -> {"ok": true, "cancelled": bool}
   POST jobs/<job_id>/result      RESULT         -> {"ok": true}
@@ -80,7 +80,13 @@ HEARTBEAT = {
     "type": "object",
     "required": ["capabilities"],
     "additionalProperties": False,
-    "properties": {"capabilities": CAPABILITIES},
+    "properties": {
+        "capabilities": CAPABILITIES,
+        # The jobs this runner process is working on now. A job the site has as running on this runner but
+        # not listed here (the process restarted, or lost it) is re-queued or failed at once.
+        "running_jobs": {"type": "array", "items": {"type": "integer", "minimum": 1}, "maxItems": 256},
+        "boot_id": {"type": "string", "maxLength": 64},  # new at every process start
+    },
 }
 
 _ATTEMPT = {"type": "integer", "minimum": 1}
@@ -140,10 +146,38 @@ class ContractError(ValueError):
         self.field = field
 
 
+MAX_DEPTH = 64  # no contract body nests deeper; deeper input is refused before any recursive walk
+
+
+def find_nul(value: Any, path: str = "", depth: int = 0) -> str | None:
+    """The path of the first string (or key) holding a NUL character, which PostgreSQL refuses to store;
+    None when there is none. Too-deep nesting is reported at the depth where it exceeds MAX_DEPTH."""
+    if depth > MAX_DEPTH:
+        raise ContractError(f"nested deeper than {MAX_DEPTH} levels", path)
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        sub = f"{path}/{key}" if path else str(key)
+        if isinstance(key, str) and "\x00" in key:
+            return sub
+        found = find_nul(item, sub, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
 def validate(kind: str, body: Any) -> None:
     """Raise ContractError naming the offending field when body does not fit SCHEMAS[kind]."""
     try:
         jsonschema.validate(body, SCHEMAS[kind])
+    except RecursionError:
+        raise ContractError(f"{kind}: nested too deeply") from None
     except jsonschema.ValidationError as exc:
         field = "/".join(str(p) for p in exc.absolute_path)
         raise ContractError(f"{kind}: {_short(exc.message)}" + (f" (at {field})" if field else ""), field) from None

@@ -6,9 +6,12 @@ runner reports back through the HTTP API (practice/runner_api.py), every call ch
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_noop as _
@@ -16,6 +19,8 @@ from django.utils.translation import gettext_noop as _
 import labcontract
 
 from .models import LabJob, Runner, hash_token
+
+log = logging.getLogger(__name__)
 
 LAB_QUEUES = {
     "quant-inference": ("lab.cpu", "lab.cuda"),
@@ -45,12 +50,23 @@ def job_create(*, user, lab: str, queue: str, params: dict) -> LabJob:
     return job
 
 
-def dispatch(job: LabJob) -> None:
+def dispatch(job: LabJob) -> bool:
+    """Send the job's task. A broker that cannot be reached fails the job with a message saying so (the
+    learner sees it on the job page) instead of leaving it queued with no message anywhere."""
     from config.celery import app
 
     payload = {"job_id": job.id, "attempt": job.attempt, "lab": job.lab, "params": job.params}
     labcontract.validate("payload", payload)
-    app.send_task(labcontract.task_name(job.queue), kwargs=payload, queue=job.queue)
+    LabJob.objects.filter(id=job.id).update(dispatched_at=timezone.now(), dispatches=F("dispatches") + 1)
+    try:
+        app.send_task(labcontract.task_name(job.queue), kwargs=payload, queue=job.queue, retry=True)
+        return True
+    except Exception as exc:  # kombu/redis connection errors
+        log.error("lab job %s: could not enqueue: %s", job.id, exc)
+        LabJob.objects.filter(id=job.id, status=LabJob.Status.QUEUED).update(
+            status=LabJob.Status.FAILED, finished_at=timezone.now(), updated_at=timezone.now(), stage=_("失败"),
+            error=_("任务队列暂时不可用（无法连接消息代理），任务没有排上队。请稍后重新提交。"))
+        return False
 
 
 def job_cancel(*, user, job: LabJob) -> bool:
@@ -88,8 +104,20 @@ def runner_for_token(header: str) -> Runner:
 
 
 def heartbeat(runner: Runner, body: dict) -> dict:
-    Runner.objects.filter(id=runner.id).update(last_seen_at=timezone.now(), capabilities=body["capabilities"])
-    return {"ok": True, "runner": runner.name}
+    now = timezone.now()
+    Runner.objects.filter(id=runner.id).update(last_seen_at=now, capabilities=body["capabilities"])
+    released: list[int] = []
+    if "running_jobs" in body:
+        # Jobs the site has as running here that the process does not hold died with an earlier process (a
+        # restart faster than the heartbeat timeout). Jobs started within one interval are spared: their
+        # start may have raced this beat.
+        grace = now - timedelta(seconds=labcontract.HEARTBEAT_INTERVAL_S)
+        orphans = LabJob.objects.filter(runner=runner, status=LabJob.Status.RUNNING, started_at__lt=grace).exclude(
+            id__in=body["running_jobs"])
+        for job in orphans:
+            if _requeue_or_fail(job, _("runner 重启，丢失了正在运行的任务。")):
+                released.append(job.id)
+    return {"ok": True, "runner": runner.name, "released": released}
 
 
 def _job_of(runner: Runner, job_id: int, attempt: int, *, claiming: bool = False) -> LabJob:
@@ -150,23 +178,65 @@ def finish(runner: Runner, job_id: int, body: dict, *, succeeded: bool) -> dict:
     return {"ok": True}
 
 
+def _requeue_or_fail(job: LabJob, why: str) -> str:
+    """A running job that lost its runner: re-queued as a new attempt while attempts remain, then failed
+    with `why`. Returns "requeued", "failed" or "" when the job had already moved on."""
+    running = LabJob.objects.filter(id=job.id, status=LabJob.Status.RUNNING, attempt=job.attempt)
+    now = timezone.now()
+    if job.attempt < job.max_attempts:
+        if not running.update(status=LabJob.Status.QUEUED, attempt=job.attempt + 1, runner=None, progress=0,
+                              stage=_("%s 已重新排队。") % why, updated_at=now):
+            return ""
+        job.refresh_from_db()
+        dispatch(job)
+        return "requeued"
+    if running.update(status=LabJob.Status.FAILED, finished_at=now, updated_at=now, error=why, stage=_("失败")):
+        return "failed"
+    return ""
+
+
 def jobs_reap_stale() -> dict:
-    """Running jobs whose runner stopped heartbeating are re-queued once, then failed — never left running."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=settings.RUNNER_HEARTBEAT_TIMEOUT_S)
-    stale = LabJob.objects.filter(status=LabJob.Status.RUNNING).filter(
-        Q(runner__last_seen_at__lt=cutoff) | Q(runner__isnull=True) | Q(runner__revoked_at__isnull=False))
-    requeued = failed = 0
-    for job in stale:
-        if job.attempt < job.max_attempts:
-            moved = LabJob.objects.filter(id=job.id, status=LabJob.Status.RUNNING, attempt=job.attempt).update(
-                status=LabJob.Status.QUEUED, attempt=job.attempt + 1, runner=None, progress=0,
-                stage=_("runner 失联，已重新排队"), updated_at=timezone.now())
-            if moved:
-                job.refresh_from_db()
-                dispatch(job)
-                requeued += 1
-        else:
-            failed += LabJob.objects.filter(id=job.id, status=LabJob.Status.RUNNING, attempt=job.attempt).update(
-                status=LabJob.Status.FAILED, finished_at=timezone.now(), updated_at=timezone.now(),
-                error=_("runner 停止心跳，任务未完成。"), stage=_("失败"))
-    return {"lab_jobs_requeued": requeued, "lab_jobs_failed": failed}
+    """No lab job is left unfinished: running jobs whose runner stopped heartbeating, or that made no
+    progress for LAB_STALL_TIMEOUT_S while it still beats, are re-queued once, then failed; queued jobs
+    whose message was lost (an able runner sits idle) are sent again, then failed; a job no runner took
+    within LAB_QUEUED_MAX_AGE_S is failed with a message."""
+    now = timezone.now()
+    counts = {"lab_jobs_requeued": 0, "lab_jobs_failed": 0, "lab_jobs_resent": 0}
+    cutoff = now - timedelta(seconds=settings.RUNNER_HEARTBEAT_TIMEOUT_S)
+    running = LabJob.objects.filter(status=LabJob.Status.RUNNING)
+    silent = running.filter(Q(runner__last_seen_at__lt=cutoff) | Q(runner__isnull=True)
+                            | Q(runner__revoked_at__isnull=False))
+    stalled = running.filter(updated_at__lt=now - timedelta(seconds=settings.LAB_STALL_TIMEOUT_S))
+    minutes = settings.LAB_STALL_TIMEOUT_S // 60
+    for jobs, why in ((silent, _("runner 停止心跳，任务未完成。")),
+                      (stalled.exclude(id__in=silent.values("id")),
+                       gettext_lazy("任务 %(m)d 分钟没有进度（runner 仍在线），判定为卡住。") % {"m": minutes})):
+        for job in jobs:
+            outcome = _requeue_or_fail(job, str(why))
+            if outcome:
+                counts[f"lab_jobs_{outcome}"] += 1
+    counts["lab_jobs_resent"], expired = _resend_lost(now)
+    counts["lab_jobs_failed"] += expired
+    return counts
+
+
+def _resend_lost(now) -> tuple[int, int]:
+    queued = LabJob.objects.filter(status=LabJob.Status.QUEUED)
+    expired = queued.filter(created_at__lt=now - timedelta(seconds=settings.LAB_QUEUED_MAX_AGE_S)).update(
+        status=LabJob.Status.FAILED, finished_at=now, updated_at=now, stage=_("失败"),
+        error=_("没有 runner 在期限内接下这个任务。请确认你的 runner 在线后重新提交。"))
+    busy = set(LabJob.objects.filter(status=LabJob.Status.RUNNING).values_list("runner_id", flat=True))
+    idle_queues = {q for r in online_runners() if r.id not in busy for q in r.queues}
+    resent = 0
+    overdue = queued.filter(dispatched_at__lt=now - timedelta(seconds=settings.LAB_REDISPATCH_AFTER_S))
+    for job in overdue:
+        if job.queue not in idle_queues:
+            continue  # nobody free to take it: waiting is expected, not a lost message
+        if job.dispatches >= settings.LAB_MAX_DISPATCHES:
+            expired += LabJob.objects.filter(id=job.id, status=LabJob.Status.QUEUED).update(
+                status=LabJob.Status.FAILED, finished_at=now, updated_at=now, stage=_("失败"),
+                error=_("任务消息多次丢失（消息代理重启或数据丢失），请重新提交。"))
+            continue
+        resent += dispatch(job)
+    LabJob.objects.filter(status=LabJob.Status.QUEUED, dispatched_at__isnull=True).update(dispatched_at=now)
+    return resent, expired

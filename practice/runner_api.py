@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -23,13 +24,8 @@ def _endpoint(kind: str, handler: Callable) -> Callable:
     @require_POST
     def view(request: HttpRequest, **kwargs) -> JsonResponse:
         try:
-            if len(request.body) > labcontract.MAX_BODY_BYTES:
-                raise labs.ApiError(413, f"body over {labcontract.MAX_BODY_BYTES} bytes")
             runner = labs.runner_for_token(request.headers.get("Authorization", ""))
-            try:
-                body = json.loads(request.body or b"{}")
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise labs.ApiError(400, f"invalid JSON: {exc}") from None
+            body = _body(request)
             try:
                 labcontract.validate(kind, body)
             except labcontract.ContractError as exc:
@@ -43,6 +39,39 @@ def _endpoint(kind: str, handler: Callable) -> Callable:
             return JsonResponse(payload, status=err.status)
 
     return view
+
+
+def _body(request: HttpRequest) -> dict:
+    """The JSON body within the contract's size limit, parsed without letting hostile nesting or characters
+    the database refuses (NUL) reach a 500."""
+    too_big = labs.ApiError(413, f"body over the runner API's limit of {labcontract.MAX_BODY_BYTES} bytes")
+    try:
+        declared = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        raise labs.ApiError(400, "invalid Content-Length") from None
+    if declared > labcontract.MAX_BODY_BYTES:
+        raise too_big
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        raise too_big from None
+    if len(raw) > labcontract.MAX_BODY_BYTES:
+        raise too_big
+    try:
+        body = json.loads(raw or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise labs.ApiError(400, f"invalid JSON: {exc}") from None
+    except RecursionError:
+        raise labs.ApiError(400, "invalid JSON: nested too deeply") from None
+    if not isinstance(body, dict):
+        raise labs.ApiError(400, "the body must be a JSON object")
+    try:
+        where = labcontract.find_nul(body)
+    except labcontract.ContractError as exc:
+        raise labs.ApiError(400, f"invalid JSON: {exc}", exc.field) from None
+    if where is not None:
+        raise labs.ApiError(400, f"NUL characters are not allowed (at {where or 'the body'})", where)
+    return body
 
 
 heartbeat = _endpoint("heartbeat", lambda runner, body: labs.heartbeat(runner, body))

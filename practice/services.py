@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
+import logging
 import math
+import threading
 from dataclasses import asdict
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -17,9 +19,13 @@ from django.utils.translation import gettext_noop
 
 from .models import Exercise, Submission
 
+log = logging.getLogger(__name__)
+
 UNFINISHED = (Submission.Status.QUEUED, Submission.Status.RUNNING)
-# A submission still running this long after it started lost its worker: it ends IE instead of hanging.
-JUDGE_STALE_AFTER = dt.timedelta(seconds=300)
+QUEUE_DOWN = gettext_noop(
+    "判题队列暂时不可用（无法连接消息代理），这次提交没有判题。你的代码还在编辑器里，请稍后重新提交。")
+LOST_IN_QUEUE = gettext_noop("判题队列多次丢失了这个提交（消息代理重启或数据丢失），请重新提交。")
+WORKER_LOST = gettext_noop("判题进程中断，请重新提交。")
 
 
 class SubmissionRefused(Exception):
@@ -32,6 +38,8 @@ def submission_create(*, user, exercise: Exercise, source: str = "", mode: str =
         return _numeric_submit(user=user, exercise=exercise, answer=answer)
     if not source.strip():
         raise SubmissionRefused(_("代码为空。"))
+    if "\x00" in source:
+        raise SubmissionRefused(_("代码里有 NUL 字符（\\0），无法保存。请删除它后再提交。"))
     if len(source.encode("utf-8")) > settings.JUDGE_MAX_SOURCE_BYTES:
         raise SubmissionRefused(_("代码超过 64 KiB 上限。"))
     with transaction.atomic():
@@ -41,15 +49,27 @@ def submission_create(*, user, exercise: Exercise, source: str = "", mode: str =
         if unfinished >= settings.JUDGE_MAX_UNFINISHED:
             raise SubmissionRefused(
                 _("你已有 %(n)d 个提交在排队或运行，请等它们判完再提交。") % {"n": unfinished})
-        submission = Submission.objects.create(user=user, exercise=exercise, source=source, mode=mode)
+        submission = Submission.objects.create(user=user, exercise=exercise, source=source, mode=mode,
+                                               enqueued_at=timezone.now(), deliveries=1)
         transaction.on_commit(lambda: _enqueue(submission.id))
+    if not transaction.get_connection().in_atomic_block:
+        submission.refresh_from_db()  # the enqueue ran on commit: show its outcome (queue down) at once
     return submission
 
 
-def _enqueue(submission_id: int) -> None:
+def _enqueue(submission_id: int) -> bool:
+    """Send the judge task. A broker that cannot be reached ends the submission with a message saying so,
+    so it neither blocks the learner's unfinished-submission cap nor waits forever."""
     from .tasks import grade_submission
 
-    grade_submission.delay(submission_id)
+    try:
+        grade_submission.apply_async((submission_id,), retry=True)
+        return True
+    except Exception as exc:  # kombu/redis connection errors have no common base worth naming
+        log.error("submission %s: could not enqueue: %s", submission_id, exc)
+        Submission.objects.filter(id=submission_id, status=Submission.Status.QUEUED).update(
+            status=Submission.Status.DONE, verdict="IE", message=QUEUE_DOWN, finished_at=timezone.now())
+        return False
 
 
 def _numeric_submit(*, user, exercise: Exercise, answer: str) -> Submission:
@@ -86,12 +106,14 @@ def submission_judge(submission_id: int) -> Submission | None:
     """Run and grade one submission. Safe to call twice: only the latest claimed attempt writes a verdict."""
     claimed = Submission.objects.filter(id=submission_id, status__in=UNFINISHED)
     now = timezone.now()
-    if not claimed.update(status=Submission.Status.RUNNING, started_at=now, attempt=F("attempt") + 1):
+    if not claimed.update(status=Submission.Status.RUNNING, started_at=now, heartbeat_at=now,
+                          attempt=F("attempt") + 1):
         return None  # already judged (a re-delivered task): never grade twice
     submission = Submission.objects.select_related("exercise").get(id=submission_id)
     attempt = submission.attempt
     args, expected, kinds = _tests_for(submission)
-    report, verdict = _run_and_grade(submission, args, expected, kinds)
+    with _JudgeHeartbeat(submission_id, attempt):
+        report, verdict = _run_and_grade(submission, args, expected, kinds)
     tests = []
     for i, (test, kind) in enumerate(zip(verdict.tests, kinds, strict=False)):
         shown = {"args": args[i], "expected": expected[i],
@@ -154,13 +176,67 @@ def _public_result(index: int, test, kind: str) -> dict:
     return {**data, "index": index + 1, "kind": kind}
 
 
-def submissions_reap_stale() -> int:
-    """Submissions whose worker vanished mid-run end IE, so nothing stays 'running' forever."""
-    cutoff = timezone.now() - JUDGE_STALE_AFTER
-    return Submission.objects.filter(status=Submission.Status.RUNNING, started_at__lt=cutoff).update(
-        status=Submission.Status.DONE, verdict="IE", finished_at=timezone.now(),
-        message=gettext_noop("判题进程中断，请重新提交。"),
-    )
+class _JudgeHeartbeat:
+    """While a submission is judged, a thread marks `heartbeat_at` every JUDGE_HEARTBEAT_S, so the reaper
+    can tell a slow judgement from a killed worker in seconds rather than minutes."""
+
+    def __init__(self, submission_id: int, attempt: int):
+        self.submission_id, self.attempt = submission_id, attempt
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"judge-heartbeat-{submission_id}", daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join(timeout=5)
+
+    def _beat(self) -> None:
+        from django.db import connection
+
+        try:
+            while not self.stop.wait(settings.JUDGE_HEARTBEAT_S):
+                Submission.objects.filter(id=self.submission_id, status=Submission.Status.RUNNING,
+                                          attempt=self.attempt).update(heartbeat_at=timezone.now())
+        except Exception as exc:  # a heartbeat that cannot be written must not break the judgement
+            log.warning("submission %s: heartbeat failed: %s", self.submission_id, exc)
+        finally:
+            connection.close()
+
+
+def submissions_reap_stale() -> dict:
+    """Nothing stays unfinished: a running submission whose worker stopped heartbeating is judged again
+    once (the attempt guard keeps a late first verdict from being written twice), then ends IE; a queued
+    one whose message was lost is sent again, then ends IE with a message."""
+    now = timezone.now()
+    stale = Submission.objects.filter(status=Submission.Status.RUNNING,
+                                      heartbeat_at__lt=now - timedelta(seconds=settings.JUDGE_STALE_AFTER_S))
+    retried = failed = resent = lost = 0
+    for sub in stale.only("id", "attempt"):
+        running = Submission.objects.filter(id=sub.id, status=Submission.Status.RUNNING, attempt=sub.attempt)
+        if sub.attempt < settings.JUDGE_MAX_ATTEMPTS:
+            if running.update(status=Submission.Status.QUEUED, enqueued_at=now, deliveries=F("deliveries") + 1):
+                retried += _enqueue(sub.id)
+        else:
+            failed += running.update(status=Submission.Status.DONE, verdict="IE", message=WORKER_LOST,
+                                     finished_at=now)
+    waiting = Submission.objects.filter(status=Submission.Status.QUEUED,
+                                        enqueued_at__lt=now - timedelta(seconds=settings.JUDGE_REQUEUE_AFTER_S))
+    for sub in waiting.only("id", "deliveries", "enqueued_at"):
+        queued = Submission.objects.filter(id=sub.id, status=Submission.Status.QUEUED, deliveries=sub.deliveries)
+        if sub.deliveries < settings.JUDGE_MAX_DELIVERIES:
+            if queued.update(enqueued_at=now, deliveries=F("deliveries") + 1):
+                resent += _enqueue(sub.id)
+        else:
+            lost += queued.update(status=Submission.Status.DONE, verdict="IE", message=LOST_IN_QUEUE,
+                                  finished_at=now)
+    # Rows from before delivery bookkeeping existed have no enqueued_at: give them one so they are covered.
+    Submission.objects.filter(status=Submission.Status.QUEUED, enqueued_at__isnull=True).update(enqueued_at=now)
+    Submission.objects.filter(status=Submission.Status.RUNNING, heartbeat_at__isnull=True).update(heartbeat_at=now)
+    return {"submissions_retried": retried, "submissions_failed": failed, "submissions_resent": resent,
+            "submissions_lost": lost}
 
 
 def runner_local_token() -> str:

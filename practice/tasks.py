@@ -15,7 +15,7 @@ def grade_submission(submission_id: int) -> str:
 
 @shared_task(name="practice.reap_stale_jobs")
 def reap_stale_jobs() -> dict:
-    reaped = {"submissions": services.submissions_reap_stale()}
+    reaped = services.submissions_reap_stale()
     try:
         from . import labs
     except ImportError:

@@ -142,7 +142,22 @@ def test_heartbeat_posts_at_start_and_then_on_its_interval(site):
     beat.stop()
     beat.join(timeout=5)
     assert site.endpoints()[0] == "heartbeat" and 2 <= beat.beats <= 4
-    assert site.calls[0][1] == {"capabilities": CAPS}
+    assert site.calls[0][1]["capabilities"] == CAPS
+    assert site.calls[0][1]["running_jobs"] == [] and site.calls[0][1]["boot_id"]
+
+
+def test_every_heartbeat_lists_the_jobs_this_process_holds(site):
+    from gpu_runner.worker import RunningJobs
+
+    held = RunningJobs()
+    held.add(7)
+    held.add(3)
+    beat = Heartbeat(_client(site), CAPS, interval_s=60, running=held)
+    beat.start()
+    time.sleep(0.3)
+    beat.stop()
+    beat.join(timeout=5)
+    assert site.calls[0][1]["running_jobs"] == [3, 7]
 
 
 def test_celery_app_registers_one_task_per_served_queue_with_late_acks(site):

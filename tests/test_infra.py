@@ -80,6 +80,7 @@ def test_compose_file_validates_with_docker_compose_config(tmp_path):
     assert missing.returncode != 0 and "POSTGRES_PASSWORD" in missing.stderr
 
 
+@pytest.mark.django_db
 def test_health_endpoint_is_public(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.content.startswith(b"ok")

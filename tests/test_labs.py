@@ -145,14 +145,14 @@ def test_runner_silent_mid_job_is_requeued_once_then_failed(client, runner, job,
     api(client, "heartbeat", {"capabilities": CAPS}, token)
     started(client, job, token)
     Runner.objects.filter(pk=obj.pk).update(last_seen_at=timezone.now() - timezone.timedelta(minutes=10))
-    assert labs.jobs_reap_stale() == {"lab_jobs_requeued": 1, "lab_jobs_failed": 0}
+    assert labs.jobs_reap_stale() == {"lab_jobs_requeued": 1, "lab_jobs_failed": 0, "lab_jobs_resent": 0}
     job.refresh_from_db()
     assert job.status == LabJob.Status.QUEUED and job.attempt == 2 and sent == [(job.id, 2)]
     # The old attempt's late result is refused; the new attempt runs and goes silent too.
     assert api(client, f"jobs/{job.id}/result", {"attempt": 1, "result": {}}, token).status_code == 409
     api(client, f"jobs/{job.id}/start", {"attempt": 2, "system_info": {}}, token)
     Runner.objects.filter(pk=obj.pk).update(last_seen_at=timezone.now() - timezone.timedelta(minutes=10))
-    assert labs.jobs_reap_stale() == {"lab_jobs_requeued": 0, "lab_jobs_failed": 1}
+    assert labs.jobs_reap_stale() == {"lab_jobs_requeued": 0, "lab_jobs_failed": 1, "lab_jobs_resent": 0}
     job.refresh_from_db()
     assert job.status == LabJob.Status.FAILED and "心跳" in job.error
 

@@ -113,16 +113,39 @@ def test_exercise_list_filters_by_kind_difficulty_and_solved(client_a, user, coi
 
 
 @pytest.mark.django_db
-def test_stale_running_submission_ends_ie(user, coin):
+def test_a_submission_whose_worker_stopped_heartbeating_is_judged_again_once_then_ends_ie(user, coin):
     import datetime as dt
 
     from django.utils import timezone
 
-    s = Submission.objects.create(user=user, exercise=coin, source="x", status="running",
-                                  started_at=timezone.now() - dt.timedelta(minutes=10))
-    assert services.submissions_reap_stale() == 1
+    silent = timezone.now() - dt.timedelta(seconds=30)  # past the 20 s stale window, far below the old 300 s
+    s = Submission.objects.create(user=user, exercise=coin, source="x", status="running", attempt=1,
+                                  started_at=silent, heartbeat_at=silent)
+    assert services.submissions_reap_stale()["submissions_retried"] == 1
     s.refresh_from_db()
-    assert s.status == "done" and s.verdict == "IE"
+    assert s.status == "queued" and s.deliveries == 1
+    Submission.objects.filter(id=s.id).update(status="running", attempt=2, heartbeat_at=silent)
+    assert services.submissions_reap_stale()["submissions_failed"] == 1
+    s.refresh_from_db()
+    assert s.status == "done" and s.verdict == "IE" and "中断" in s.message
+
+
+@pytest.mark.django_db
+def test_a_queued_submission_whose_message_was_lost_is_resent_then_ended_with_a_message(user, coin, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    old = timezone.now() - dt.timedelta(seconds=settings.JUDGE_REQUEUE_AFTER_S + 5)
+    s = Submission.objects.create(user=user, exercise=coin, source="x", status="queued", enqueued_at=old,
+                                  deliveries=1)
+    assert services.submissions_reap_stale()["submissions_resent"] == 1
+    s.refresh_from_db()
+    assert s.status == "queued" and s.deliveries == 2 and s.enqueued_at > old
+    Submission.objects.filter(id=s.id).update(enqueued_at=old, deliveries=settings.JUDGE_MAX_DELIVERIES)
+    assert services.submissions_reap_stale()["submissions_lost"] == 1
+    s.refresh_from_db()
+    assert s.status == "done" and s.verdict == "IE" and "重新提交" in s.message
 
 
 @pytest.mark.worker

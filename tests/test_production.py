@@ -59,10 +59,10 @@ def production_site(tmp_path_factory):
     deadline = time.monotonic() + 60
     while True:
         try:
-            if requests.get(base + "/healthz", timeout=2).status_code == 200:
+            if requests.get(base + "/healthz", timeout=5).status_code == 200:
                 break
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # still starting, or a loaded machine
         assert server.poll() is None and time.monotonic() < deadline, (tmp / "gunicorn.log").read_text()[-3000:]
         time.sleep(0.3)
     yield base, tmp

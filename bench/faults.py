@@ -1,0 +1,235 @@
+"""Fault benchmark: a judge worker SIGKILLed mid-judgement, a broker that loses its data, submitting while the
+broker is down, and a gpu_runner restarted mid-job — against a stack this script starts on loopback.
+
+    python bench/faults.py [--json] [--rounds 3]
+
+Stack: a throwaway PostgreSQL database (deploydojo_bench_faults), a Redis server of its own on a free port
+(no persistence: a kill loses every message), real `celery worker --beat` processes (judge + reaper), the
+site under `manage.py runserver` for the runner API, and a real `python -m gpu_runner`.
+
+Figures
+- lost: accepted submissions or lab jobs that never reached a verdict/final state by the deadline, or were
+  judged more than once; stuck: those still queued/running at the deadline. Goal 0 and 0.
+- seconds_to_verdict_after_kill (p95): from SIGKILL of the judging worker's main process to the verdict of
+  each submission it was judging (the worker is restarted at once, as compose's restart policy does).
+  Goal < 60 s.
+- refused_with_message: share of submissions POSTed while the broker is down that got a page with a clear
+  message (not a 500). Goal 1.0.
+- runner_seconds_to_release: from restarting a SIGKILLed runner to its dead job being re-queued.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.faultkit import OwnRedis, free_port, kill_group, start_judge_worker, start_runner, wait_for  # noqa: E402
+
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+DB_NAME = "deploydojo_bench_faults"
+REDIS = OwnRedis().start()
+os.environ.update(DATABASE_URL=f"{PG}/{DB_NAME}", CELERY_BROKER_URL=REDIS.url, CELERY_RESULT_BACKEND=REDIS.url,
+                  DJANGO_SETTINGS_MODULE="config.settings", ALLOWED_HOSTS="testserver,localhost,127.0.0.1",
+                  DEPLOYDOJO_VAR_DIR="/tmp/deploydojo-bench-faults", REAPER_INTERVAL_S="5",
+                  JUDGE_REQUEUE_AFTER_S="10")
+SLUG = "coin-change-min"
+SLOW = "import time\ntime.sleep(4)\n"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def fresh_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DB_NAME}")
+
+
+def worker(name: str, beat: bool = True) -> subprocess.Popen:
+    return start_judge_worker(os.environ.copy(), name, beat=beat)
+
+
+def _settle(ids: list[int], deadline_s: float) -> tuple[int, int]:
+    from practice.models import Submission
+
+    try:
+        wait_for(lambda: Submission.objects.filter(id__in=ids, status="done").count() == len(ids), deadline_s,
+                 "verdicts")
+    except AssertionError:
+        pass
+    rows = Submission.objects.filter(id__in=ids)
+    stuck = rows.exclude(status="done").count()
+    # Lost: no verdict, or judged more than twice (claim attempts) — a double-graded row would show it.
+    lost = stuck + rows.filter(status="done", attempt__gt=2).count()
+    return lost, stuck
+
+
+def worker_kill(rounds: int, user, exercise, source: str) -> dict:
+    from practice import services
+    from practice.models import Submission
+
+    seconds, lost, stuck = [], 0, 0
+    proc = worker("kill-0")
+    try:
+        for r in range(rounds):
+            subs = [services.submission_create(user=user, exercise=exercise, source=SLOW + source) for _ in range(2)]
+            ids = [s.id for s in subs]
+            wait_for(lambda ids=ids: Submission.objects.filter(id__in=ids, status="running").exists(), 60, "judging")
+            time.sleep(1)
+            inflight = list(Submission.objects.filter(id__in=ids, status="running").values_list("id", flat=True))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=10)
+            killed = time.monotonic()
+            proc = worker(f"kill-{r + 1}")
+            pending = set(inflight)
+            deadline = killed + 120
+            while pending and time.monotonic() < deadline:
+                for sid in list(pending):
+                    if Submission.objects.filter(id=sid, status="done").exists():
+                        seconds.append(time.monotonic() - killed)
+                        pending.discard(sid)
+                time.sleep(0.2)
+            round_lost, round_stuck = _settle(ids, 60)
+            lost, stuck = lost + round_lost, stuck + round_stuck
+    finally:
+        kill_group(proc)
+    return {"seconds_to_verdict_after_kill_p95": percentile(seconds, 0.95) if seconds else None,
+            "seconds_to_verdict_after_kill_max": max(seconds) if seconds else None,
+            "killed_in_flight": len(seconds), "worker_kill_lost": lost, "worker_kill_stuck": stuck}
+
+
+def broker_loss(n: int, users, exercise, source: str) -> dict:
+    from practice import services
+
+    ids = [services.submission_create(user=users[i % len(users)], exercise=exercise, source=source).id
+           for i in range(n)]
+    REDIS.restart()  # SIGKILL, no persistence: every queued message is gone
+    proc = worker("loss")
+    try:
+        lost, stuck = _settle(ids, 180)
+    finally:
+        kill_group(proc)
+    return {"broker_loss_submissions": n, "broker_loss_lost": lost, "broker_loss_stuck": stuck}
+
+
+def broker_down(n: int, user) -> dict:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    REDIS.kill()
+    clear = 0
+    try:
+        for _ in range(n):
+            response = client.post(f"/practice/{SLUG}/submit/", {"source": "def coin_change(c, a):\n return 0\n"},
+                                   HTTP_HX_REQUEST="true")
+            text = response.content.decode()
+            clear += response.status_code == 200 and ("判题队列暂时不可用" in text or "refused" in text)
+    finally:
+        REDIS.start()
+    from practice.models import Submission
+
+    blocked = Submission.objects.filter(user=user, status__in=["queued", "running"]).count()
+    return {"refused_with_message": clear / n, "broker_down_posts": n, "broker_down_left_unfinished": blocked}
+
+
+def runner_restart(owner) -> dict:
+    from practice import labs
+    from practice.models import LabJob, Runner
+
+    port = free_port()
+    site = subprocess.Popen([sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"], cwd=ROOT,
+                            env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    runner, token = Runner.create_with_token(owner=owner, name="bench-runner")
+    url = f"http://127.0.0.1:{port}"
+    proc = start_runner(url, token, REDIS.url, "bench-r1")
+    out = {"runner_lost": 0, "runner_stuck": 0}
+    try:
+        wait_for(lambda: Runner.objects.get(id=runner.id).is_online, 120, "runner online", interval=1)
+        job = labs.job_create(user=owner, lab="vllm-batch", queue="lab.cpu",
+                              params={"model": "fixture", "engines": ["hf-sequential"], "num_prompts": 24,
+                                      "output_len": 32, "repeats": 2})
+        wait_for(lambda: LabJob.objects.filter(id=job.id, status="running").exists(), 180, "job running")
+        kill_group(proc)
+        restarted = time.monotonic()
+        proc = start_runner(url, token, REDIS.url, "bench-r2")
+        wait_for(lambda: LabJob.objects.filter(id=job.id, attempt=2).exists(), 120, "job released")
+        out["runner_seconds_to_release"] = time.monotonic() - restarted
+        try:
+            wait_for(lambda: LabJob.objects.filter(id=job.id, status__in=LabJob.FINISHED).exists(), 600, "job done",
+                     interval=1)
+        except AssertionError:
+            out["runner_stuck"] = 1
+        final = LabJob.objects.get(id=job.id)
+        out["runner_job_final"] = final.status
+        out["runner_lost"] = int(final.status != "succeeded")
+    finally:
+        kill_group(proc)
+        kill_group(site, signal.SIGTERM)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--rounds", type=int, default=3, help="worker kills")
+    parser.add_argument("--loss-submissions", type=int, default=12)
+    parser.add_argument("--skip-runner", action="store_true")
+    args = parser.parse_args()
+    fresh_database()
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("load_content", verbosity=0)
+    from practice.models import Exercise
+
+    exercise = Exercise.objects.get(slug=SLUG)
+    source = (ROOT / "content" / "exercises" / "algo" / SLUG / "reference.py").read_text(encoding="utf-8")
+    make = get_user_model().objects.create_user
+    result: dict = {"machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
+                    "settings": {"JUDGE_STALE_AFTER_S": 20, "REAPER_INTERVAL_S": 5, "JUDGE_REQUEUE_AFTER_S": 10}}
+    try:
+        result.update(worker_kill(args.rounds, make("kill", password="x"), exercise, source))
+        result.update(broker_loss(args.loss_submissions, [make(f"loss{i}", password="x") for i in range(4)],
+                                  exercise, source))
+        result.update(broker_down(10, make("down", password="x")))
+        if not args.skip_runner:
+            result.update(runner_restart(make("runner-owner", password="x")))
+    finally:
+        REDIS.stop()
+    result["lost"] = sum(v for k, v in result.items() if k.endswith("_lost") and isinstance(v, int))
+    result["stuck"] = sum(v for k, v in result.items() if k.endswith("_stuck") and isinstance(v, int))
+    result["seconds_to_verdict_after_kill"] = result.get("seconds_to_verdict_after_kill_p95")
+    result["goals"] = {"lost": "== 0", "stuck": "== 0", "seconds_to_verdict_after_kill": "< 60 (p95)",
+                       "refused_with_message": "== 1.0"}
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(__doc__)
+        for key, value in result.items():
+            print(f"{key:>36}: {value:.2f}" if isinstance(value, float) else f"{key:>36}: {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -16,7 +16,7 @@ from knowledge.views import related_articles_html
 
 from . import services
 from .forms import NotesForm, ScheduleForm
-from .models import Phase, PlanNote, Profile, Resource, Status, StatusChange, Task, TaskProgress
+from .models import Phase, PlanNote, Profile, Resource, Status, StatusChange, Task, TaskProgress, plan_frame
 
 
 def landing(request: HttpRequest) -> HttpResponse:
@@ -66,6 +66,7 @@ def plan(request: HttpRequest) -> HttpResponse:
         "solutions": [n for n in notes if n.kind == PlanNote.Kind.SOLUTION],
         "timeline": [n for n in notes if n.kind == PlanNote.Kind.TIMELINE],
         "questions": [n for n in notes if n.kind == PlanNote.Kind.QUESTION],
+        "frame": plan_frame(),
     }
     return render(request, "tracker/plan.html", context)
 

@@ -153,12 +153,14 @@ def runner_restart(owner) -> dict:
     from practice.models import LabJob, Runner
 
     port = free_port()
+    logs = Path(os.environ["DEPLOYDOJO_VAR_DIR"])
+    logs.mkdir(parents=True, exist_ok=True)
     site = subprocess.Popen([sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"], cwd=ROOT,
-                            env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=os.environ.copy(), stdout=open(logs / "site.log", "w"), stderr=subprocess.STDOUT,
                             start_new_session=True)
     runner, token = Runner.create_with_token(owner=owner, name="bench-runner")
     url = f"http://127.0.0.1:{port}"
-    proc = start_runner(url, token, REDIS.url, "bench-r1")
+    proc = start_runner(url, token, REDIS.url, "bench-r1", logs / "runner1.log")
     out = {"runner_lost": 0, "runner_stuck": 0}
     try:
         wait_for(lambda: Runner.objects.get(id=runner.id).is_online, 120, "runner online", interval=1)
@@ -168,7 +170,7 @@ def runner_restart(owner) -> dict:
         wait_for(lambda: LabJob.objects.filter(id=job.id, status="running").exists(), 180, "job running")
         kill_group(proc)
         restarted = time.monotonic()
-        proc = start_runner(url, token, REDIS.url, "bench-r2")
+        proc = start_runner(url, token, REDIS.url, "bench-r2", logs / "runner2.log")
         wait_for(lambda: LabJob.objects.filter(id=job.id, attempt=2).exists(), 120, "job released")
         out["runner_seconds_to_release"] = time.monotonic() - restarted
         try:
@@ -208,13 +210,19 @@ def main() -> int:
     make = get_user_model().objects.create_user
     result: dict = {"machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
                     "settings": {"JUDGE_STALE_AFTER_S": 20, "REAPER_INTERVAL_S": 5, "JUDGE_REQUEUE_AFTER_S": 10}}
+    scenarios = [("worker_kill", lambda: worker_kill(args.rounds, make("kill", password="x"), exercise, source)),
+                 ("broker_loss", lambda: broker_loss(args.loss_submissions,
+                                                     [make(f"loss{i}", password="x") for i in range(4)], exercise,
+                                                     source)),
+                 ("broker_down", lambda: broker_down(10, make("down", password="x")))]
+    if not args.skip_runner:
+        scenarios.append(("runner_restart", lambda: runner_restart(make("runner-owner", password="x"))))
     try:
-        result.update(worker_kill(args.rounds, make("kill", password="x"), exercise, source))
-        result.update(broker_loss(args.loss_submissions, [make(f"loss{i}", password="x") for i in range(4)],
-                                  exercise, source))
-        result.update(broker_down(10, make("down", password="x")))
-        if not args.skip_runner:
-            result.update(runner_restart(make("runner-owner", password="x")))
+        for name, scenario in scenarios:
+            try:
+                result.update(scenario())
+            except Exception as exc:  # one failed scenario is reported, the others still run
+                result[f"{name}_error"] = f"{type(exc).__name__}: {exc}"
     finally:
         REDIS.stop()
     result["lost"] = sum(v for k, v in result.items() if k.endswith("_lost") and isinstance(v, int))

@@ -7,10 +7,11 @@ import json
 import logging
 import os
 import socket
+import time
 
 from gpu_runner.capabilities import probe
-from gpu_runner.client import SiteClient
-from gpu_runner.worker import Heartbeat, make_celery_app
+from gpu_runner.client import SiteClient, SiteError
+from gpu_runner.worker import BOOT_ID, Heartbeat, make_celery_app
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -55,14 +56,29 @@ def main(argv: list[str] | None = None) -> int:
     queues = capabilities["queues"]
     logging.getLogger("gpu_runner").info("serving queues %s on %s", ", ".join(queues), capabilities["cpu"]["model"])
     client = SiteClient(args.site_url, args.token)
+    # The first beat, before consuming anything: it releases jobs an earlier process of this runner died
+    # with, and the site answers with this runner's own queues (jobs are sent to one runner, not shared).
+    while True:
+        try:
+            first = client.heartbeat(capabilities, [], BOOT_ID)
+            break
+        except SiteError as exc:
+            raise SystemExit(f"the site refused this runner: {exc}") from None
+        except ConnectionError as exc:
+            logging.getLogger("gpu_runner").warning("site not reachable yet (%s); retrying in 5 s", exc)
+            time.sleep(5)
+    consume = first.get("queues") or []
+    if not consume:
+        raise SystemExit("the site named no queues for this runner (is the site older than the runner?)")
+    logging.getLogger("gpu_runner").info("runner %s consumes %s", first.get("runner"), ", ".join(consume))
     heartbeat = Heartbeat(SiteClient(args.site_url, args.token, retries=1), capabilities)
     heartbeat.start()
-    app = make_celery_app(args.broker_url, queues, client, capabilities)
+    app = make_celery_app(args.broker_url, queues, client, capabilities, consume=consume)
     try:
         # Threads, not prefork: each lab starts its own measurement processes, and a prefork child (a
         # daemon process) may not have children of its own.
         app.worker_main(argv=["worker", "--pool=threads", f"--concurrency={args.concurrency}",
-                              f"--queues={','.join(queues)}", f"--hostname={args.name}@%h", "--loglevel=INFO",
+                              f"--queues={','.join(consume)}", f"--hostname={args.name}@%h", "--loglevel=INFO",
                               "--without-gossip", "--without-mingle"])
     finally:
         heartbeat.stop()

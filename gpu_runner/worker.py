@@ -176,8 +176,10 @@ class Heartbeat(threading.Thread):
         self.stop_event.set()
 
 
-def make_celery_app(broker_url: str, queues: list[str], client: SiteClient, capabilities: dict[str, Any]) -> Any:
-    """A Celery app of the runner's own that consumes only `queues`, one task name per queue."""
+def make_celery_app(broker_url: str, queues: list[str], client: SiteClient, capabilities: dict[str, Any],
+                    consume: list[str] | None = None) -> Any:
+    """A Celery app of the runner's own: one task name per capability queue in `queues`, consuming only
+    `consume` (this runner's own queues, e.g. lab.cpu.r5; default: `queues` themselves)."""
     from celery import Celery
     from kombu import Queue
 
@@ -189,8 +191,9 @@ def make_celery_app(broker_url: str, queues: list[str], client: SiteClient, capa
     os.environ["CELERY_BROKER_URL"] = broker_url
     app.conf.update(
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
-        task_ignore_result=True, task_queues=[Queue(q, routing_key=q) for q in queues],
-        task_default_queue=queues[0], broker_connection_retry_on_startup=True, worker_hijack_root_logger=False,
+        task_ignore_result=True, task_queues=[Queue(q, routing_key=q) for q in (consume or queues)],
+        task_default_queue=(consume or queues)[0], broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
     )
     if broker_url.startswith(("redis", "rediss", "sentinel")):
         # Only Redis takes this; the SQLAlchemy broker of `make run` would hand it to create_engine and fail.

@@ -5,7 +5,8 @@ neither imports the other.
 Runner HTTP API (JSON bodies, header ``Authorization: Bearer <runner token>``), under
 ``/api/runner/``:
 
-  POST heartbeat                 HEARTBEAT      -> {"ok": true, "runner": name, "released": [job ids]}
+  POST heartbeat                 HEARTBEAT      -> {"ok": true, "runner": name, "released": [job ids],
+                                                    "queues": [this runner's own queues to consume]}
   POST jobs/<job_id>/start       START          -> {"ok": true, "params": {...}} | 409 {"error": ...}
   POST jobs/<job_id>/progress    PROGRESS       -> {"ok": true, "cancelled": bool}
   POST jobs/<job_id>/result      RESULT         -> {"ok": true}
@@ -37,6 +38,14 @@ TASK_FOR_QUEUE = {q: f"{q}.run_lab" for q in QUEUES}
 
 def task_name(queue: str) -> str:
     return TASK_FOR_QUEUE[queue]
+
+
+def runner_queue(queue: str, runner_id: int) -> str:
+    """The queue of one runner for one capability: a job is sent only to a runner its owner may use, and
+    each runner consumes only its own queues (never another user's jobs from a shared queue)."""
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r}")
+    return f"{queue}.r{int(runner_id)}"
 
 
 # kwargs of every lab task: the runner fetches nothing else from the broker.

@@ -7,7 +7,6 @@ import base64
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -193,6 +192,6 @@ def runner_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 def runner_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     runner = get_object_or_404(Runner, pk=pk, owner=request.user)
-    Runner.objects.filter(pk=runner.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    labs.runner_revoke(runner=runner)
     messages.success(request, _("runner 已吊销。"))
     return redirect("labs")

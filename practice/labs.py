@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_noop as _
@@ -47,19 +47,59 @@ def job_create(*, user, lab: str, queue: str, params: dict) -> LabJob:
     with transaction.atomic():
         job = LabJob.objects.create(user=user, lab=lab, queue=queue, params=filled)
         transaction.on_commit(lambda: dispatch(job))
+    if not transaction.get_connection().in_atomic_block:
+        job.refresh_from_db()  # dispatched on commit: show which runner it went to, or why none
     return job
 
 
+def usable_runners(user):
+    """The runners a user's jobs may run on: their own, and those an admin shared with everyone."""
+    return Runner.objects.filter(Q(owner=user) | Q(shared=True), revoked_at__isnull=True)
+
+
+def choose_runner(job: LabJob) -> Runner | None:
+    """Among the owner's usable online runners that serve the job's capability: their own first, then the
+    least loaded."""
+    cutoff = timezone.now() - timedelta(seconds=settings.RUNNER_HEARTBEAT_TIMEOUT_S)
+    able = [r for r in usable_runners(job.user).filter(last_seen_at__gte=cutoff) if job.queue in r.queues]
+    if not able:
+        return None
+    load = dict(LabJob.objects.filter(target__in=able, status__in=[LabJob.Status.QUEUED, LabJob.Status.RUNNING])
+                .values("target").annotate(n=Count("id")).values_list("target", "n"))
+    return min(able, key=lambda r: (r.owner_id != job.user_id, load.get(r.id, 0), r.id))
+
+
+def _still_usable(job: LabJob) -> Runner | None:
+    target = job.target
+    if target is None or not target.is_online or job.queue not in target.queues:
+        return None
+    if target.owner_id != job.user_id and not target.shared:
+        return None
+    return target
+
+
 def dispatch(job: LabJob) -> bool:
-    """Send the job's task. A broker that cannot be reached fails the job with a message saying so (the
-    learner sees it on the job page) instead of leaving it queued with no message anywhere."""
+    """Send the job's task to the queue of one runner its owner may use (the one it was sent to before if
+    that one is still usable). With none online, the job waits untargeted; the next heartbeat of a usable
+    runner sends it. A broker that cannot be reached fails the job with a message saying so (the learner
+    sees it on the job page) instead of leaving it queued with no message anywhere."""
+    from kombu import Queue
+
     from config.celery import app
 
+    job = LabJob.objects.select_related("target", "user").get(id=job.id)
+    target = _still_usable(job) or choose_runner(job)
+    if target is None:
+        LabJob.objects.filter(id=job.id, status=LabJob.Status.QUEUED).update(target=None)
+        return False
     payload = {"job_id": job.id, "attempt": job.attempt, "lab": job.lab, "params": job.params}
     labcontract.validate("payload", payload)
-    LabJob.objects.filter(id=job.id).update(dispatched_at=timezone.now(), dispatches=F("dispatches") + 1)
+    name = labcontract.runner_queue(job.queue, target.id)
+    LabJob.objects.filter(id=job.id).update(target=target, dispatched_at=timezone.now(),
+                                            dispatches=F("dispatches") + 1)
     try:
-        app.send_task(labcontract.task_name(job.queue), kwargs=payload, queue=job.queue, retry=True)
+        app.send_task(labcontract.task_name(job.queue), kwargs=payload, queue=Queue(name, routing_key=name),
+                      retry=True)
         return True
     except Exception as exc:  # kombu/redis connection errors
         log.error("lab job %s: could not enqueue: %s", job.id, exc)
@@ -80,13 +120,39 @@ def online_runners():
 
 
 def waiting_reason(job: LabJob) -> str:
-    """Why a queued job is not moving: no online runner consumes its queue."""
+    """What a queued job waits for: the runner it was sent to, or why no runner of the owner's can take it."""
     if job.status != LabJob.Status.QUEUED:
         return ""
-    if any(job.queue in r.queues for r in online_runners()):
-        return ""
-    return gettext_lazy("等待一台支持 %(need)s 的 runner 上线（当前没有在线的 runner 消费 %(queue)s 队列）。") % {
-        "need": QUEUE_NEEDS[job.queue], "queue": job.queue}
+    if job.target_id and _still_usable(job):
+        return gettext_lazy("已派给 runner「%(name)s」，等它接手。") % {"name": job.target.name}
+    if choose_runner(job) is not None:
+        return ""  # an able runner is online: its next heartbeat (or the reaper) sends the job there
+    return gettext_lazy("等待一台支持 %(need)s 的 runner 上线：你自己的或管理员共享的 runner 中，"
+                        "当前没有在线且能运行 %(queue)s 的。") % {"need": QUEUE_NEEDS[job.queue], "queue": job.queue}
+
+
+def runner_revoke(*, runner: Runner) -> dict:
+    """Revoke a runner's token. Jobs waiting for it are sent to another runner their owner may use, or
+    failed with a message when there is none; a job it was running is handled by the reaper."""
+    now = timezone.now()
+    Runner.objects.filter(id=runner.id, revoked_at__isnull=True).update(revoked_at=now)
+    moved = failed = 0
+    for job in LabJob.objects.filter(target=runner, status=LabJob.Status.QUEUED):
+        if dispatch(job):
+            moved += 1
+        else:
+            failed += LabJob.objects.filter(id=job.id, status=LabJob.Status.QUEUED).update(
+                status=LabJob.Status.FAILED, finished_at=now, updated_at=now, stage=_("失败"),
+                error=_("这个任务等待的 runner 已被吊销，且没有别的可用 runner。"))
+    return {"rerouted": moved, "failed": failed}
+
+
+def dispatch_waiting(runner: Runner, limit: int = 20) -> int:
+    """Send queued jobs that wait for a runner (untargeted) and that this runner may serve."""
+    waiting = LabJob.objects.filter(status=LabJob.Status.QUEUED, target__isnull=True, queue__in=runner.queues)
+    if not runner.shared:
+        waiting = waiting.filter(user_id=runner.owner_id)
+    return sum(dispatch(job) for job in waiting.order_by("created_at")[:limit])
 
 
 # ---- runner API ------------------------------------------------------------------------------------
@@ -117,7 +183,11 @@ def heartbeat(runner: Runner, body: dict) -> dict:
         for job in orphans:
             if _requeue_or_fail(job, _("runner 重启，丢失了正在运行的任务。")):
                 released.append(job.id)
-    return {"ok": True, "runner": runner.name, "released": released}
+    runner.refresh_from_db()
+    if runner.revoked_at is None:
+        dispatch_waiting(runner)
+    own = [labcontract.runner_queue(q, runner.id) for q in runner.queues if q in labcontract.QUEUES]
+    return {"ok": True, "runner": runner.name, "released": released, "queues": own}
 
 
 def _job_of(runner: Runner, job_id: int, attempt: int, *, claiming: bool = False) -> LabJob:
@@ -134,6 +204,9 @@ def _job_of(runner: Runner, job_id: int, attempt: int, *, claiming: bool = False
 def start(runner: Runner, job_id: int, body: dict) -> dict:
     job = _job_of(runner, job_id, body["attempt"], claiming=True)
     attempt = body["attempt"]
+    if job.target_id != runner.id:
+        # Only the runner the job was sent to may start it and receive its inputs (another user's source).
+        raise ApiError(403, "this job was not dispatched to this runner")
     if job.runner_id not in (None, runner.id) and job.attempt == attempt:
         raise ApiError(403, "this job was claimed by another runner")
     claimed = LabJob.objects.filter(id=job.id, status=LabJob.Status.QUEUED, attempt=attempt).update(
@@ -226,12 +299,15 @@ def _resend_lost(now) -> tuple[int, int]:
         status=LabJob.Status.FAILED, finished_at=now, updated_at=now, stage=_("失败"),
         error=_("没有 runner 在期限内接下这个任务。请确认你的 runner 在线后重新提交。"))
     busy = set(LabJob.objects.filter(status=LabJob.Status.RUNNING).values_list("runner_id", flat=True))
-    idle_queues = {q for r in online_runners() if r.id not in busy for q in r.queues}
     resent = 0
     overdue = queued.filter(dispatched_at__lt=now - timedelta(seconds=settings.LAB_REDISPATCH_AFTER_S))
-    for job in overdue:
-        if job.queue not in idle_queues:
-            continue  # nobody free to take it: waiting is expected, not a lost message
+    for job in overdue.select_related("target"):
+        target = _still_usable(job)
+        if target is None:
+            resent += dispatch(job)  # its runner went away (or none was online): route it again
+            continue
+        if target.id in busy:
+            continue  # its runner is busy: waiting is expected, not a lost message
         if job.dispatches >= settings.LAB_MAX_DISPATCHES:
             expired += LabJob.objects.filter(id=job.id, status=LabJob.Status.QUEUED).update(
                 status=LabJob.Status.FAILED, finished_at=now, updated_at=now, stage=_("失败"),

@@ -125,6 +125,9 @@ class Runner(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     capabilities = models.JSONField(default=dict, blank=True)
+    # A runner serves its owner's jobs only, unless an admin shares it with everyone on the site (the
+    # local runner of `make run`, a study group's common GPU box).
+    shared = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -169,6 +172,8 @@ class LabJob(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     stage = models.CharField(max_length=200, blank=True)
     runner = models.ForeignKey(Runner, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
+    # The runner the job was dispatched to (its own queue); only that runner may start it.
+    target = models.ForeignKey(Runner, null=True, blank=True, on_delete=models.SET_NULL, related_name="targeted_jobs")
     attempt = models.PositiveIntegerField(default=1)
     max_attempts = models.PositiveIntegerField(default=2)  # a job whose runner vanished is re-queued once
     result = models.JSONField(null=True, blank=True)

@@ -246,10 +246,12 @@ def runner_local_token() -> str:
     path = settings.VAR_DIR / "local-runner-token"
     if path.exists():
         token = path.read_text().strip()
-        if Runner.objects.filter(token_hash=hash_token(token), revoked_at__isnull=True).exists():
+        if Runner.objects.filter(token_hash=hash_token(token), revoked_at__isnull=True).update(shared=True):
             return token
     owner = get_user_model().objects.filter(is_superuser=True).order_by("id").first()
-    _runner, token = Runner.create_with_token(owner=owner, name="local-cpu")
+    runner, token = Runner.create_with_token(owner=owner, name="local-cpu")
+    # The site's own runner serves every account of this `make run` install.
+    Runner.objects.filter(id=runner.id).update(shared=True)
     path.write_text(token)
     path.chmod(0o600)
     return token

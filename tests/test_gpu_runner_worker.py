@@ -222,6 +222,8 @@ def test_the_runner_program_consumes_its_queue_from_redis_and_reports_to_the_sit
     from celery import Celery
 
     broker = "redis://127.0.0.1:6379/15"
+    # The site answers the first heartbeat with this runner's own queue; jobs are sent there, not to lab.cpu.
+    site.answers["heartbeat"] = [(200, {"ok": True, "runner": "r", "queues": ["lab.cpu.r1"]})]
     env = dict(os.environ, DEPLOYDOJO_SITE_URL=site.url, DEPLOYDOJO_RUNNER_TOKEN=TOKEN, CELERY_BROKER_URL=broker)
     log = open("/tmp/deploydojo-test-runner-program.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "gpu_runner", "--name", "pytest-runner"], env=env,
@@ -236,10 +238,11 @@ def test_the_runner_program_consumes_its_queue_from_redis_and_reports_to_the_sit
         sender.conf.task_queues = [Queue(q, routing_key=q) for q in labcontract.QUEUES]
         with sender.connection_for_write() as conn:  # nothing left over from an earlier, interrupted run
             try:
-                conn.default_channel.queue_purge("lab.cpu")
+                conn.default_channel.queue_purge("lab.cpu.r1")
             except Exception:  # noqa: BLE001 - the queue may not exist yet
                 pass
-        sender.send_task("lab.cpu.run_lab", queue="lab.cpu", kwargs={**VLLM_ONLY, "job_id": 11})
+        sender.send_task("lab.cpu.run_lab", queue=Queue("lab.cpu.r1", routing_key="lab.cpu.r1"),
+                         kwargs={**VLLM_ONLY, "job_id": 11})
         # Generous: the runner imports torch at start and the lab's child process imports transformers.
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline and "result" not in site.endpoints():

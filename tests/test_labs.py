@@ -215,9 +215,9 @@ def test_real_runner_runs_every_lab_on_cpu_and_never_takes_cuda_jobs(gpu_runner_
     assert runner.queues == ["lab.cpu"]  # this machine has no CUDA GPU
     cuda = labs.job_create(user=owner, lab="quant-inference", queue="lab.cuda", params={})
     quant = labs.job_create(user=owner, lab="quant-inference", queue="lab.cpu",
-                            params={"precisions": ["fp32", "int8"], "repeats": 2, "gen_len": 8})
+                            params={"model": "fixture", "precisions": ["fp32", "int8"], "repeats": 2, "gen_len": 8})
     batch = labs.job_create(user=owner, lab="vllm-batch", queue="lab.cpu",
-                            params={"num_prompts": 8, "output_len": 8, "static_batch_size": 4})
+                            params={"model": "fixture", "num_prompts": 8, "output_len": 8, "static_batch_size": 4})
     reference = (ROOT / "gpu_runner" / "cpp" / "qwen_tokenizer.cpp").read_text(encoding="utf-8")
     header_files = {p.name: p.read_text(encoding="utf-8") for p in (ROOT / "gpu_runner" / "cpp").glob("*.h")}
     cpp = labs.job_create(user=owner, lab="cpp-tokenizer", queue="lab.cpu",
@@ -250,7 +250,7 @@ def test_real_runner_runs_every_lab_on_cpu_and_never_takes_cuda_jobs(gpu_runner_
 def test_runner_killed_mid_job_ends_requeued_after_the_heartbeat_timeout(gpu_runner_process, settings):
     owner, runner, proc = gpu_runner_process
     job = labs.job_create(user=owner, lab="vllm-batch", queue="lab.cpu",
-                          params={"num_prompts": 64, "output_len": 64, "repeats": 3})
+                          params={"model": "fixture", "num_prompts": 64, "output_len": 64, "repeats": 3})
     wait_job(job.id, [LabJob.Status.RUNNING], 120)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)

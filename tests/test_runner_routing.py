@@ -114,3 +114,17 @@ def test_two_users_two_real_runners_each_job_runs_on_its_owners_runner(live_serv
     finally:
         for proc in procs:
             kill_group(proc, signal.SIGTERM)
+
+
+@pytest.mark.django_db
+def test_an_admin_shares_a_runner_from_the_admin_and_never_sees_its_token(client, django_user_model, make_user):
+    runner, token = Runner.create_with_token(owner=make_user("owner2"), name="group-gpu")
+    admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw-123-456")
+    client.force_login(admin)
+    page = client.get(f"/admin/practice/runner/{runner.id}/change/")
+    assert page.status_code == 200 and token not in page.content.decode()
+    assert runner.token_hash not in page.content.decode()
+    saved = client.post(f"/admin/practice/runner/{runner.id}/change/", {"name": "group-gpu", "shared": "on"})
+    assert saved.status_code == 302
+    runner.refresh_from_db()
+    assert runner.shared

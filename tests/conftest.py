@@ -144,3 +144,12 @@ def page(browser):
     pg.set_default_timeout(15_000)
     yield pg
     context.close()
+
+
+def browser_login(page, live_server, username: str = "alice", password: str = "s3cret-pass-123") -> None:
+    """Log in through the real login form (the `user` fixture's credentials by default)."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.locator("form button[type=submit], form input[type=submit]").last.click()
+    page.wait_for_url("**/dashboard/")

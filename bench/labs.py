@@ -37,8 +37,8 @@ CB_WORKLOAD = {"num_prompts": 16, "prompt_len_min": 8, "prompt_len_max": 48, "ou
 # Figures other modules provide, merged into the output: key -> "module:function", function() -> dict that
 # holds at least the key. Until a module exists its key is null and "<key>_reason" says why.
 EXTERNAL_FIGURES = {
-    "serving_client_error": "bench.serving_figures:serving_client_error",
-    "finetune_step_fidelity": "bench.finetune_figures:finetune_step_fidelity",
+    "serving_client_error": "bench.serving_client:measure",
+    "finetune_step_fidelity": "bench.finetune_fidelity:measure",
 }
 
 

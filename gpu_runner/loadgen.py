@@ -291,7 +291,17 @@ async def run_sweep_async(workload: Workload, levels: Sequence[dict[str, Any]], 
 
 
 def run_sweep(workload: Workload, levels: Sequence[dict[str, Any]], **kwargs: Any) -> list[dict[str, Any]]:
-    return asyncio.run(run_sweep_async(workload, levels, **kwargs))
+    """Run the sweep on an event loop of its own. When the calling thread already runs a loop (a host that
+    embeds the lab, or Playwright's sync API in the test process), the sweep runs on a fresh thread, so the
+    timing loop is never shared with someone else's tasks."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(run_sweep_async(workload, levels, **kwargs))
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="loadgen") as pool:
+        return pool.submit(asyncio.run, run_sweep_async(workload, levels, **kwargs)).result()
 
 
 # ---- figures --------------------------------------------------------------------------------------------

@@ -4,8 +4,13 @@ labs it drives rely on: a child that hangs on its way out is killed and its resu
 from __future__ import annotations
 
 import atexit
+import importlib.util
+import json
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -52,3 +57,90 @@ def test_child_that_exits_without_a_result_and_hangs_is_killed():
         run_in_fresh_process("tests.test_gpu_check:exit_without_result", {}, log=log, timeout_s=120,
                              exit_grace_s=2.0)
     assert "killed" in log.text()
+
+
+# ---- bench/gpu_check.py on this CPU-only machine ------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+LABS = {"quant-inference", "vllm-batch", "cpp-tokenizer", "serving-bench", "finetune", "long-context"}
+
+
+def _gpu_check():
+    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "bench" / "gpu_check.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_gpu_check_reports_every_lab_unsupported_without_cuda(tmp_path):
+    out = tmp_path / "report.json"
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "bench/gpu_check.py", "--json", "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=180)
+    elapsed = time.monotonic() - started
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    assert json.loads(out.read_text()) == report
+    assert report["cuda"] is False and elapsed < 120
+    results = report["results"]
+    assert {r["lab"] for r in results} == LABS
+    assert {r["model"] for r in results if r["lab"] != "cpp-tokenizer"} == {"fixture", "random-qwen2.5-1.5b"}
+    assert {r["variant"] for r in results if r["lab"] == "finetune"} == {"lora", "qlora-nf4"}
+    for r in results:
+        assert r["status"] == "unsupported", r
+        if r["lab"] == "cpp-tokenizer":
+            assert r["reason"].startswith("no CUDA path")
+        else:
+            assert r["reason"].startswith("no CUDA device"), r
+            assert r["prepared"] == "ok", r  # the lab imports and the planned params fit its schema
+    assert report["summary"] == {"unsupported": len(results)}
+
+
+def test_gpu_check_plan_fits_the_eight_minute_budget():
+    gc = _gpu_check()
+    runs = gc.plan(["fixture", gc.RANDOM_MODEL])
+    assert gc.BUDGET_S <= 480
+    assert sum(r["share_s"] for r in runs) + gc.BUILD_CAP_S <= gc.BUDGET_S
+    quant = next(r for r in runs if r["lab"] == "quant-inference" and r["model"] == "fixture")
+    assert set(quant["params"]["precisions"]) == {"fp32", "bf16", "fp16", "int8", "int8-wo", "int4", "nf4", "gptq",
+                                                  "awq"}
+    assert gc.QWEN25_15B_CONFIG["hidden_size"] == 1536 and gc.QWEN25_15B_CONFIG["num_hidden_layers"] == 28
+
+
+def test_gpu_check_refuses_unknown_models_and_labs(tmp_path):
+    for args in (["--models", "llama-70b"], ["--labs", "quant-inferense"]):
+        done = subprocess.run([sys.executable, "bench/gpu_check.py", *args, "--out", str(tmp_path / "r.json")],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and "unknown" in done.stderr and args[1] in done.stderr
+
+
+def test_configs_of_maps_a_lab_result_to_per_configuration_outcomes():
+    gc = _gpu_check()
+    result = {"precisions": [
+        {"precision": "bf16", "status": "ok", "decode_tokens_per_s": 120.0, "mbu": 0.41},
+        {"precision": "nf4", "status": "unsupported", "reason": "bitsandbytes is not installed"},
+        {"precision": "int4", "status": "error", "error": "Traceback ... RuntimeError: boom"},
+    ], "model": "fixture"}
+    rows = gc.configs_of(result)
+    assert [(r["config"], r["status"]) for r in rows] == [("bf16", "ok"), ("nf4", "unsupported"), ("int4", "failed")]
+    assert rows[0]["mbu"] == 0.41 and rows[1]["reason"].startswith("bitsandbytes") and "boom" in rows[2]["error"]
+
+
+def _pins(path: Path) -> dict[str, str]:
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("-"):
+            req = Requirement(line)
+            pins[canonicalize_name(req.name)] = str(req.specifier).removeprefix("==")
+    return pins
+
+
+def test_wheels_carried_to_the_gpu_machine_use_the_runner_pins():
+    carried = _pins(ROOT / "bench" / "gpu_check_requirements.txt")
+    runner = _pins(ROOT / "gpu_runner" / "requirements.txt")
+    assert carried and all(runner[name] == version for name, version in carried.items())
+    assert not {"torch", "transformers", "peft", "vllm", "bitsandbytes"} & set(carried)

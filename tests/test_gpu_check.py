@@ -144,3 +144,84 @@ def test_wheels_carried_to_the_gpu_machine_use_the_runner_pins():
     runner = _pins(ROOT / "gpu_runner" / "requirements.txt")
     assert carried and all(runner[name] == version for name, version in carried.items())
     assert not {"torch", "transformers", "peft", "vllm", "bitsandbytes"} & set(carried)
+
+
+# ---- the CUDA requirement sets -----------------------------------------------------------------------
+
+CUDA_SETS = ("requirements-cuda.txt", "requirements-cuda-quant.txt", "requirements-cuda-vllm.txt")
+DECLARED = json.loads((ROOT / "tests" / "data" / "cuda_requirements.json").read_text())
+
+
+def _requirements(path: Path) -> dict[str, Any]:
+    """name -> packaging Requirement for every pin of a requirements file, following -r."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    out: dict[str, Any] = {}
+    for number, raw in enumerate(path.read_text().splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith("-r"):
+            out.update(_requirements(path.parent / line.split(None, 1)[1]))
+            continue
+        req = Requirement(line)
+        spec = list(req.specifier)
+        assert len(spec) == 1 and spec[0].operator == "==", f"{path.name}:{number}: {line!r} is not an exact pin"
+        out[canonicalize_name(req.name)] = req
+    return out
+
+
+def _violations(pins: dict[str, Any]) -> list[str]:
+    """Every declared requirement of a pinned distribution on another pinned one that the pin does not meet."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    env = DECLARED["environment"]
+    found = []
+    for name, req in pins.items():
+        version = next(iter(req.specifier)).version
+        declared = DECLARED["distributions"].get(f"{name}=={version}")
+        assert declared is not None, f"tests/data/cuda_requirements.json lacks {name}=={version}: re-run the dry run"
+        for line in declared["requires_dist"]:
+            dep = Requirement(line)
+            other = pins.get(canonicalize_name(dep.name))
+            if other is None:
+                continue
+            extras = req.extras or {""}
+            if dep.marker and not any(dep.marker.evaluate({**env, "extra": e}) for e in extras):
+                continue
+            if not dep.specifier.contains(next(iter(other.specifier)).version, prereleases=True):
+                found.append(f"{name}=={version} requires {line!r}, pinned {other}")
+    return found
+
+
+@pytest.mark.parametrize("name", CUDA_SETS)
+def test_each_cuda_set_meets_every_declared_requirement_of_its_pins(name):
+    pins = _requirements(ROOT / "gpu_runner" / name)
+    assert _violations(pins) == []
+    resolved = DECLARED["environments"][name]["resolved"]
+    assert {n: str(next(iter(r.specifier)).version) for n, r in pins.items()} == resolved  # what pip chose
+
+
+def test_one_combined_cuda_set_cannot_resolve_which_is_why_there_are_three():
+    base = _requirements(ROOT / "gpu_runner" / "requirements.txt")
+    vllm = _requirements(ROOT / "gpu_runner" / "requirements-cuda-vllm.txt")
+    quant = _requirements(ROOT / "gpu_runner" / "requirements-cuda-quant.txt")
+    with_vllm = {**base, "vllm": vllm["vllm"]}
+    assert any("vllm==0.33.0 requires 'torch==2.14.0'" in v for v in _violations(with_vllm))
+    assert any("'transformers<5.21.0,>=5.16.1'" in v for v in _violations(with_vllm))
+    with_both = {**vllm, "gptqmodel": quant["gptqmodel"]}
+    assert any("gptqmodel==7.7.0 requires 'torch>=2.14.1'" in v for v in _violations(with_both))
+    assert "autoawq" not in quant  # deprecated; transformers 5.x loads AWQ through gptqmodel
+
+
+@pytest.mark.parametrize("name, allowed", [
+    ("requirements-cuda-quant.txt", {"torch", "bitsandbytes", "optimum", "gptqmodel"}),
+    ("requirements-cuda-vllm.txt", {"vllm", "torch", "transformers", "fastapi", "numpy"}),
+])
+def test_the_separate_sets_differ_from_the_runner_pins_only_where_they_must(name, allowed):
+    base = _requirements(ROOT / "gpu_runner" / "requirements.txt")
+    other = _requirements(ROOT / "gpu_runner" / name)
+    differing = {n for n in set(base) | set(other) if str(base.get(n, "")) != str(other.get(n, ""))}
+    assert differing <= allowed, differing

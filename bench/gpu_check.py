@@ -159,15 +159,16 @@ def build_random_model(spec: dict[str, Any], report: Any) -> dict[str, Any]:
     from gpu_runner.labs.serving_bench import serving_fixture_dir
 
     target = Path(spec["target"])
+    device = spec.get("device", "cuda")  # "cpu" only in the tests here, with a shrunken shape
     tok_dir = serving_fixture_dir()
     torch.manual_seed(0)
-    config = Qwen2Config(**QWEN25_15B_CONFIG, dtype="bfloat16")
+    config = Qwen2Config(**{**QWEN25_15B_CONFIG, **spec.get("config_overrides", {})}, dtype="bfloat16")
     config.architectures = ["Qwen2ForCausalLM"]
-    config._name_or_path = f"{RANDOM_MODEL} (Qwen2.5-1.5B-Instruct shape, random weights)"
     started = time.perf_counter()
-    with torch.device("cuda"):
+    with torch.device(device):
         model = Qwen2ForCausalLM(config).to(torch.bfloat16).eval()
-    torch.cuda.synchronize()
+    if device == "cuda":
+        torch.cuda.synchronize()
     built_s = time.perf_counter() - started
     gen = json.loads((tok_dir / "generation_config.json").read_text()) \
         if (tok_dir / "generation_config.json").is_file() else {}

@@ -225,3 +225,27 @@ def test_the_separate_sets_differ_from_the_runner_pins_only_where_they_must(name
     other = _requirements(ROOT / "gpu_runner" / name)
     differing = {n for n in set(base) | set(other) if str(base.get(n, "")) != str(other.get(n, ""))}
     assert differing <= allowed, differing
+
+
+def test_random_model_directory_loads_like_a_hub_model(tmp_path):
+    """The GPU check's random-weight model, built here on the CPU with a shrunken shape (the real one is built
+    on the GPU): it saves, carries a tokenizer a server can load, and the runner's loaders accept it."""
+    from transformers import AutoModelForCausalLM
+
+    from gpu_runner.models import describe_model, load_tokenizer, model_path
+
+    gc = _gpu_check()
+    tiny = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "num_key_value_heads": 2}
+    spec = {"target": str(tmp_path / gc.RANDOM_MODEL), "device": "cpu", "config_overrides": tiny}
+    built = gc.build_random_model(spec, lambda *a: None)
+    ref = built["dir"]
+    assert model_path(ref) == tmp_path / gc.RANDOM_MODEL and (tmp_path / gc.RANDOM_MODEL / "tokenizer.json").is_file()
+    assert describe_model(ref)["name"] == gc.RANDOM_MODEL  # the directory name: the report says which model
+    tok = load_tokenizer(ref)
+    ids = tok.encode("The capital of France is Paris.")
+    assert ids and max(ids) < gc.QWEN25_15B_CONFIG["vocab_size"]
+    model = AutoModelForCausalLM.from_pretrained(ref)
+    assert model.config.vocab_size == 151936 and model.config.tie_word_embeddings is True
+    assert built["parameters"] == sum(p.numel() for p in model.parameters())
+    assert model.generation_config.eos_token_id == tok.eos_token_id

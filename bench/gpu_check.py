@@ -85,10 +85,10 @@ def plan(models: list[str]) -> list[dict[str, Any]]:
                 "duration_s": 4, "max_requests_per_level": 8, "prompt_tokens": 32, "output_tokens": 16,
                 "server_timeout_s": 120, "request_timeout_s": 60}},
             {"lab": "finetune", "variant": "lora", "share_s": 35 if big else 20, "params": {
-                "method": "lora", "steps": 4, "seq_len": 128, "batch_size": 2, "eval_examples": 4,
+                "method": "lora", "steps": 4, "seq_len": 256, "batch_size": 2, "eval_examples": 4,
                 "eval_max_new_tokens": 16}},
             {"lab": "finetune", "variant": "qlora-nf4", "share_s": 15, "params": {
-                "method": "qlora-nf4", "steps": 4, "seq_len": 128, "batch_size": 2, "eval_examples": 4,
+                "method": "qlora-nf4", "steps": 4, "seq_len": 256, "batch_size": 2, "eval_examples": 4,
                 "eval_max_new_tokens": 16}},
             {"lab": "long-context", "share_s": 30 if big else 20, "params": {
                 "lengths": [512, 2048] if big else [128, 256, 512], "trained_length": 512 if big else 256,
@@ -218,7 +218,7 @@ def prepared(run: dict[str, Any]) -> str:
     return "ok"
 
 
-def run_one(run: dict[str, Any], model_ref: str, deadline: float) -> dict[str, Any]:
+def run_one(run: dict[str, Any], model_ref: str, deadline: float, device: str = "cuda") -> dict[str, Any]:
     from gpu_runner.capabilities import probe
     from gpu_runner.errors import LabCancelled, Unsupported
     from gpu_runner.labs import LabContext
@@ -240,14 +240,19 @@ def run_one(run: dict[str, Any], model_ref: str, deadline: float) -> dict[str, A
             stages.append(stage)
         return time.monotonic() > deadline  # True cancels the run
 
-    ctx = LabContext(device="cuda", capabilities=probe(check_vllm=False), progress=progress,
+    ctx = LabContext(device=device, capabilities=probe(check_vllm=False), progress=progress,
                      child_timeout_s=max(10.0, deadline - time.monotonic()))
     started = time.monotonic()
     sampler = GpuSampler(interval_ms=200).start()
     try:
         result = module.run(params, ctx)
         row.update(status="ok", result=result, configs=configs_of(result))
-        if any(c["status"] == "failed" for c in row["configs"]):
+        top = result.get("status")  # some labs report the whole run's outcome in the result itself
+        if top == "unsupported":
+            row.update(status="unsupported", reason=str(result.get("reason", "")))
+        elif top not in (None, "ok"):
+            row.update(status="failed", error=str(result.get("error", top))[-3000:])
+        elif any(c["status"] == "failed" for c in row["configs"]):
             row["status"] = "failed"
     except Unsupported as exc:
         row.update(status="unsupported", reason=str(exc))
@@ -269,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget-s", type=float, default=BUDGET_S, help="total wall-time cap (default 480)")
     ap.add_argument("--models", default=f"fixture,{RANDOM_MODEL}", help="comma-separated: fixture, " + RANDOM_MODEL)
     ap.add_argument("--labs", default="", help="only these labs (comma-separated), default all")
+    ap.add_argument("--device", choices=["cuda", "cpu"], default="cuda",
+                    help="cpu: run the plan on the CPU with the fixture (a check of this script, not of the GPU)")
+    ap.add_argument("--share-s", type=float, default=None, help="give every run this share instead of the plan's")
     args = ap.parse_args(argv)
     t0 = time.monotonic()
     hard_deadline = t0 + args.budget_s
@@ -285,10 +293,18 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             ap.error(f"--labs: unknown {', '.join(sorted(unknown))}; choose from {', '.join(LAB_MODULES)}")
         runs = [r for r in runs if r["lab"] in wanted]
+    if args.share_s is not None:
+        for r in runs:
+            r["share_s"] = args.share_s
     cuda, detail = cuda_status()
+    if args.device == "cpu":
+        if RANDOM_MODEL in models:
+            ap.error("--device cpu runs the fixture only: add --models fixture")
+        cuda, detail = True, "cpu (checking gpu_check itself; no CUDA path runs)"
     report: dict[str, Any] = {"check": "deploydojo gpu_check", "budget_s": args.budget_s, "host": host_info(),
+                              "run_device": args.device,
                               "cuda": cuda, "device": detail if cuda else None, "models": {}, "results": []}
-    if cuda:
+    if cuda and args.device == "cuda":
         from gpu_runner.telemetry import nvml_unavailable_reason
 
         report["nvml"] = nvml_unavailable_reason() or "ok"
@@ -335,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
                                           "reason": f"time budget ({args.budget_s:.0f} s) spent"})
                 continue
             deadline = time.monotonic() + min(run["share_s"], left - 5)
-            report["results"].append(run_one(run, ref, deadline))
+            report["results"].append(run_one(run, ref, deadline, args.device))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     report["wall_s"] = round(time.monotonic() - t0, 2)

@@ -249,3 +249,42 @@ def test_random_model_directory_loads_like_a_hub_model(tmp_path):
     assert model.config.vocab_size == 151936 and model.config.tie_word_embeddings is True
     assert built["parameters"] == sum(p.numel() for p in model.parameters())
     assert model.generation_config.eos_token_id == tok.eos_token_id
+
+
+def _run_check(tmp_path, *args: str, timeout: int = 240) -> dict[str, Any]:
+    out = tmp_path / "report.json"
+    done = subprocess.run([sys.executable, "bench/gpu_check.py", "--out", str(out), *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+@pytest.mark.slow
+def test_gpu_check_drives_a_lab_end_to_end_when_pointed_at_the_cpu(tmp_path):
+    """--device cpu runs the same orchestration (params, LabContext, lab.run, per-config rows, telemetry) on the
+    fixture: the check of the script itself that can run here. No CUDA path runs."""
+    report = _run_check(tmp_path, "--device", "cpu", "--models", "fixture", "--labs", "finetune",
+                        "--share-s", "200", "--budget-s", "400")
+    rows = {r["variant"]: r for r in report["results"]}
+    lora = rows["lora"]
+    assert lora["status"] == "ok", lora.get("error") or lora.get("traceback")
+    assert lora["result"]["device"] == "cpu" and lora["result"]["method"] == "lora"
+    assert lora["telemetry"]["status"] == "unavailable" and "NVML" in lora["telemetry"]["reason"]
+    assert rows["qlora-nf4"]["status"] in ("unsupported", "ok")  # bitsandbytes' CPU 4-bit path is a probe
+    if rows["qlora-nf4"]["status"] == "unsupported":
+        assert "bitsandbytes" in rows["qlora-nf4"]["reason"]
+
+
+def test_gpu_check_cancels_a_run_past_its_share(tmp_path):
+    started = time.monotonic()
+    report = _run_check(tmp_path, "--device", "cpu", "--models", "fixture", "--labs", "long-context",
+                        "--share-s", "3")
+    (row,) = report["results"]
+    assert row["status"] == "failed" and "share of the budget: cancelled" in row["error"]
+    assert time.monotonic() - started < 90
+
+
+def test_gpu_check_on_the_cpu_refuses_the_big_model(tmp_path):
+    done = subprocess.run([sys.executable, "bench/gpu_check.py", "--device", "cpu", "--out", str(tmp_path / "r")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "--models fixture" in done.stderr

@@ -250,3 +250,25 @@ REQUEST_SIZE_LIMITS = [
 # Django's own ceiling on a form's non-file data, raised to the largest page limit above so that the table
 # is what decides; what it still refuses is answered by RequestSizeLimit with the limit named.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
+
+# --- Prometheus /metrics (practice.metrics) ------------------------------------------------------
+# Readable with "Authorization: Bearer $METRICS_TOKEN" (unset: no token works), or from an address in
+# METRICS_ALLOW (comma-separated addresses or networks; loopback only by default). Requests that came through
+# a proxy are admitted by token only.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "").strip()
+METRICS_ALLOW = env_list("METRICS_ALLOW", "127.0.0.1/32,::1/128")
+
+
+def _check_metrics_allow(entries: list[str]) -> None:
+    import ipaddress
+
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"METRICS_ALLOW: {entry!r} is not an IP address or network") from None
+
+
+_check_metrics_allow(METRICS_ALLOW)
+if not DEBUG:
+    SECURE_REDIRECT_EXEMPT = [*SECURE_REDIRECT_EXEMPT, r"^metrics$"]  # Prometheus scrapes plain HTTP in compose

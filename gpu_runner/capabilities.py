@@ -55,10 +55,27 @@ def gxx_version() -> str | None:
     return out.stdout.strip() or None
 
 
+def nvml_driver(nvml: Any = None) -> str | None:
+    """The driver version through NVML (nvidia-ml-py): works where the container has no nvidia-smi."""
+    try:
+        if nvml is None:
+            import pynvml as nvml
+        nvml.nvmlInit()
+    except Exception:  # noqa: BLE001 - no driver or no nvidia-ml-py
+        return None
+    try:
+        version = nvml.nvmlSystemGetDriverVersion()
+        return version.decode() if isinstance(version, bytes) else str(version)
+    except Exception:  # noqa: BLE001
+        return None
+    finally:
+        nvml.nvmlShutdown()
+
+
 def nvidia_driver() -> str | None:
     smi = shutil.which("nvidia-smi")
     if not smi:
-        return None
+        return nvml_driver()
     try:
         out = subprocess.run(
             [smi, "--query-gpu=driver_version", "--format=csv,noheader"],
@@ -68,8 +85,10 @@ def nvidia_driver() -> str | None:
             timeout=20,
         )
     except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip().splitlines()[0] if out.returncode == 0 and out.stdout.strip() else None
+        return nvml_driver()
+    if out.returncode == 0 and out.stdout.strip():
+        return out.stdout.strip().splitlines()[0]
+    return nvml_driver()
 
 
 def cuda_devices() -> list[dict[str, Any]]:

@@ -52,10 +52,12 @@ OnProgress = Callable[[float, str], bool]
 
 
 def run_in_fresh_process(target: str, spec: dict[str, Any], *, on_progress: OnProgress | None = None,
-                         log: LogTail | None = None, timeout_s: float = 3600.0) -> Any:
+                         log: LogTail | None = None, timeout_s: float = 3600.0, exit_grace_s: float = 30.0) -> Any:
     """Run MODULE:FUNC(spec, report) in a new interpreter and return its JSON result.
 
-    Raises Unsupported, ChildFailed or LabCancelled (after killing the child's whole process group).
+    Once the result has arrived the child has `exit_grace_s` to exit; one that hangs on the way out (an atexit
+    handler, a library's shutdown, a worker keeping the pipe open) is killed with its process group and the
+    result stands. Raises Unsupported, ChildFailed or LabCancelled (after killing the child's whole group).
     """
     log = log or LogTail()
     read_fd, write_fd = os.pipe()
@@ -74,25 +76,33 @@ def run_in_fresh_process(target: str, spec: dict[str, Any], *, on_progress: OnPr
     proc.stdin.close()
     deadline = time.monotonic() + timeout_s
     final: dict[str, Any] | None = None
+    exit_deadline = float("inf")  # set once the result is in
     try:
         while True:
             try:
-                msg = messages.get(timeout=1.0)
+                msg = messages.get(timeout=min(1.0, max(0.05, exit_deadline - time.monotonic())))
             except queue.Empty:
+                if time.monotonic() > exit_deadline:
+                    break  # the result is in but the pipe stays open: the exit wait below settles it
                 if time.monotonic() > deadline:
                     raise ChildFailed(f"{target} ran past its {timeout_s:.0f} s limit") from None
                 continue
-            if msg is None:  # pipe closed: the child exited
+            if msg is None:  # pipe closed: the child exited or is exiting
                 break
             if msg["type"] == "progress":
                 if on_progress and on_progress(float(msg["fraction"]), str(msg["stage"])):
                     raise LabCancelled()
             else:
                 final = msg
+                exit_deadline = time.monotonic() + exit_grace_s
     except BaseException:
         _kill(proc)
         raise
-    proc.wait(timeout=60)
+    try:
+        proc.wait(timeout=max(0.0, exit_deadline - time.monotonic()) if final is not None else exit_grace_s)
+    except subprocess.TimeoutExpired:
+        log.add(f"[runner] {target} did not exit within {exit_grace_s:.0f} s of its result: killed\n")
+        _kill(proc)
     for t in threads:
         t.join(timeout=5)
     if final is None:

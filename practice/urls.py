@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import lab_views, runner_api, views
+from . import lab_views, metrics, runner_api, views
 
 urlpatterns = [
     path("labs/", lab_views.lab_catalogue, name="labs"),
@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/runner/jobs/<int:job_id>/progress", runner_api.progress, name="runner_progress"),
     path("api/runner/jobs/<int:job_id>/result", runner_api.result, name="runner_result"),
     path("api/runner/jobs/<int:job_id>/failure", runner_api.failure, name="runner_failure"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("practice/", views.exercise_list, name="exercises"),
     path("practice/history/", views.submission_history, name="submission_history"),
     path("practice/submissions/<int:pk>/", views.submission_detail, name="submission"),

@@ -44,3 +44,21 @@ def test_queue_choice_follows_gpu_and_vllm():
 ])
 def test_decode_ceiling_uses_published_bandwidth_of_known_gpus(name, gb_s):
     assert known_bandwidth(name) == gb_s
+
+
+def test_driver_version_through_nvml_where_there_is_no_nvidia_smi():
+    from gpu_runner.capabilities import nvidia_driver, nvml_driver
+
+    class FakeNvml:  # test double: this machine has no NVIDIA driver
+        def nvmlInit(self):
+            pass
+
+        def nvmlShutdown(self):
+            pass
+
+        def nvmlSystemGetDriverVersion(self):
+            return b"580.65.06"
+
+    assert nvml_driver(FakeNvml()) == "580.65.06"
+    assert nvml_driver() is None  # the real NVML here: no driver
+    assert nvidia_driver() is None

@@ -16,7 +16,7 @@ from django.utils import translation
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 
-PUBLIC_PREFIXES = ("/accounts/", "/static/", "/admin/", "/i18n/", "/healthz", "/api/runner/")
+PUBLIC_PREFIXES = ("/accounts/", "/static/", "/admin/", "/i18n/", "/healthz", "/api/runner/", "/metrics")
 
 
 class HealthCheck:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 import labcontract
@@ -255,3 +256,44 @@ def evidence_line(lab: str, result: dict | None, device_name: str = "") -> str:
         speed = (result.get("throughput") or {}).get("ratio")
         return f"parity {result.get('exact_match_rate', 0):.0%}" + (f", {speed:.2f}× tiktoken speed" if speed else "")
     return ""
+
+
+def headline(lab: str, result: dict | None) -> dict[str, tuple[float, str]]:
+    """The figures a learner tracks across runs of a lab: {series label: (value, unit)}. quant-inference: decode
+    tokens/s per precision; vllm-batch: output tokens/s per engine; cpp-tokenizer: the exact-match rate, and
+    the candidate's MB/s once it is measured. Missing or failed entries are left out."""
+    result = result or {}
+    if lab == "quant-inference":
+        return {e["precision"]: (e["decode_tokens_per_s"], "tok/s") for e in result.get("precisions", [])
+                if e.get("status") == "ok" and isinstance(e.get("decode_tokens_per_s"), (int, float))}
+    if lab == "vllm-batch":
+        return {e["engine"]: (e["output_tokens_per_s"], "tok/s") for e in result.get("engines", [])
+                if e.get("status") == "ok" and isinstance(e.get("output_tokens_per_s"), (int, float))}
+    if lab == "cpp-tokenizer":
+        out: dict[str, tuple[float, str]] = {}
+        if isinstance(result.get("exact_match_rate"), (int, float)):
+            out["exact match"] = (round(100 * result["exact_match_rate"], 2), "%")
+        mb_s = (result.get("throughput") or {}).get("candidate_mb_s")
+        if isinstance(mb_s, (int, float)):
+            out["MB/s"] = (mb_s, "MB/s")
+        return out
+    return {}
+
+
+def history_chart(lab: str, jobs) -> dict | None:
+    """A line chart of the headline figures over the given jobs (oldest first): one point per job, one line
+    per series; None when fewer than two jobs have a figure (a single point is no comparison)."""
+    points = [(job, headline(lab, job.result)) for job in jobs]
+    points = [(job, figures) for job, figures in points if figures]
+    if len(points) < 2:
+        return None
+    names: list[str] = []
+    for _, figures in points:
+        names.extend(n for n in figures if n not in names)
+    units = {n: figures[n][1] for _, figures in points for n in figures}
+    return {
+        "labels": [f"#{job.pk} {timezone.localtime(job.created_at):%m-%d %H:%M}" for job, _ in points],
+        "ids": [job.pk for job, _ in points],
+        "datasets": [{"label": n, "unit": units[n],
+                      "data": [figures[n][0] if n in figures else None for _, figures in points]} for n in names],
+    }

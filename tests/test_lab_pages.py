@@ -132,3 +132,42 @@ def test_an_unknown_lab_form_is_a_404_page_in_the_site_style(client_a):
 def test_the_500_page_renders_without_any_context():
     html = get_template("500.html").render()  # as Django's server_error handler does: no request, no context
     assert 'data-testid="server-error"' in html and "Server error" in html and "css/dojo.css" in html
+
+
+@pytest.mark.django_db
+def test_the_job_page_charts_the_headline_figure_across_the_users_jobs_of_the_lab(client_a, user, other_user):
+    import copy
+    import datetime as dt
+    import html as html_lib
+
+    base = result_data("quant-inference")
+    jobs = []
+    for i, tps in enumerate((10.0, 12.5, 11.0)):
+        r = copy.deepcopy(base)
+        next(e for e in r["precisions"] if e["precision"] == "fp32")["decode_tokens_per_s"] = tps
+        job = make_job(user, "quant-inference", r)
+        LabJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - dt.timedelta(days=3 - i))
+        jobs.append(job)
+    make_job(user, "quant-inference", None, status=LabJob.Status.FAILED)  # no figure: not a point
+    make_job(other_user, "quant-inference", base)  # another user's job: never on this user's chart
+    make_job(user, "vllm-batch", result_data("vllm-batch"))  # another lab: not on this chart
+    html = page(client_a, jobs[0])
+    assert 'data-testid="lab-history"' in html and "js/lab-history-chart.js" in html and "<script>" not in html
+    chart = json.loads(html_lib.unescape(html.split('data-chart="')[1].split('"')[0]))
+    assert chart["ids"] == [j.pk for j in jobs]  # oldest first, only this user's succeeded jobs of this lab
+    fp32 = next(d for d in chart["datasets"] if d["label"] == "fp32")
+    assert fp32["data"] == [10.0, 12.5, 11.0] and fp32["unit"] == "tok/s"
+    assert {d["label"] for d in chart["datasets"]} == {"fp32", "int8"}  # nf4 did not run: no line
+
+
+@pytest.mark.django_db
+def test_a_single_job_or_a_tokenizer_history_charts_what_it_has(client_a, user):
+    only = make_job(user, "cpp-tokenizer", result_data("cpp-tokenizer-ok"))
+    assert 'data-testid="lab-history"' not in page(client_a, only)  # one point is no comparison
+    make_job(user, "cpp-tokenizer", result_data("cpp-tokenizer-ok"))
+    html = page(client_a, only)
+    import html as html_lib
+
+    chart = json.loads(html_lib.unescape(html.split('data-chart="')[1].split('"')[0]))
+    assert [(d["label"], d["unit"]) for d in chart["datasets"]] == [("exact match", "%"), ("MB/s", "MB/s")]
+    assert chart["datasets"][0]["data"] == [100.0, 100.0]

@@ -199,7 +199,7 @@ def test_runner_silent_mid_job_is_requeued_once_then_failed(client, runner, job,
 
 @pytest.fixture
 def gpu_runner_process(live_server, transactional_db, make_user):
-    from tests.conftest import purge_queues
+    from tests.support import purge_queues
 
     purge_queues(list(labcontract.QUEUES))
     owner = make_user("runner-owner")

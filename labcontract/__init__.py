@@ -8,7 +8,7 @@ Runner HTTP API (JSON bodies, header ``Authorization: Bearer <runner token>``), 
   POST heartbeat                 HEARTBEAT      -> {"ok": true, "runner": name, "released": [job ids]}
   POST jobs/<job_id>/start       START          -> {"ok": true, "params": {...}} | 409 {"error": ...}
   POST jobs/<job_id>/progress    PROGRESS       -> {"ok": true, "cancelled": bool}
-  POST jobs/<job_id>/result      RESULT         -> {"ok": true}
+  POST jobs/<job_id>/result      RESULT         -> {"ok": true} | 400 (result breaks RESULT_SCHEMAS[lab])
   POST jobs/<job_id>/failure     FAILURE        -> {"ok": true}
 
 Errors: 400 {"error": "...", "field": "..."} for a body that fails its schema; 401 for a missing,
@@ -16,6 +16,11 @@ unknown or revoked token; 403/404 for a job the runner may not touch; 409 when t
 attempt no longer accepts the call (cancelled, finished, superseded attempt); 413 for a body over
 MAX_BODY_BYTES. A repeated call for the same attempt after it took effect answers 200 and changes
 nothing, so runners may retry on network errors.
+
+A result is checked against its lab's RESULT_SCHEMAS entry on both sides (validate_result): the runner posts
+a result that fails it as a FAILURE naming the field; the site refuses one with 400 naming the field and
+fails the job with that message (nothing half-valid is stored). A valid result can still report a failure
+(result_failure: a C++ tokenizer that did not compile); the site then stores it and marks the job failed.
 """
 
 from __future__ import annotations
@@ -233,6 +238,9 @@ def validate(kind: str, body: Any) -> None:
 #
 # cpp-tokenizer: the report of gpu_runner.tokenizer_check.check() as is, plus "lab" and
 #   "source_files" (names and byte sizes of the learner's files); status OK | WA | CE | REJECTED | UNAVAILABLE.
+#   OK/WA carry "compile", "documents", "exact_match_rate" and (when every document matched) "throughput"
+#   {"candidate_mb_s", "tiktoken_mb_s", "ratio", ...} or {"error"}; CE/REJECTED/UNAVAILABLE carry "message"
+#   (the compiler's output for CE) and make the job a failure (result_failure).
 
 PRECISIONS = ("fp32", "bf16", "fp16", "int8", "int8-wo", "int4", "nf4", "gptq", "awq")
 VLLM_BATCH_ENGINES = ("hf-sequential", "hf-static-batch", "hf-continuous-batching", "vllm")

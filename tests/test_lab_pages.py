@@ -119,6 +119,7 @@ def test_an_imported_job_of_a_lab_this_site_does_not_know_renders_its_raw_result
     assert '"tokens_per_s": 41.5' in raw.replace("&quot;", '"') and "&lt;b&gt;" in raw
     assert "Unknown lab" in page(client_a, job, "en")
     assert client_a.get(reverse("labs")).status_code == 200  # the catalogue lists it too
+    assert client_a.get(reverse("dashboard")).status_code == 200  # and the dashboard's recent results
 
 
 @pytest.mark.django_db

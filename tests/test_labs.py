@@ -243,6 +243,7 @@ def wait_job(job_id: int, statuses, timeout: float) -> LabJob:
 
 @pytest.mark.worker
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # three real labs on SmolLM2; each wait below has its own 600 s limit
 def test_real_runner_runs_every_lab_on_cpu_and_never_takes_cuda_jobs(gpu_runner_process):
     owner, runner, _proc = gpu_runner_process
     assert runner.queues == ["lab.cpu"]  # this machine has no CUDA GPU

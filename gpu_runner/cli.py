@@ -11,6 +11,7 @@ import time
 
 from gpu_runner.capabilities import probe
 from gpu_runner.client import SiteClient, SiteError
+from gpu_runner.metrics import start_metrics_server
 from gpu_runner.worker import BOOT_ID, Heartbeat, make_celery_app
 
 
@@ -74,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     heartbeat = Heartbeat(SiteClient(args.site_url, args.token, retries=1), capabilities)
     heartbeat.start()
     app = make_celery_app(args.broker_url, queues, client, capabilities, consume=consume)
+    start_metrics_server()  # only when DEPLOYDOJO_RUNNER_METRICS_PORT is set (loopback by default)
     try:
         # Threads, not prefork: each lab starts its own measurement processes, and a prefork child (a
         # daemon process) may not have children of its own.

@@ -16,6 +16,7 @@ from gpu_runner.client import Conflict, SiteClient, SiteError
 from gpu_runner.errors import LabCancelled
 from gpu_runner.fresh_process import LogTail
 from gpu_runner.labs import LabContext, lab_runner
+from gpu_runner.metrics import track_job
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,8 @@ def device_for(queue: str | None, capabilities: dict[str, Any]) -> str:
 
 def execute_job(payload: dict[str, Any], client: SiteClient, *, queue: str | None = None,
                 capabilities: dict[str, Any] | None = None, child_timeout_s: float = 3600.0) -> str:
-    """Run one lab job end to end. Returns what happened: "done", "failed", "cancelled", "skipped"
+    """Run one lab job end to end. Returns what happened: "done", "failed" (also for a posted result that reports
+    a check that did not run, see labcontract.result_failure), "cancelled", "skipped"
     (the site refused to start it: cancelled, taken or already finished) or "invalid"."""
     try:
         labcontract.validate("payload", payload)
@@ -100,8 +102,10 @@ def execute_job(payload: dict[str, Any], client: SiteClient, *, queue: str | Non
     # Registered before start, so no heartbeat can ever report this process as not holding a job it holds.
     RUNNING.add(job_id)
     try:
-        return _execute_started(payload, client, job_id, attempt, system_info, queue, capabilities,
-                                child_timeout_s)
+        with track_job(job_id, payload["lab"]) as tracked:  # the runner's /metrics (gpu_runner/metrics.py)
+            tracked.outcome = _execute_started(payload, client, job_id, attempt, system_info, queue,
+                                               capabilities, child_timeout_s)
+        return tracked.outcome
     finally:
         RUNNING.discard(job_id)
 
@@ -131,12 +135,20 @@ def _execute_started(payload: dict[str, Any], client: SiteClient, job_id: int, a
         log.exception("job %s attempt %s failed", job_id, attempt)
         return _post_failure(client, job_id, attempt, f"{type(exc).__name__}: {exc}", tail.text())
     try:
+        labcontract.validate_result(payload["lab"], result)
+    except labcontract.ContractError as exc:
+        # Never post a half-valid result: the site would refuse it anyway; the learner sees the field named.
+        log.error("job %s attempt %s: result breaks the %s result schema: %s", job_id, attempt, payload["lab"], exc)
+        return _post_failure(client, job_id, attempt, f"the runner produced an invalid result: {exc}", tail.text())
+    try:
         client.result(job_id, attempt, result, tail.text())
     except Conflict:
         log.info("job %s attempt %s: result already recorded or attempt superseded", job_id, attempt)
     except (SiteError, ValueError) as exc:
         return _post_failure(client, job_id, attempt, f"the site did not accept the result: {exc}", tail.text())
-    return "done"
+    # A check that did not run (a C++ tokenizer that does not compile) is posted with its report, and the site
+    # records the job as failed with the checker's message.
+    return "failed" if labcontract.result_failure(payload["lab"], result) else "done"
 
 
 def _post_failure(client: SiteClient, job_id: int, attempt: int, error: str, log_tail: str) -> str:

@@ -9,7 +9,7 @@ Runner HTTP API (JSON bodies, header ``Authorization: Bearer <runner token>``), 
                                                     "queues": [this runner's own queues to consume]}
   POST jobs/<job_id>/start       START          -> {"ok": true, "params": {...}} | 409 {"error": ...}
   POST jobs/<job_id>/progress    PROGRESS       -> {"ok": true, "cancelled": bool}
-  POST jobs/<job_id>/result      RESULT         -> {"ok": true}
+  POST jobs/<job_id>/result      RESULT         -> {"ok": true} | 400 (result breaks RESULT_SCHEMAS[lab])
   POST jobs/<job_id>/failure     FAILURE        -> {"ok": true}
 
 Errors: 400 {"error": "...", "field": "..."} for a body that fails its schema; 401 for a missing,
@@ -17,10 +17,16 @@ unknown or revoked token; 403/404 for a job the runner may not touch; 409 when t
 attempt no longer accepts the call (cancelled, finished, superseded attempt); 413 for a body over
 MAX_BODY_BYTES. A repeated call for the same attempt after it took effect answers 200 and changes
 nothing, so runners may retry on network errors.
+
+A result is checked against its lab's RESULT_SCHEMAS entry on both sides (validate_result): the runner posts
+a result that fails it as a FAILURE naming the field; the site refuses one with 400 naming the field and
+fails the job with that message (nothing half-valid is stored). A valid result can still report a failure
+(result_failure: a C++ tokenizer that did not compile); the site then stores it and marks the job failed.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import jsonschema
@@ -241,6 +247,9 @@ def validate(kind: str, body: Any) -> None:
 #
 # cpp-tokenizer: the report of gpu_runner.tokenizer_check.check() as is, plus "lab" and
 #   "source_files" (names and byte sizes of the learner's files); status OK | WA | CE | REJECTED | UNAVAILABLE.
+#   OK/WA carry "compile", "documents", "exact_match_rate" and (when every document matched) "throughput"
+#   {"candidate_mb_s", "tiktoken_mb_s", "ratio", ...} or {"error"}; CE/REJECTED/UNAVAILABLE carry "message"
+#   (the compiler's output for CE) and make the job a failure (result_failure).
 
 PRECISIONS = ("fp32", "bf16", "fp16", "int8", "int8-wo", "int4", "nf4", "gptq", "awq")
 VLLM_BATCH_ENGINES = ("hf-sequential", "hf-static-batch", "hf-continuous-batching", "vllm")
@@ -355,3 +364,203 @@ def lab_params_with_defaults(lab: str, params: dict) -> dict:
     filled = {k: v["default"] for k, v in schema["properties"].items() if "default" in v}
     filled.update(params)
     return filled
+
+
+# --- Lab results ------------------------------------------------------------------------------
+# One schema per lab for the "result" object a runner posts (the shapes documented above). The runner
+# validates before posting (a result that fails is posted as a failure naming the field); the site validates
+# on receipt (refused with 400 naming the field, and the job failed with that message). The schemas require
+# what the pages and the evidence read and type it; extra keys are allowed, so a runner may add figures
+# without a site release. A lab without an entry here is validated only as an object.
+
+_NUM = {"type": "number"}
+_NUM_OR_NULL = {"type": ["number", "null"]}
+_STR_LIST = {"type": "array", "items": {"type": "string"}}
+_STATS = {"type": "object", "required": ["n", "median"],
+          "properties": {k: _NUM for k in ("n", "mean", "median", "p90", "p99", "min", "max")}}
+_MODEL_INFO = {
+    "type": "object",
+    "required": ["ref", "name"],
+    "properties": {"ref": {"type": "string"}, "name": {"type": "string"},
+                   "parameters": {"type": ["integer", "null"]}, "source": {"type": "string"}, "notes": _STR_LIST},
+}
+
+
+def _not_ok(key: str, names: tuple[str, ...]) -> list[dict]:
+    """The entries of a configuration that did not run: unsupported (with its reason) or error."""
+    return [
+        {"type": "object", "required": [key, "status", "reason"],
+         "properties": {key: {"enum": list(names)}, "status": {"const": "unsupported"}, "reason": {"type": "string"}}},
+        {"type": "object", "required": [key, "status", "error"],
+         "properties": {key: {"enum": list(names)}, "status": {"const": "error"}, "error": {"type": "string"}}},
+    ]
+
+
+_QUANT_OK = {
+    "type": "object",
+    "required": ["precision", "status", "backend", "weight_bytes", "load_s", "memory", "prefill_latency_s",
+                 "generate_latency_s", "decode_latency_s", "decode_tokens_per_s", "quality"],
+    "properties": {
+        "precision": {"enum": list(PRECISIONS)},
+        "status": {"const": "ok"},
+        "backend": {"type": "string"},
+        "weight_bytes": {"type": "integer", "minimum": 0},
+        "load_s": _NUM,
+        "memory": {"type": "object", "properties": {k: {"type": ["integer", "null"]} for k in (
+            "peak_rss_bytes", "rss_before_load_bytes", "cuda_max_allocated_bytes", "cuda_max_reserved_bytes")}},
+        "prefill_latency_s": _STATS, "generate_latency_s": _STATS, "decode_latency_s": _STATS,
+        "decode_tokens_per_s": _NUM,
+        "decode_tokens_per_s_cv": _NUM_OR_NULL,
+        "decode_tokens_per_s_runs": {"type": "array", "items": _NUM},
+        "quality": {"type": "object", "properties": {k: _NUM_OR_NULL for k in (
+            "top1_agreement", "mean_kl", "perplexity", "reference_perplexity")}},
+        "decode_ceiling_tokens_per_s": _NUM_OR_NULL,
+        "mbu": _NUM_OR_NULL,
+        "notes": _STR_LIST,
+        "torch_threads": {"type": "integer"},
+        "added_as_reference": {"type": "boolean"},
+    },
+}
+
+QUANT_INFERENCE_RESULT = {
+    "type": "object",
+    "required": ["lab", "model", "device", "precisions"],
+    "properties": {
+        "lab": {"const": "quant-inference"},
+        "model": {"type": "string"},
+        "model_info": _MODEL_INFO,
+        "device": {"enum": ["cpu", "cuda"]},
+        "reference_precision": {"type": ["string", "null"]},
+        "settings": {"type": "object"},
+        "device_bandwidth": {"type": ["object", "null"], "required": ["gb_per_s"], "properties": {"gb_per_s": _NUM}},
+        "precisions": {"type": "array", "items": {
+            "oneOf": [_QUANT_OK, *_not_ok("precision", PRECISIONS)]}},
+    },
+}
+
+_ENGINE_OK = {
+    "type": "object",
+    "required": ["engine", "status", "backend", "duration_s", "requests_per_s", "output_tokens_per_s",
+                 "total_tokens_per_s", "latency_s"],
+    "properties": {
+        "engine": {"enum": list(VLLM_BATCH_ENGINES)},
+        "status": {"const": "ok"},
+        "backend": {"type": "string"},
+        "duration_s": _NUM,
+        "run_durations_s": {"type": "array", "items": _NUM},
+        "requests_per_s": _NUM, "output_tokens_per_s": _NUM, "total_tokens_per_s": _NUM,
+        "latency_s": {"type": ["object", "null"], "properties": {k: _NUM for k in ("mean", "p50", "p99")}},
+        "speedup_vs_sequential": _NUM_OR_NULL, "speedup_vs_static": _NUM_OR_NULL,
+        "torch_threads": {"type": "integer"},
+        "generated_tokens": {"type": "integer", "minimum": 0},
+        "wasted_token_fraction": _NUM,
+        "notes": _STR_LIST,
+    },
+}
+
+VLLM_BATCH_RESULT = {
+    "type": "object",
+    "required": ["lab", "model", "device", "engines"],
+    "properties": {
+        "lab": {"const": "vllm-batch"},
+        "model": {"type": "string"},
+        "model_info": _MODEL_INFO,
+        "device": {"type": "string"},
+        "dtype": {"type": "string"},
+        "workload": {"type": ["object", "null"], "properties": {k: {"type": "integer"} for k in (
+            "num_prompts", "prompt_tokens", "output_tokens", "seed", "static_batch_size")}},
+        "engines": {"type": "array", "items": {"oneOf": [_ENGINE_OK, *_not_ok("engine", VLLM_BATCH_ENGINES)]}},
+        "continuous_vs_static": {"type": ["object", "null"], "properties": {k: _NUM for k in (
+            "output_tokens_per_s_ratio", "static_wasted_token_fraction", "continuous_wasted_token_fraction")}},
+        "notes": _STR_LIST,
+    },
+}
+
+CPP_TOKENIZER_STATUSES = ("OK", "WA", "CE", "REJECTED", "UNAVAILABLE")
+_RATE = {"type": "number", "minimum": 0, "maximum": 1}
+
+CPP_TOKENIZER_RESULT = {
+    "type": "object",
+    "required": ["lab", "status", "source_files"],
+    "properties": {
+        "lab": {"const": "cpp-tokenizer"},
+        "status": {"enum": list(CPP_TOKENIZER_STATUSES)},
+        "message": {"type": "string"},
+        "source_files": {"type": "array", "items": {
+            "type": "object", "required": ["name", "bytes"],
+            "properties": {"name": {"type": "string"}, "bytes": {"type": "integer", "minimum": 0}}}},
+        "compile": {"type": "object", "required": ["ok", "message"],
+                    "properties": {"ok": {"type": "boolean"}, "seconds": _NUM, "command": {"type": "string"},
+                                   "message": {"type": "string"}}},
+        "documents": {"type": "array", "items": {
+            "type": "object", "required": ["name", "match"],
+            "properties": {"name": {"type": "string"}, "match": {"type": "boolean"},
+                           "reference_tokens": {"type": ["integer", "null"]},
+                           "candidate_tokens": {"type": ["integer", "null"]}, "error": {"type": "string"}}}},
+        "documents_total": {"type": "integer", "minimum": 0},
+        "documents_matched": {"type": "integer", "minimum": 0},
+        "exact_match_rate": _RATE,
+        "first_mismatch": {"type": ["object", "null"], "required": ["document"]},
+        "throughput": {"type": "object", "oneOf": [
+            {"required": ["candidate_mb_s", "tiktoken_mb_s", "ratio"],
+             "properties": {"candidate_mb_s": _NUM, "tiktoken_mb_s": _NUM, "ratio": _NUM}},
+            {"required": ["error"], "properties": {"error": {"type": "string"}}}]},
+    },
+    # A check that compiled and ran reports its parity; one that did not (CE, REJECTED, UNAVAILABLE) says why.
+    "if": {"properties": {"status": {"enum": ["OK", "WA"]}}},
+    "then": {"required": ["compile", "documents", "documents_total", "documents_matched", "exact_match_rate"]},
+    "else": {"required": ["message"]},
+}
+
+RESULT_SCHEMAS: dict[str, dict] = {
+    "quant-inference": QUANT_INFERENCE_RESULT,
+    "vllm-batch": VLLM_BATCH_RESULT,
+    "cpp-tokenizer": CPP_TOKENIZER_RESULT,
+}
+
+
+def validate_result(lab: str, result: Any) -> None:
+    """Raise ContractError naming the offending field (a path under "result") when `result` does not fit
+    RESULT_SCHEMAS[lab]; a lab without a schema needs only an object."""
+    schema = RESULT_SCHEMAS.get(lab, {"type": "object"})
+    try:
+        jsonschema.validate(result, schema)
+    except RecursionError:
+        raise ContractError(f"{lab} result: nested too deeply", "result") from None
+    except jsonschema.ValidationError as exc:
+        best = jsonschema.exceptions.best_match([exc]) if exc.context else exc
+        # oneOf over entries: name the branch whose status matches, which is the one the runner meant.
+        best = _branch_error(exc) or best
+        field = "/".join(["result", *(str(p) for p in best.absolute_path)])
+        raise ContractError(f"{lab} result: {_short(best.message)} (at {field})", field) from None
+
+
+def _branch_error(exc: jsonschema.ValidationError) -> jsonschema.ValidationError | None:
+    """For a oneOf of entry kinds (ok / unsupported / error), the error inside the branch whose "status" the
+    entry has: "decode_tokens_per_s is a required property" rather than "is not valid under any schema"."""
+    if exc.validator != "oneOf" or not isinstance(exc.instance, dict) or not exc.context:
+        return None
+    status = exc.instance.get("status")
+    for sub in sorted(exc.context, key=lambda e: len(list(e.absolute_path)), reverse=True):
+        branch = exc.validator_value[sub.schema_path[0]] if sub.schema_path else {}
+        if branch.get("properties", {}).get("status", {}).get("const") == status:
+            return _branch_error(sub) or sub
+    return None
+
+
+def result_failure(lab: str, result: dict) -> str | None:
+    """The failure a valid result reports, or None: a C++ tokenizer check that never ran the tokenizer
+    (CE, REJECTED, UNAVAILABLE) is a failed job whose error is the checker's message (the compiler's output
+    for CE). The result is still stored, so the page can show the compile command and the files. Both sides
+    call this: the runner to log the job as failed, the site to record it so."""
+    if lab == "cpp-tokenizer" and result.get("status") not in ("OK", "WA"):
+        return f"{result.get('status')}: {result.get('message') or 'the check did not run'}"[:4000]
+    return None
+
+
+MISSING_HEADER = re.compile(r"fatal error: ([^\s:]+\.(?:h|hh|hpp|hxx)): No such file or directory")
+
+
+def missing_headers(compiler_message: str) -> list[str]:
+    """The headers g++ could not find ("fatal error: x.h: No such file or directory"), in order, once each."""
+    return list(dict.fromkeys(MISSING_HEADER.findall(compiler_message or "")))

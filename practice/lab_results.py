@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
+
+import labcontract
 
 MB = 1024 * 1024
 
@@ -118,12 +124,20 @@ def vllm_view(result: dict) -> dict:
     return {"headers": headers, "rows": rows, "charts": [_bars("output tokens/s", rps, "tok/s")]}
 
 
+CHECK_NOT_RUN = {
+    "CE": gettext_lazy("编译失败"),
+    "REJECTED": gettext_lazy("提交被拒绝"),
+    "UNAVAILABLE": gettext_lazy("runner 上无法运行检查（没有沙箱）"),
+}
+
+
 def cpp_view(result: dict) -> dict:
     rows = [
         [d.get("name"), "✓" if d.get("match") else "✗", d.get("reference_tokens"), d.get("candidate_tokens")]
         for d in result.get("documents", [])
     ]
-    speed = result.get("speed") or {}
+    # The runner posts the speed figures under "throughput" (gpu_runner.tokenizer_check.measure_throughput).
+    speed = result.get("throughput") or {}
     charts = []
     if speed.get("candidate_mb_s"):
         charts.append(
@@ -131,15 +145,22 @@ def cpp_view(result: dict) -> dict:
                 "MB/s", [("candidate", speed.get("candidate_mb_s")), ("tiktoken", speed.get("tiktoken_mb_s"))], "MB/s"
             )
         )
+    status = result.get("status")
+    compile_report = result.get("compile") or {}
     return {
-        "headers": ["document", "match", "reference tokens", "candidate tokens"],
+        "headers": ["document", "match", "reference tokens", "candidate tokens"] if rows else [],
         "rows": rows,
         "charts": charts,
-        "status": result.get("status"),
+        "status": status,
+        # CE / REJECTED / UNAVAILABLE: the tokenizer never ran, so there is no parity to show, only why.
+        "check_failed": CHECK_NOT_RUN.get(status, "") if status else "",
+        "missing_headers": labcontract.missing_headers(result.get("message", "")) if status == "CE" else [],
+        "compile_command": compile_report.get("command", ""),
         "rate": result.get("exact_match_rate"),
         "first_mismatch": result.get("first_mismatch"),
         "message": result.get("message", ""),
         "speed": speed,
+        "source_files": result.get("source_files") or [],
     }
 
 
@@ -147,7 +168,67 @@ VIEWS = {"quant-inference": quant_view, "vllm-batch": vllm_view, "cpp-tokenizer"
 
 
 def view_for(lab: str, result: dict | None) -> dict:
-    return VIEWS[lab](result or {}) if lab in VIEWS else {"headers": [], "rows": [], "charts": []}
+    """The page's view of a result. A lab this site does not know (a job imported from a newer site) is shown
+    as its raw JSON, never a 500."""
+    if lab in VIEWS:
+        return {**VIEWS[lab](result or {}), "known": True}
+    return {"headers": [], "rows": [], "charts": [], "known": False,
+            "raw": json.dumps(result, indent=2, ensure_ascii=False, sort_keys=True) if result is not None else ""}
+
+
+def _gib(value: Any) -> str:
+    return f"{value / 1024**3:.1f} GiB" if isinstance(value, (int, float)) and value > 0 else "—"
+
+
+def system_rows(info: dict | None) -> dict:
+    """Runner system info (labcontract.CAPABILITIES plus hostname and queue) as label/value rows, one row per
+    CUDA device, and the library versions; keys this code does not know are listed as they are."""
+    info = dict(info or {})
+    cpu = info.pop("cpu", None) or {}
+    rows: list[tuple[str, str]] = []
+    if isinstance(cpu, dict) and cpu:
+        cores = cpu.get("cores")
+        rows.append((str(gettext_lazy("CPU")), f"{cpu.get('model') or '—'}" + (f" · {cores} cores" if cores else "")))
+    if "ram_bytes" in info:
+        rows.append((str(gettext_lazy("内存（RAM）")), _gib(info.pop("ram_bytes"))))
+    for key, label in (("hostname", gettext_lazy("主机名")), ("queue", gettext_lazy("队列"))):
+        if info.get(key):
+            rows.append((str(label), str(info.pop(key))))
+        info.pop(key, None)
+    queues = info.pop("queues", None)
+    if queues:
+        rows.append((str(gettext_lazy("可消费的队列")), ", ".join(map(str, queues))))
+    gpus = [
+        {"name": d.get("name", "—"), "memory": _gib(d.get("memory_bytes")),
+         "compute_capability": d.get("compute_capability") or "—", "driver": d.get("driver") or "—"}
+        for d in (info.pop("cuda_devices", None) or []) if isinstance(d, dict)
+    ]
+    versions = info.pop("versions", None) or {}
+    versions = sorted((str(k), "—" if v is None else str(v)) for k, v in versions.items()) \
+        if isinstance(versions, dict) else []
+    rows.extend((str(k), _plain(v)) for k, v in sorted(info.items()))
+    return {"rows": rows, "gpus": gpus, "versions": versions}
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_plain(v) for v in value) if value else "—"
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return "—" if value is None or value == "" else str(value)
+
+
+def param_rows(params: dict | None) -> dict:
+    """Job parameters as key/value rows; submitted source files come apart, to be shown as code."""
+    params = dict(params or {})
+    files = params.pop("files", None)
+    sources = [{"name": name, "text": text, "bytes": len(text.encode("utf-8"))}
+               for name, text in sorted(files.items())] if isinstance(files, dict) else []
+    archive = params.pop("archive_b64", None)
+    rows = [(str(k), _plain(v)) for k, v in params.items()]
+    if isinstance(archive, str):
+        rows.append((str(gettext_lazy("压缩包")), f"{len(archive) * 3 // 4:,} bytes (base64)"))
+    return {"rows": rows, "sources": sources}
 
 
 def evidence_line(lab: str, result: dict | None, device_name: str = "") -> str:
@@ -172,6 +253,47 @@ def evidence_line(lab: str, result: dict | None, device_name: str = "") -> str:
         ]
         return f"{'; '.join(parts)}{where}"
     if lab == "cpp-tokenizer":
-        speed = (result.get("speed") or {}).get("ratio")
+        speed = (result.get("throughput") or {}).get("ratio")
         return f"parity {result.get('exact_match_rate', 0):.0%}" + (f", {speed:.2f}× tiktoken speed" if speed else "")
     return ""
+
+
+def headline(lab: str, result: dict | None) -> dict[str, tuple[float, str]]:
+    """The figures a learner tracks across runs of a lab: {series label: (value, unit)}. quant-inference: decode
+    tokens/s per precision; vllm-batch: output tokens/s per engine; cpp-tokenizer: the exact-match rate, and
+    the candidate's MB/s once it is measured. Missing or failed entries are left out."""
+    result = result or {}
+    if lab == "quant-inference":
+        return {e["precision"]: (e["decode_tokens_per_s"], "tok/s") for e in result.get("precisions", [])
+                if e.get("status") == "ok" and isinstance(e.get("decode_tokens_per_s"), (int, float))}
+    if lab == "vllm-batch":
+        return {e["engine"]: (e["output_tokens_per_s"], "tok/s") for e in result.get("engines", [])
+                if e.get("status") == "ok" and isinstance(e.get("output_tokens_per_s"), (int, float))}
+    if lab == "cpp-tokenizer":
+        out: dict[str, tuple[float, str]] = {}
+        if isinstance(result.get("exact_match_rate"), (int, float)):
+            out["exact match"] = (round(100 * result["exact_match_rate"], 2), "%")
+        mb_s = (result.get("throughput") or {}).get("candidate_mb_s")
+        if isinstance(mb_s, (int, float)):
+            out["MB/s"] = (mb_s, "MB/s")
+        return out
+    return {}
+
+
+def history_chart(lab: str, jobs) -> dict | None:
+    """A line chart of the headline figures over the given jobs (oldest first): one point per job, one line
+    per series; None when fewer than two jobs have a figure (a single point is no comparison)."""
+    points = [(job, headline(lab, job.result)) for job in jobs]
+    points = [(job, figures) for job, figures in points if figures]
+    if len(points) < 2:
+        return None
+    names: list[str] = []
+    for _, figures in points:
+        names.extend(n for n in figures if n not in names)
+    units = {n: figures[n][1] for _, figures in points for n in figures}
+    return {
+        "labels": [f"#{job.pk} {timezone.localtime(job.created_at):%m-%d %H:%M}" for job, _ in points],
+        "ids": [job.pk for job, _ in points],
+        "datasets": [{"label": n, "unit": units[n],
+                      "data": [figures[n][0] if n in figures else None for _, figures in points]} for n in names],
+    }

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import base64
+import json
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,7 +16,10 @@ import labcontract
 from tracker.middleware import size_text
 
 from . import labs
+from .lab_results import history_chart
 from .models import LabJob, Runner
+
+HISTORY_JOBS = 30  # the job page's chart: the user's latest succeeded jobs of the lab
 
 LAB_TITLES = {
     "quant-inference": (
@@ -28,6 +32,11 @@ LAB_TITLES = {
         gettext_lazy("编译你的 C++ Qwen tokenizer，与 tiktoken 逐文档比对并测速"),
     ),
 }
+
+
+def lab_title(lab: str) -> str:
+    """The lab's title; a lab this site does not know (an imported job) is named by its slug."""
+    return str(LAB_TITLES[lab][0]) if lab in LAB_TITLES else lab
 
 
 PARAM_LABELS = {
@@ -136,7 +145,7 @@ def _fields(lab: str) -> list[dict]:
 
 def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
     if lab not in labcontract.LABS:
-        return render(request, "404.html", status=404)
+        raise Http404(_("没有这个实验。"))
     error = ""
     if request.method == "POST":
         queue = request.POST.get("queue", labs.LAB_QUEUES[lab][0])
@@ -162,12 +171,14 @@ def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
 def lab_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(LabJob.objects.select_related("runner"), pk=pk, user=request.user)
     template = "practice/_lab_job_live.html" if request.htmx else "practice/lab_job.html"
-    previous = LabJob.objects.filter(user=request.user, lab=job.lab, status=LabJob.Status.SUCCEEDED).exclude(pk=pk)[:10]
-    return render(
-        request,
-        template,
-        {"job": job, "waiting": labs.waiting_reason(job), "previous": previous, "title": LAB_TITLES[job.lab][0]},
-    )
+    context = {"job": job, "waiting": labs.waiting_reason(job), "title": lab_title(job.lab)}
+    if not request.htmx:  # the live fragment polls every 2 s: history stays out of it
+        done = LabJob.objects.filter(user=request.user, lab=job.lab, status=LabJob.Status.SUCCEEDED)
+        context["previous"] = done.exclude(pk=pk)[:10]
+        recent = list(done.only("id", "lab", "result", "created_at").order_by("-created_at", "-id")[:HISTORY_JOBS])
+        context["history"] = history_chart(job.lab, reversed(recent))
+        context["history_json"] = json.dumps(context["history"], ensure_ascii=False) if context["history"] else ""
+    return render(request, template, context)
 
 
 @require_POST

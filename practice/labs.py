@@ -33,9 +33,12 @@ LAB_SKILLS = {"quant-inference": ["quantization", "gpu-memory"], "vllm-batch": [
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, field: str = ""):
+    """An API call refused with `status`. keep_changes: what the call wrote stays (the job failed with the
+    refusal's reason) although the answer is an error."""
+
+    def __init__(self, status: int, message: str, field: str = "", *, keep_changes: bool = False):
         super().__init__(message)
-        self.status, self.field = status, field
+        self.status, self.field, self.keep_changes = status, field, keep_changes
 
 
 def job_create(*, user, lab: str, queue: str, params: dict) -> LabJob:
@@ -127,8 +130,9 @@ def waiting_reason(job: LabJob) -> str:
         return gettext_lazy("已派给 runner「%(name)s」，等它接手。") % {"name": job.target.name}
     if choose_runner(job) is not None:
         return ""  # an able runner is online: its next heartbeat (or the reaper) sends the job there
+    need = QUEUE_NEEDS.get(job.queue, job.queue)
     return gettext_lazy("等待一台支持 %(need)s 的 runner 上线：你自己的或管理员共享的 runner 中，"
-                        "当前没有在线且能运行 %(queue)s 的。") % {"need": QUEUE_NEEDS[job.queue], "queue": job.queue}
+                        "当前没有在线且能运行 %(queue)s 的。") % {"need": need, "queue": job.queue}
 
 
 def runner_revoke(*, runner: Runner) -> dict:
@@ -237,14 +241,26 @@ def progress(runner: Runner, job_id: int, body: dict) -> dict:
 def finish(runner: Runner, job_id: int, body: dict, *, succeeded: bool) -> dict:
     job = _job_of(runner, job_id, body["attempt"])
     status = LabJob.Status.SUCCEEDED if succeeded else LabJob.Status.FAILED
-    if job.attempt == body["attempt"] and job.status == status:
+    repeated = job.status == status or (succeeded and job.status == LabJob.Status.FAILED
+                                        and job.result is not None and job.result == body["result"])
+    if job.attempt == body["attempt"] and repeated:
         return {"ok": True}  # the same call repeated: already recorded
     if job.attempt != body["attempt"] or job.status != LabJob.Status.RUNNING:
         raise ApiError(409, f"job is {job.status} at attempt {job.attempt}")
     values = {"status": status, "finished_at": timezone.now(), "updated_at": timezone.now(),
               "log_tail": body.get("log_tail", job.log_tail)}
     if succeeded:
+        try:
+            labcontract.validate_result(job.lab, body["result"])
+        except labcontract.ContractError as exc:
+            # Not stored half-valid: the job fails with the field named, and the runner hears why (400).
+            values.update(status=LabJob.Status.FAILED, stage=_("失败"), error=f"the runner's result was refused: {exc}")
+            LabJob.objects.filter(id=job.id, status=LabJob.Status.RUNNING, attempt=body["attempt"]).update(**values)
+            raise ApiError(400, str(exc), exc.field, keep_changes=True) from None
         values.update(result=body["result"], progress=100, stage=_("完成"))
+        failure = labcontract.result_failure(job.lab, body["result"])
+        if failure:  # a check that did not run: its report is kept for the page, the job is failed
+            values.update(status=LabJob.Status.FAILED, stage=_("失败"), error=failure)
     else:
         values.update(error=body["error"], stage=_("失败"))
     LabJob.objects.filter(id=job.id, status=LabJob.Status.RUNNING, attempt=body["attempt"]).update(**values)

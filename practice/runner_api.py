@@ -30,8 +30,15 @@ def _endpoint(kind: str, handler: Callable) -> Callable:
                 labcontract.validate(kind, body)
             except labcontract.ContractError as exc:
                 raise labs.ApiError(400, str(exc), exc.field) from None
+            refused = None
             with transaction.atomic():
-                return JsonResponse(handler(runner, body, **kwargs))
+                try:
+                    return JsonResponse(handler(runner, body, **kwargs))
+                except labs.ApiError as err:
+                    if not err.keep_changes:
+                        raise
+                    refused = err  # committed when the block ends, then answered as the error it is
+            raise refused
         except labs.ApiError as err:
             payload = {"error": str(err)}
             if err.field:

@@ -14,8 +14,8 @@ from django.utils import timezone
 import labcontract
 from practice import labs, services
 from practice.models import Exercise, LabJob, Runner, Submission
-from tests.conftest import worker_env
 from tests.faultkit import OwnRedis, kill_group, site_broker, start_judge_worker, start_runner, wait_for
+from tests.support import worker_env
 
 COIN_AC = """
 def coin_change(coins, amount):

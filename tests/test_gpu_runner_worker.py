@@ -279,3 +279,21 @@ def test_explicit_broker_url_wins_over_the_environment_without_django_installed(
                          text=True, timeout=120, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().endswith("6379/15")
+
+
+def test_a_result_that_breaks_its_lab_schema_is_posted_as_a_failure_naming_the_field(site, monkeypatch):
+    half = {"lab": "vllm-batch", "model": "fixture", "device": "cpu", "engines": [{"engine": "vllm", "status": "ok"}]}
+    monkeypatch.setattr("gpu_runner.worker.lab_runner", lambda lab: lambda params, ctx: half)
+    assert execute_job(VLLM_ONLY, _client(site), queue="lab.cpu", capabilities=CAPS) == "failed"
+    assert site.endpoints() == ["start", "failure"]
+    error = site.calls[-1][1]["error"]
+    assert "invalid result" in error and "result/engines/0" in error and "backend" in error
+
+
+def test_a_tokenizer_check_that_did_not_compile_is_posted_with_its_report_and_counts_as_failed(site, monkeypatch):
+    report = {"lab": "cpp-tokenizer", "status": "CE", "message": "a.cpp:1:10: fatal error: a.h: No such file or "
+              "directory", "compile": {"ok": False, "message": "..."}, "source_files": [{"name": "a.cpp", "bytes": 3}]}
+    monkeypatch.setattr("gpu_runner.worker.lab_runner", lambda lab: lambda params, ctx: report)
+    job = {"job_id": 11, "attempt": 1, "lab": "cpp-tokenizer", "params": {"files": {"a.cpp": "x"}}}
+    assert execute_job(job, _client(site), queue="lab.cpu", capabilities=CAPS) == "failed"
+    assert site.endpoints() == ["start", "result"] and site.calls[-1][1]["result"]["status"] == "CE"

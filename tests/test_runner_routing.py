@@ -89,7 +89,7 @@ def test_two_users_two_real_runners_each_job_runs_on_its_owners_runner(live_serv
                                                                        tmp_path):
     from django.conf import settings
 
-    from tests.conftest import purge_queues
+    from tests.support import purge_queues
 
     purge_queues(list(labcontract.QUEUES))
     dana, eve = make_user("dana"), make_user("eve")

@@ -1,8 +1,9 @@
-"""Template helpers for lab result pages."""
+"""Template helpers for lab result pages: a job's result, runner system info and parameters as the rows the
+templates render (practice/lab_results.py)."""
 
 from django import template
 
-from ..lab_results import view_for
+from ..lab_results import param_rows, system_rows, view_for
 
 register = template.Library()
 
@@ -10,3 +11,13 @@ register = template.Library()
 @register.simple_tag
 def lab_view(job):
     return view_for(job.lab, job.result)
+
+
+@register.simple_tag
+def system_view(info):
+    return system_rows(info)
+
+
+@register.simple_tag
+def params_view(params):
+    return param_rows(params)

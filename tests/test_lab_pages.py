@@ -1,0 +1,174 @@
+"""Lab job pages as a learner reads them, rendered from real results the labs' runner code produced
+(tests/data/lab_results): the headline figures, runner system info and parameters as tables (not Python
+reprs), a lab this site does not know, and the 404/500 pages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils import timezone
+
+from practice.models import LabJob
+
+RESULTS = Path(__file__).parent / "data" / "lab_results"
+ROOT = Path(__file__).resolve().parent.parent
+SYSTEM = {"cpu": {"model": "AMD EPYC 7763 64-Core Processor", "cores": 16}, "ram_bytes": 128 * 1024**3,
+          "cuda_devices": [{"name": "NVIDIA H200", "memory_bytes": 150_000_000_000, "compute_capability": "9.0",
+                            "driver": "570.124.06"}],
+          "versions": {"torch": "2.13.0", "transformers": "4.57.1", "vllm": None},
+          "queues": ["lab.cpu", "lab.cuda"], "hostname": "gpu-box", "queue": "lab.cuda"}
+
+
+def result_data(name: str) -> dict:
+    return json.loads((RESULTS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def make_job(user, lab: str, result: dict | None, *, params: dict | None = None, status=LabJob.Status.SUCCEEDED,
+             **extra) -> LabJob:
+    return LabJob.objects.create(user=user, lab=lab, queue="lab.cpu", params=params or {}, status=status,
+                                 result=result, system_info=SYSTEM, progress=100, stage="完成",
+                                 finished_at=timezone.now(), **extra)
+
+
+def page(client, job: LabJob, lang: str = "zh-hans") -> str:
+    client.cookies["django_language"] = lang
+    response = client.get(reverse("lab_job", args=[job.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_the_cpp_tokenizer_page_shows_its_mb_s_and_the_ratio_to_tiktoken(client_a, user, lang):
+    result = result_data("cpp-tokenizer-ok")
+    html = page(client_a, make_job(user, "cpp-tokenizer", result), lang)
+    speed = result["throughput"]
+    assert 'data-testid="speed"' in html
+    assert f"{speed['candidate_mb_s']} MB/s" in html and f"{speed['tiktoken_mb_s']} MB/s" in html
+    assert f"{speed['ratio']}×" in html
+    assert 'data-testid="parity">100%' in html and "g++ " in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("lab", "name", "figure"), [
+    ("quant-inference", "quant-inference", "decode tok/s"),
+    ("vllm-batch", "vllm-batch", "output tok/s"),
+])
+def test_every_lab_page_renders_its_real_result_as_a_table(client_a, user, lab, name, figure):
+    html = page(client_a, make_job(user, lab, result_data(name)))
+    assert figure in html and "<table" in html
+    first = result_data(name)["precisions" if lab == "quant-inference" else "engines"][0]
+    assert f"<td>{first.get('precision') or first.get('engine')}</td>" in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("lang", "words"), [("zh-hans", ["内存（RAM）", "库版本", "计算能力", "驱动"]),
+                                             ("en", ["RAM", "Library versions", "Compute capability", "Driver"])])
+def test_runner_system_info_is_a_table_not_a_repr(client_a, user, lang, words):
+    html = page(client_a, make_job(user, "quant-inference", result_data("quant-inference")), lang)
+    info = html.split('data-testid="system-info"')[1].split('data-testid="params"')[0]
+    assert "{'" not in info and "': " not in info
+    for word in words:
+        assert word in info, word
+    assert "128.0 GiB" in info and "AMD EPYC 7763 64-Core Processor" in info and "16" in info
+    assert "<td>NVIDIA H200</td>" in info and "139.7 GiB" in info and "<td>9.0</td>" in info
+    assert "<td>570.124.06</td>" in info
+    assert "<th scope=\"row\">torch</th><td>2.13.0</td>" in info and "<th scope=\"row\">vllm</th><td>—</td>" in info
+
+
+@pytest.mark.django_db
+def test_parameters_are_key_value_rows_and_a_source_is_code_in_a_collapsed_block(client_a, user):
+    source = "#include <cstdio>\r\nint main() {\r\n  return 0;\r\n}\r\n"
+    job = make_job(user, "cpp-tokenizer", result_data("cpp-tokenizer-ok"), params={"files": {"tok.cpp": source}})
+    html = page(client_a, job)
+    params = html.split('data-testid="params"')[1]
+    assert "\\r\\n" not in params and "{'" not in params
+    assert '<details data-testid="source-file"><summary>tok.cpp' in params
+    assert "#include &lt;cstdio&gt;\r\nint main()" in params and "<details open" not in params
+    quant = make_job(user, "quant-inference", result_data("quant-inference"),
+                     params={"precisions": ["fp32", "int8"], "gen_len": 8, "model": "fixture"})
+    rows = page(client_a, quant).split('data-testid="params"')[1]
+    assert '<th scope="row">precisions</th><td>fp32, int8</td>' in rows
+    assert '<th scope="row">gen_len</th><td>8</td>' in rows
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_a_tokenizer_that_did_not_compile_is_shown_as_a_failed_check_with_a_hint(client_a, user, lang):
+    result = result_data("cpp-tokenizer-ce")
+    job = make_job(user, "cpp-tokenizer", result, status=LabJob.Status.FAILED, error=f"CE: {result['message']}")
+    html = page(client_a, job, lang)
+    assert 'data-status="failed"' in html and 'data-testid="check-failed"' in html
+    assert "qwen_tokenizer.h: No such file or directory" in html and 'data-testid="missing-header-hint"' in html
+    assert 'data-testid="parity"' not in html
+    hint = html.split('data-testid="missing-header-hint">')[1].split("</p>")[0]
+    assert "qwen_tokenizer.h" in hint and (".tar.gz" in hint)
+    assert ("upload an archive" in hint) if lang == "en" else ("压缩包" in hint)
+
+
+@pytest.mark.django_db
+def test_an_imported_job_of_a_lab_this_site_does_not_know_renders_its_raw_result(client_a, user):
+    job = make_job(user, "kv-cache-offload", {"lab": "kv-cache-offload", "tokens_per_s": 41.5, "notes": ["<b>"]})
+    html = page(client_a, job)
+    assert 'data-testid="unknown-lab"' in html and "kv-cache-offload" in html
+    raw = html.split('data-testid="raw-result">')[1].split("</pre>")[0]
+    assert '"tokens_per_s": 41.5' in raw.replace("&quot;", '"') and "&lt;b&gt;" in raw
+    assert "Unknown lab" in page(client_a, job, "en")
+    assert client_a.get(reverse("labs")).status_code == 200  # the catalogue lists it too
+    assert client_a.get(reverse("dashboard")).status_code == 200  # and the dashboard's recent results
+
+
+@pytest.mark.django_db
+def test_an_unknown_lab_form_is_a_404_page_in_the_site_style(client_a):
+    response = client_a.get(reverse("lab_new", args=["no-such-lab"]))
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert 'data-testid="not-found"' in html and 'class="topbar"' in html
+
+
+def test_the_500_page_renders_without_any_context():
+    html = get_template("500.html").render()  # as Django's server_error handler does: no request, no context
+    assert 'data-testid="server-error"' in html and "Server error" in html and "css/dojo.css" in html
+
+
+@pytest.mark.django_db
+def test_the_job_page_charts_the_headline_figure_across_the_users_jobs_of_the_lab(client_a, user, other_user):
+    import copy
+    import datetime as dt
+    import html as html_lib
+
+    base = result_data("quant-inference")
+    jobs = []
+    for i, tps in enumerate((10.0, 12.5, 11.0)):
+        r = copy.deepcopy(base)
+        next(e for e in r["precisions"] if e["precision"] == "fp32")["decode_tokens_per_s"] = tps
+        job = make_job(user, "quant-inference", r)
+        LabJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - dt.timedelta(days=3 - i))
+        jobs.append(job)
+    make_job(user, "quant-inference", None, status=LabJob.Status.FAILED)  # no figure: not a point
+    make_job(other_user, "quant-inference", base)  # another user's job: never on this user's chart
+    make_job(user, "vllm-batch", result_data("vllm-batch"))  # another lab: not on this chart
+    html = page(client_a, jobs[0])
+    assert 'data-testid="lab-history"' in html and "js/lab-history-chart.js" in html and "<script>" not in html
+    chart = json.loads(html_lib.unescape(html.split('data-chart="')[1].split('"')[0]))
+    assert chart["ids"] == [j.pk for j in jobs]  # oldest first, only this user's succeeded jobs of this lab
+    fp32 = next(d for d in chart["datasets"] if d["label"] == "fp32")
+    assert fp32["data"] == [10.0, 12.5, 11.0] and fp32["unit"] == "tok/s"
+    assert {d["label"] for d in chart["datasets"]} == {"fp32", "int8"}  # nf4 did not run: no line
+
+
+@pytest.mark.django_db
+def test_a_single_job_or_a_tokenizer_history_charts_what_it_has(client_a, user):
+    only = make_job(user, "cpp-tokenizer", result_data("cpp-tokenizer-ok"))
+    assert 'data-testid="lab-history"' not in page(client_a, only)  # one point is no comparison
+    make_job(user, "cpp-tokenizer", result_data("cpp-tokenizer-ok"))
+    html = page(client_a, only)
+    import html as html_lib
+
+    chart = json.loads(html_lib.unescape(html.split('data-chart="')[1].split('"')[0]))
+    assert [(d["label"], d["unit"]) for d in chart["datasets"]] == [("exact match", "%"), ("MB/s", "MB/s")]
+    assert chart["datasets"][0]["data"] == [100.0, 100.0]

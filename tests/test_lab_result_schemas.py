@@ -1,0 +1,78 @@
+"""labcontract.RESULT_SCHEMAS: real lab results fit their lab's schema; a broken one is refused with the field
+named (the runner and the site both call validate_result); a check that did not run is a failure."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+import labcontract
+
+DATA = Path(__file__).parent / "data" / "lab_results"
+
+
+def load(name: str) -> dict:
+    return json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", ["quant-inference", "vllm-batch", "cpp-tokenizer-ok", "cpp-tokenizer-ce"])
+def test_real_results_fit_their_labs_schema(name):
+    result = load(name)
+    labcontract.validate_result(result["lab"], result)
+
+
+def test_every_lab_has_a_result_schema():
+    assert set(labcontract.RESULT_SCHEMAS) == set(labcontract.LABS)
+
+
+def _refused(lab: str, result) -> labcontract.ContractError:
+    with pytest.raises(labcontract.ContractError) as info:
+        labcontract.validate_result(lab, result)
+    return info.value
+
+
+@pytest.mark.parametrize(("lab", "name", "break_it", "field", "words"), [
+    ("quant-inference", "quant-inference", lambda r: r["precisions"][0].pop("decode_tokens_per_s"),
+     "result/precisions/0", "decode_tokens_per_s"),
+    ("quant-inference", "quant-inference", lambda r: r["precisions"][1].update(weight_bytes="12 MB"),
+     "result/precisions/1/weight_bytes", "integer"),
+    ("quant-inference", "quant-inference", lambda r: r["precisions"][2].pop("reason"), "result/precisions/2",
+     "reason"),
+    ("vllm-batch", "vllm-batch", lambda r: r["engines"][0]["latency_s"].update(p99=None),
+     "result/engines/0/latency_s/p99", "number"),
+    ("vllm-batch", "vllm-batch", lambda r: r.pop("engines"), "result", "engines"),
+    ("cpp-tokenizer", "cpp-tokenizer-ok", lambda r: r.update(exact_match_rate=1.5), "result/exact_match_rate",
+     "maximum"),
+    ("cpp-tokenizer", "cpp-tokenizer-ok", lambda r: r.update(status="PASSED"), "result/status", "PASSED"),
+    ("cpp-tokenizer", "cpp-tokenizer-ok", lambda r: r["throughput"].pop("candidate_mb_s"), "result/throughput", ""),
+    ("cpp-tokenizer", "cpp-tokenizer-ok", lambda r: r.pop("documents"), "result", "documents"),
+    ("cpp-tokenizer", "cpp-tokenizer-ce", lambda r: r.pop("message"), "result", "message"),
+])
+def test_a_broken_result_is_refused_naming_the_field(lab, name, break_it, field, words):
+    result = copy.deepcopy(load(name))
+    break_it(result)
+    error = _refused(lab, result)
+    assert error.field == field, str(error)
+    assert f"(at {field})" in str(error) and words in str(error) and str(error).startswith(f"{lab} result:")
+
+
+def test_a_result_for_another_lab_is_refused():
+    assert _refused("vllm-batch", load("quant-inference")).field == "result"
+
+
+def test_a_lab_without_a_schema_needs_only_an_object():
+    labcontract.validate_result("some-new-lab", {"anything": [1, 2]})
+    assert _refused("some-new-lab", [1, 2]).field == "result"
+
+
+def test_a_check_that_did_not_run_is_a_failure_with_the_compiler_message():
+    ce = load("cpp-tokenizer-ce")
+    failure = labcontract.result_failure("cpp-tokenizer", ce)
+    assert failure.startswith("CE: ") and "qwen_tokenizer.h: No such file or directory" in failure
+    assert labcontract.missing_headers(ce["message"]) == ["qwen_tokenizer.h"]
+    assert labcontract.result_failure("cpp-tokenizer", load("cpp-tokenizer-ok")) is None
+    assert labcontract.result_failure("quant-inference", load("quant-inference")) is None
+    assert labcontract.missing_headers("a.cpp:3:1: error: expected ';'") == []

@@ -32,6 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import fresh_database, percentile  # noqa: E402
 from tests.faultkit import OwnRedis, free_port, kill_group, start_judge_worker, start_runner, wait_for  # noqa: E402
 
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
@@ -43,21 +44,6 @@ os.environ.update(DATABASE_URL=f"{PG}/{DB_NAME}", CELERY_BROKER_URL=REDIS.url, C
                   JUDGE_REQUEUE_AFTER_S="10")
 SLUG = "coin-change-min"
 SLOW = "import time\ntime.sleep(4)\n"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
-
-
-def fresh_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
 
 
 def worker(name: str, beat: bool = True) -> subprocess.Popen:
@@ -194,7 +180,7 @@ def main() -> int:
     parser.add_argument("--loss-submissions", type=int, default=12)
     parser.add_argument("--skip-runner", action="store_true")
     args = parser.parse_args()
-    fresh_database()
+    fresh_database(PG, DB_NAME)
     import django
 
     django.setup()

@@ -28,6 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import fresh_database, percentile  # noqa: E402
+
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "deploydojo_bench_judge"
 os.environ["DATABASE_URL"] = f"{PG}/{DB_NAME}"
@@ -38,21 +40,6 @@ os.environ["ALLOWED_HOSTS"] = "testserver,localhost"
 os.environ.setdefault("DEPLOYDOJO_VAR_DIR", "/tmp/deploydojo-bench-var")
 
 SLUG = "coin-change-min"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
-
-
-def fresh_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
 
 
 def measure_overhead(repeats: int) -> dict:
@@ -154,7 +141,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=2 * (os.cpu_count() or 1))
     args = parser.parse_args()
 
-    fresh_database()
+    fresh_database(PG, DB_NAME)
     import django
 
     django.setup()

@@ -5,16 +5,9 @@ from __future__ import annotations
 import pytest
 
 from knowledge.models import ReviewCard, ReviewLog
+from tests.support import browser_login as login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def login(page, live_server) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", "s3cret-pass-123")
-    page.locator("form button[type=submit], form input[type=submit]").last.click()
-    page.wait_for_url("**/dashboard/")
 
 
 def test_review_session_by_keyboard_and_a_chinese_search(page, live_server, plan_content, user):

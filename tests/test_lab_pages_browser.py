@@ -13,6 +13,7 @@ import pytest
 from django.utils import timezone
 
 from practice.models import LabJob
+from tests.support import browser_login as login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,14 +34,6 @@ def make_job(user, lab, result, *, status=LabJob.Status.SUCCEEDED, days_ago=0, *
     return LabJob.objects.create(user=user, lab=lab, queue="lab.cpu", status=status, result=result,
                                  system_info=SYSTEM, progress=100, created_at=at, finished_at=at,
                                  **{"stage": "完成", **extra})
-
-
-def login(page, live_server) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", "s3cret-pass-123")
-    page.locator("form button[type=submit], form input[type=submit]").last.click()
-    page.wait_for_url("**/dashboard/")
 
 
 def test_job_pages_in_both_languages_with_the_history_chart(page, live_server, user):

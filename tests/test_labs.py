@@ -165,6 +165,7 @@ class TestRunnerApi:
         with django_capture_on_commit_callbacks(execute=False):
             job = labs.job_create(user=user, lab="cpp-tokenizer", queue="lab.cpu",
                                   params={"files": {"qwen_tokenizer.cpp": "#include \"qwen_tokenizer.h\"\n"}})
+        LabJob.objects.filter(id=job.id).update(target=runner[0])  # as dispatch() would send it
         started(client, job, token)
         body = {"attempt": 1, "result": result_data("cpp-tokenizer-ce")}
         assert api(client, f"jobs/{job.id}/result", body, token).status_code == 200
@@ -320,11 +321,12 @@ def test_the_reference_cpp_without_its_header_is_a_failed_check_with_the_compile
     from gpu_runner.worker import execute_job
 
     owner = make_user("header-less")
-    _runner, token = Runner.create_with_token(owner=owner, name="laptop")
+    runner, token = Runner.create_with_token(owner=owner, name="laptop")
     monkeypatch.setattr(labs, "dispatch", lambda job: True)  # driven directly below, not through the broker
     reference = (ROOT / "gpu_runner" / "cpp" / "qwen_tokenizer.cpp").read_text(encoding="utf-8")
     job = labs.job_create(user=owner, lab="cpp-tokenizer", queue="lab.cpu",
                           params={"files": {"qwen_tokenizer.cpp": reference}})
+    LabJob.objects.filter(id=job.id).update(target=runner)  # as dispatch() would send it to this runner
     payload = {"job_id": job.id, "attempt": job.attempt, "lab": job.lab, "params": job.params}
     client_ = SiteClient(live_server.url, token, timeout_s=30, retries=1, backoff_s=0.1)
     assert execute_job(payload, client_, queue="lab.cpu", capabilities=CAPS) == "failed"

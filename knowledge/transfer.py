@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import math
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -364,40 +363,11 @@ def _where(path) -> str:
 
 
 def _check_values(data: Any) -> None:
-    """Walk the document (without recursion: it may be hostile) for values PostgreSQL refuses: NUL and lone
-    surrogates in any text or key (text and jsonb), NaN/Infinity (jsonb), and nesting past MAX_DEPTH."""
-    stack: list[tuple[Any, tuple, int]] = [(data, (), 0)]
-    while stack:
-        value, path, depth = stack.pop()
-        if isinstance(value, str):
-            _check_text(value, path)
-        elif isinstance(value, float) and not math.isfinite(value):
-            raise RecordError(f"{_where(_flat(path))}: {value} is not a finite number")
-        elif isinstance(value, (dict, list)):
-            if depth >= MAX_DEPTH:
-                raise RecordError(f"{_where(_flat(path))}: nested deeper than {MAX_DEPTH} levels")
-            items = value.items() if isinstance(value, dict) else enumerate(value)
-            for key, child in items:
-                if isinstance(key, str):
-                    _check_text(key, (path, key))
-                stack.append((child, (path, key), depth + 1))
-
-
-def _flat(path: tuple) -> list:
-    parts: list = []
-    while path:
-        path, key = path
-        parts.append(key)
-    return parts[::-1]
-
-
-def _check_text(text: str, path: tuple) -> None:
-    if "\x00" in text:
-        raise RecordError(f"{_where(_flat(path))}: contains a NUL character (\\0), which the database cannot store")
+    """Values PostgreSQL refuses (NUL, lone surrogates, NaN/Infinity) and nesting past MAX_DEPTH."""
     try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise RecordError(f"{_where(_flat(path))}: not valid Unicode text (a lone surrogate escape)") from None
+        labcontract.check_storable(data, max_depth=MAX_DEPTH)
+    except labcontract.ContractError as exc:
+        raise RecordError(str(exc)) from None
 
 
 def _check_unique(rows: list[dict], kind: str, key: str) -> None:

@@ -26,6 +26,7 @@ fails the job with that message (nothing half-valid is stored). A valid result c
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -164,27 +165,43 @@ class ContractError(ValueError):
 MAX_DEPTH = 64  # no contract body nests deeper; deeper input is refused before any recursive walk
 
 
-def find_nul(value: Any, path: str = "", depth: int = 0) -> str | None:
-    """The path of the first string (or key) holding a NUL character, which PostgreSQL refuses to store;
-    None when there is none. Too-deep nesting is reported at the depth where it exceeds MAX_DEPTH."""
-    if depth > MAX_DEPTH:
-        raise ContractError(f"nested deeper than {MAX_DEPTH} levels", path)
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, dict):
-        items = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)
-    else:
-        return None
-    for key, item in items:
-        sub = f"{path}/{key}" if path else str(key)
-        if isinstance(key, str) and "\x00" in key:
-            return sub
-        found = find_nul(item, sub, depth + 1)
-        if found is not None:
-            return found
-    return None
+def check_storable(value: Any, *, max_depth: int = MAX_DEPTH) -> None:
+    """Refuse what PostgreSQL cannot store in text or jsonb — NUL and lone surrogates in any string or key,
+    NaN/Infinity — and nesting past max_depth. Walks without recursion (the input may be hostile) and raises
+    ContractError("<path>: <what>", field=<path>) at the first offence. The site's runner API and its record
+    import both use it."""
+    stack: list[tuple[Any, tuple, int]] = [(value, (), 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        if isinstance(item, str):
+            _check_text(item, path)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise _offence(path, f"{item} is not a finite number")
+        elif isinstance(item, (dict, list)):
+            if depth >= max_depth:
+                raise _offence(path, f"nested deeper than {max_depth} levels")
+            for key, child in (item.items() if isinstance(item, dict) else enumerate(item)):
+                if isinstance(key, str):
+                    _check_text(key, (path, key))
+                stack.append((child, (path, key), depth + 1))
+
+
+def _check_text(text: str, path: tuple) -> None:
+    if "\x00" in text:
+        raise _offence(path, "contains a NUL character (\\0), which the database cannot store")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _offence(path, "not valid Unicode text (a lone surrogate escape)") from None
+
+
+def _offence(path: tuple, what: str) -> ContractError:
+    parts: list = []
+    while path:
+        path, key = path
+        parts.append(key)
+    field = "/".join(str(p).replace("\x00", "\\0") for p in reversed(parts))
+    return ContractError(f"{field or '(top level)'}: {what}", field)
 
 
 def validate(kind: str, body: Any) -> None:

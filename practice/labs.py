@@ -60,11 +60,16 @@ def usable_runners(user):
     return Runner.objects.filter(Q(owner=user) | Q(shared=True), revoked_at__isnull=True)
 
 
+def _serves(runner: Runner, job: LabJob) -> bool:
+    """The one rule: an online runner serving the job's capability, owned by the job's user or shared."""
+    return runner.is_online and job.queue in runner.queues and (runner.owner_id == job.user_id or runner.shared)
+
+
 def choose_runner(job: LabJob) -> Runner | None:
     """Among the owner's usable online runners that serve the job's capability: their own first, then the
     least loaded."""
     cutoff = timezone.now() - timedelta(seconds=settings.RUNNER_HEARTBEAT_TIMEOUT_S)
-    able = [r for r in usable_runners(job.user).filter(last_seen_at__gte=cutoff) if job.queue in r.queues]
+    able = [r for r in usable_runners(job.user).filter(last_seen_at__gte=cutoff) if _serves(r, job)]
     if not able:
         return None
     load = dict(LabJob.objects.filter(target__in=able, status__in=[LabJob.Status.QUEUED, LabJob.Status.RUNNING])
@@ -73,12 +78,14 @@ def choose_runner(job: LabJob) -> Runner | None:
 
 
 def _still_usable(job: LabJob) -> Runner | None:
-    target = job.target
-    if target is None or not target.is_online or job.queue not in target.queues:
-        return None
-    if target.owner_id != job.user_id and not target.shared:
-        return None
-    return target
+    return job.target if job.target is not None and _serves(job.target, job) else None
+
+
+def _fail_queued(jobs, why: str) -> int:
+    """Fail the still-queued jobs among `jobs` (a queryset) with `why`; returns how many."""
+    now = timezone.now()
+    return jobs.filter(status=LabJob.Status.QUEUED).update(status=LabJob.Status.FAILED, finished_at=now,
+                                                           updated_at=now, stage=_("失败"), error=why)
 
 
 def dispatch(job: LabJob) -> bool:
@@ -106,20 +113,14 @@ def dispatch(job: LabJob) -> bool:
         return True
     except Exception as exc:  # kombu/redis connection errors
         log.error("lab job %s: could not enqueue: %s", job.id, exc)
-        LabJob.objects.filter(id=job.id, status=LabJob.Status.QUEUED).update(
-            status=LabJob.Status.FAILED, finished_at=timezone.now(), updated_at=timezone.now(), stage=_("失败"),
-            error=_("任务队列暂时不可用（无法连接消息代理），任务没有排上队。请稍后重新提交。"))
+        _fail_queued(LabJob.objects.filter(id=job.id),
+                     _("任务队列暂时不可用（无法连接消息代理），任务没有排上队。请稍后重新提交。"))
         return False
 
 
 def job_cancel(*, user, job: LabJob) -> bool:
     return bool(LabJob.objects.filter(id=job.id, user=user, status__in=[LabJob.Status.QUEUED, LabJob.Status.RUNNING])
                 .update(status=LabJob.Status.CANCELLED, finished_at=timezone.now(), stage=_("已取消")))
-
-
-def online_runners():
-    cutoff = timezone.now() - timezone.timedelta(seconds=settings.RUNNER_HEARTBEAT_TIMEOUT_S)
-    return Runner.objects.filter(revoked_at__isnull=True, last_seen_at__gte=cutoff)
 
 
 def waiting_reason(job: LabJob) -> str:
@@ -138,16 +139,14 @@ def waiting_reason(job: LabJob) -> str:
 def runner_revoke(*, runner: Runner) -> dict:
     """Revoke a runner's token. Jobs waiting for it are sent to another runner their owner may use, or
     failed with a message when there is none; a job it was running is handled by the reaper."""
-    now = timezone.now()
-    Runner.objects.filter(id=runner.id, revoked_at__isnull=True).update(revoked_at=now)
+    Runner.objects.filter(id=runner.id, revoked_at__isnull=True).update(revoked_at=timezone.now())
     moved = failed = 0
     for job in LabJob.objects.filter(target=runner, status=LabJob.Status.QUEUED):
         if dispatch(job):
             moved += 1
         else:
-            failed += LabJob.objects.filter(id=job.id, status=LabJob.Status.QUEUED).update(
-                status=LabJob.Status.FAILED, finished_at=now, updated_at=now, stage=_("失败"),
-                error=_("这个任务等待的 runner 已被吊销，且没有别的可用 runner。"))
+            failed += _fail_queued(LabJob.objects.filter(id=job.id),
+                                   _("这个任务等待的 runner 已被吊销，且没有别的可用 runner。"))
     return {"rerouted": moved, "failed": failed}
 
 
@@ -175,6 +174,7 @@ def runner_for_token(header: str) -> Runner:
 
 def heartbeat(runner: Runner, body: dict) -> dict:
     now = timezone.now()
+    runner.last_seen_at, runner.capabilities = now, body["capabilities"]
     Runner.objects.filter(id=runner.id).update(last_seen_at=now, capabilities=body["capabilities"])
     released: list[int] = []
     if "running_jobs" in body:
@@ -187,9 +187,7 @@ def heartbeat(runner: Runner, body: dict) -> dict:
         for job in orphans:
             if _requeue_or_fail(job, _("runner 重启，丢失了正在运行的任务。")):
                 released.append(job.id)
-    runner.refresh_from_db()
-    if runner.revoked_at is None:
-        dispatch_waiting(runner)
+    dispatch_waiting(runner)  # runner_for_token has refused a revoked runner already
     own = [labcontract.runner_queue(q, runner.id) for q in runner.queues if q in labcontract.QUEUES]
     return {"ok": True, "runner": runner.name, "released": released, "queues": own}
 
@@ -311,12 +309,13 @@ def jobs_reap_stale() -> dict:
 
 def _resend_lost(now) -> tuple[int, int]:
     queued = LabJob.objects.filter(status=LabJob.Status.QUEUED)
-    expired = queued.filter(created_at__lt=now - timedelta(seconds=settings.LAB_QUEUED_MAX_AGE_S)).update(
-        status=LabJob.Status.FAILED, finished_at=now, updated_at=now, stage=_("失败"),
-        error=_("没有 runner 在期限内接下这个任务。请确认你的 runner 在线后重新提交。"))
+    expired = _fail_queued(queued.filter(created_at__lt=now - timedelta(seconds=settings.LAB_QUEUED_MAX_AGE_S)),
+                           _("没有 runner 在期限内接下这个任务。请确认你的 runner 在线后重新提交。"))
     busy = set(LabJob.objects.filter(status=LabJob.Status.RUNNING).values_list("runner_id", flat=True))
     resent = 0
-    overdue = queued.filter(dispatched_at__lt=now - timedelta(seconds=settings.LAB_REDISPATCH_AFTER_S))
+    due = now - timedelta(seconds=settings.LAB_REDISPATCH_AFTER_S)
+    # A job never sent (no runner was online) counts from its creation.
+    overdue = queued.filter(Q(dispatched_at__lt=due) | Q(dispatched_at__isnull=True, created_at__lt=due))
     for job in overdue.select_related("target"):
         target = _still_usable(job)
         if target is None:
@@ -325,10 +324,8 @@ def _resend_lost(now) -> tuple[int, int]:
         if target.id in busy:
             continue  # its runner is busy: waiting is expected, not a lost message
         if job.dispatches >= settings.LAB_MAX_DISPATCHES:
-            expired += LabJob.objects.filter(id=job.id, status=LabJob.Status.QUEUED).update(
-                status=LabJob.Status.FAILED, finished_at=now, updated_at=now, stage=_("失败"),
-                error=_("任务消息多次丢失（消息代理重启或数据丢失），请重新提交。"))
+            expired += _fail_queued(LabJob.objects.filter(id=job.id),
+                                    _("任务消息多次丢失（消息代理重启或数据丢失），请重新提交。"))
             continue
         resent += dispatch(job)
-    LabJob.objects.filter(status=LabJob.Status.QUEUED, dispatched_at__isnull=True).update(dispatched_at=now)
     return resent, expired

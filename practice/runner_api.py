@@ -73,11 +73,9 @@ def _body(request: HttpRequest) -> dict:
     if not isinstance(body, dict):
         raise labs.ApiError(400, "the body must be a JSON object")
     try:
-        where = labcontract.find_nul(body)
+        labcontract.check_storable(body)
     except labcontract.ContractError as exc:
-        raise labs.ApiError(400, f"invalid JSON: {exc}", exc.field) from None
-    if where is not None:
-        raise labs.ApiError(400, f"NUL characters are not allowed (at {where or 'the body'})", where)
+        raise labs.ApiError(400, str(exc), exc.field) from None
     return body
 
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -211,8 +211,11 @@ def submissions_reap_stale() -> dict:
     once (the attempt guard keeps a late first verdict from being written twice), then ends IE; a queued
     one whose message was lost is sent again, then ends IE with a message."""
     now = timezone.now()
-    stale = Submission.objects.filter(status=Submission.Status.RUNNING,
-                                      heartbeat_at__lt=now - timedelta(seconds=settings.JUDGE_STALE_AFTER_S))
+    silent_since = now - timedelta(seconds=settings.JUDGE_STALE_AFTER_S)
+    # Rows from before the heartbeat existed count from their start, as the heartbeat would.
+    stale = Submission.objects.filter(Q(heartbeat_at__lt=silent_since)
+                                      | Q(heartbeat_at__isnull=True, started_at__lt=silent_since),
+                                      status=Submission.Status.RUNNING)
     retried = failed = resent = lost = 0
     for sub in stale.only("id", "attempt"):
         running = Submission.objects.filter(id=sub.id, status=Submission.Status.RUNNING, attempt=sub.attempt)
@@ -222,8 +225,10 @@ def submissions_reap_stale() -> dict:
         else:
             failed += running.update(status=Submission.Status.DONE, verdict="IE", message=WORKER_LOST,
                                      finished_at=now)
-    waiting = Submission.objects.filter(status=Submission.Status.QUEUED,
-                                        enqueued_at__lt=now - timedelta(seconds=settings.JUDGE_REQUEUE_AFTER_S))
+    sent_before = now - timedelta(seconds=settings.JUDGE_REQUEUE_AFTER_S)
+    waiting = Submission.objects.filter(Q(enqueued_at__lt=sent_before)
+                                        | Q(enqueued_at__isnull=True, created_at__lt=sent_before),
+                                        status=Submission.Status.QUEUED)
     for sub in waiting.only("id", "deliveries", "enqueued_at"):
         queued = Submission.objects.filter(id=sub.id, status=Submission.Status.QUEUED, deliveries=sub.deliveries)
         if sub.deliveries < settings.JUDGE_MAX_DELIVERIES:
@@ -232,9 +237,6 @@ def submissions_reap_stale() -> dict:
         else:
             lost += queued.update(status=Submission.Status.DONE, verdict="IE", message=LOST_IN_QUEUE,
                                   finished_at=now)
-    # Rows from before delivery bookkeeping existed have no enqueued_at: give them one so they are covered.
-    Submission.objects.filter(status=Submission.Status.QUEUED, enqueued_at__isnull=True).update(enqueued_at=now)
-    Submission.objects.filter(status=Submission.Status.RUNNING, heartbeat_at__isnull=True).update(heartbeat_at=now)
     return {"submissions_retried": retried, "submissions_failed": failed, "submissions_resent": resent,
             "submissions_lost": lost}
 

@@ -18,3 +18,24 @@ def fresh_database(pg: str, name: str) -> None:
     with psycopg.connect(f"{pg}/postgres", autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {name}")
+
+
+def setup_site(pg: str, name: str, slug: str):
+    """A fresh database with the schema and the content loaded; returns the exercise `slug` and its reference
+    solution's source (Django is set up on the way, from the environment the caller prepared)."""
+    from pathlib import Path
+
+    fresh_database(pg, name)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("load_content", verbosity=0)
+    from practice.models import Exercise
+
+    exercise = Exercise.objects.get(slug=slug)
+    root = Path(__file__).resolve().parent.parent
+    source = (root / "content" / "exercises" / "algo" / slug / "reference.py").read_text(encoding="utf-8")
+    return exercise, source

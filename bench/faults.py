@@ -32,7 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import fresh_database, percentile  # noqa: E402
+from bench.common import percentile, setup_site  # noqa: E402
 from tests.faultkit import OwnRedis, free_port, kill_group, start_judge_worker, start_runner, wait_for  # noqa: E402
 
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
@@ -180,19 +180,9 @@ def main() -> int:
     parser.add_argument("--loss-submissions", type=int, default=12)
     parser.add_argument("--skip-runner", action="store_true")
     args = parser.parse_args()
-    fresh_database(PG, DB_NAME)
-    import django
-
-    django.setup()
+    exercise, source = setup_site(PG, DB_NAME, SLUG)
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
-    call_command("load_content", verbosity=0)
-    from practice.models import Exercise
-
-    exercise = Exercise.objects.get(slug=SLUG)
-    source = (ROOT / "content" / "exercises" / "algo" / SLUG / "reference.py").read_text(encoding="utf-8")
     make = get_user_model().objects.create_user
     result: dict = {"machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
                     "settings": {"JUDGE_STALE_AFTER_S": 20, "REAPER_INTERVAL_S": 5, "JUDGE_REQUEUE_AFTER_S": 10}}

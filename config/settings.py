@@ -74,19 +74,20 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "core",
     "tracker",
     "practice",
     "knowledge",
 ]
 
 MIDDLEWARE = [
-    "tracker.middleware.HealthCheck",  # first: answers /healthz whatever the Host header (compose's probe)
+    "core.middleware.HealthCheck",  # first: answers /healthz whatever the Host header (compose's probe)
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
-    "tracker.middleware.RequestSizeLimit",  # before anything reads the body: per-page limits, named
+    "core.middleware.RequestSizeLimit",  # before anything reads the body: per-page limits, named
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "tracker.middleware.ChineseByDefault",
+    "core.middleware.ChineseByDefault",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -94,7 +95,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "tracker.middleware.LoginRequiredByDefault",
+    "core.middleware.LoginRequiredByDefault",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -111,7 +112,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "tracker.context_processors.site_flags",
+                "core.context_processors.site_flags",
             ],
         },
     },
@@ -237,7 +238,7 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# --- Request-size limits (tracker.middleware.RequestSizeLimit) --------------------------------
+# --- Request-size limits (core.middleware.RequestSizeLimit) --------------------------------
 # Each page's body limit, set on purpose and named in the refusal; the first matching path pattern wins.
 REQUEST_SIZE_DEFAULT = 256 * 1024
 REQUEST_SIZE_LIMITS = [

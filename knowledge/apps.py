@@ -5,6 +5,7 @@ from django.apps import AppConfig
 
 class KnowledgeConfig(AppConfig):
     name = "knowledge"
+    content_source = "knowledge.content"  # core.content_loader loads content/ through it
     verbose_name = "Knowledge base"
 
     def ready(self) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from tracker.content_loader import SLUG_PATTERN, ContentError, Sync, check_refs, check_unique, validate
+from core.content_loader import SLUG_PATTERN, ContentError, Sync, check_refs, check_unique, split_front_matter, validate
 from tracker.models import PlanNote, Skill, Task
 
 from .models import LABS, Article, ChecklistItem, SearchDoc
@@ -38,23 +38,6 @@ FRONT_MATTER_SCHEMA = {
 class KnowledgeContent:
     articles: list[dict] = field(default_factory=list)
     file_count: int = 0
-
-
-def split_front_matter(path: Path) -> tuple[dict, str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ContentError(path, f"not UTF-8: {exc}") from None
-    if not text.startswith("---\n"):
-        raise ContentError(path, "missing YAML front matter (the file must start with '---')")
-    head, sep, body = text[4:].partition("\n---\n")
-    if not sep:
-        raise ContentError(path, "front matter is not closed by a '---' line")
-    try:
-        meta = yaml.safe_load(head)
-    except yaml.YAMLError as exc:
-        raise ContentError(path, f"invalid YAML front matter: {exc}") from None
-    return meta, body.strip() + "\n"
 
 
 def _yaml_slugs(paths: list[Path], key: str = "slug") -> set[str]:

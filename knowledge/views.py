@@ -15,8 +15,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.markdown import render_markdown
 from practice.models import Exercise, LabJob, Submission
-from tracker.markdown import render_markdown
 from tracker.models import Skill, Status, Task, TaskProgress
 
 from . import reviews, search, transfer
@@ -106,7 +106,7 @@ def checklist_add(request: HttpRequest) -> HttpResponse:
         # Each field's own reason ("相关文章：…不存在"), not one guess; the typed question is given back.
         reasons = [_field_reason(form, name, error) for name, errors in form.errors.items() for error in errors]
         if request.htmx:
-            return render(request, "practice/_refused.html", {"message": " ".join(reasons)})
+            return render(request, "_refused.html", {"message": " ".join(reasons)})
         for reason in reasons:
             messages.error(request, reason)
         return checklist(request, form=form, status=400)
@@ -167,7 +167,7 @@ def review_rate(request: HttpRequest, pk: int) -> HttpResponse:
             raise ValueError
     except ValueError:
         if request.htmx:
-            return render(request, "practice/_refused.html", {"message": _("评分须为 1-4")})
+            return render(request, "_refused.html", {"message": _("评分须为 1-4")})
         return HttpResponseBadRequest(_("评分须为 1-4"))
     reviews.review_item(user=request.user, item=item, rating=rating, now=timezone.now())
     if not request.htmx:

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tracker.content_loader import SLUG_PATTERN, ContentError, Sync, check_refs, check_unique, read_yaml, validate
+from core.content_loader import SLUG_PATTERN, ContentError, Sync, check_refs, check_unique, read_yaml, validate
 from tracker.models import Skill
 
 SEED = 20260101

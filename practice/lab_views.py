@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 import labcontract
-from tracker.middleware import size_text
+from core.middleware import size_text
 
 from . import labs
 from .lab_results import history_chart

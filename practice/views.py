@@ -61,7 +61,7 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
         )
     except services.SubmissionRefused as refused:
         # htmx swaps only 2xx responses: the message is shown in place; a plain form post gets a 429.
-        return render(request, "practice/_refused.html", {"message": str(refused)},
+        return render(request, "_refused.html", {"message": str(refused)},
                       status=200 if request.htmx else 429)
     if request.htmx:
         return render(request, "practice/_submission.html", {"s": submission})

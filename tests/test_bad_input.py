@@ -19,10 +19,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 import labcontract
+from core.middleware import size_text
 from knowledge.models import Article, ChecklistItem
 from knowledge.transfer import RecordError, export_record, import_record, read_upload
 from practice.models import Exercise, LabJob, Runner, Submission
-from tracker.middleware import size_text
 from tracker.models import Profile, Skill, StatusChange, Task, TaskProgress
 from tracker.services import task_set_notes, task_set_status
 

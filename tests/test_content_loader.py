@@ -14,10 +14,10 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 import labcontract
+from core.content_loader import CHECKS, ContentError, check_content, inline_list_lines, load_content
+from core.markdown import render_markdown
 from knowledge import content as kb_content
 from knowledge.models import Article
-from tracker.content_loader import CHECKS, ContentError, check_content, inline_list_lines, load_content
-from tracker.markdown import render_markdown
 from tracker.models import Phase, PlanNote, Resource, Section, Status, Task, TaskProgress
 from tracker.services import task_set_status
 
@@ -559,7 +559,7 @@ def test_phase_page_links_tutorial_chapters_to_the_qwen_readme(client_a):
 @pytest.mark.django_db
 def test_load_content_check_command_refuses_what_the_checks_find(mini):
     """The management command (and so make run, the web container's start and the test session) refuses too."""
-    from tracker.content_loader import PENDING_CHECKS
+    from core.content_loader import PENDING_CHECKS
 
     assert "unreadable-citation" not in PENDING_CHECKS and "english" not in PENDING_CHECKS
     _edit_article(mini, "正文，", "正文（facts.md），")
@@ -574,7 +574,7 @@ def test_load_content_check_command_refuses_what_the_checks_find(mini):
 
 def test_a_check_stays_pending_only_while_the_real_content_still_fails_it():
     """PENDING_CHECKS is a to-do list, not an exemption: once content passes a check, it must refuse again."""
-    from tracker.content_loader import PENDING_CHECKS
+    from core.content_loader import PENDING_CHECKS
 
     failing = {e.check for e in check_content(settings.CONTENT_DIR)}
     assert failing == set(PENDING_CHECKS), f"failing now: {sorted(failing)}; pending: {sorted(PENDING_CHECKS)}"

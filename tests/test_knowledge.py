@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from fsrs import Card, Rating, Scheduler
 
+from core.content_loader import ContentError
 from knowledge import content as kb_content
 from knowledge.models import Article, ChecklistItem, ReviewCard, ReviewLog
 from knowledge.reviews import review_item
@@ -22,7 +23,6 @@ from knowledge.search import search, segment
 from knowledge.skills import skill_levels
 from knowledge.views import related_articles_html
 from practice.models import Exercise, LabJob, Submission
-from tracker.content_loader import ContentError
 from tracker.models import Skill, Status, Task
 from tracker.services import task_set_notes, task_set_status
 

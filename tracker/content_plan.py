@@ -9,7 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .content_loader import SLUG_PATTERN, ContentError, Sync, check_refs, check_unique, read_yaml, validate
+from core.content_loader import (
+    SLUG_PATTERN,
+    ContentError,
+    Sync,
+    check_refs,
+    check_unique,
+    read_yaml,
+    split_front_matter,
+    validate,
+)
+
 from .models import Phase, PlanNote, Resource, Section, Skill, Task
 
 SLUG = {"type": "string", "pattern": SLUG_PATTERN}
@@ -195,7 +205,6 @@ def parse(content_dir: Path) -> PlanContent:
 
 def _article_titles(content_dir: Path) -> dict[str, tuple[str, str]]:
     """slug -> (title, title_en) from content/kb front matter (a malformed file is reported by its own source)."""
-    from knowledge.content import split_front_matter
 
     out = {}
     for path in sorted((content_dir / "kb").glob("*.md")):

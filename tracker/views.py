@@ -140,7 +140,7 @@ def task_notes(request: HttpRequest, slug: str) -> HttpResponse:
         # Nothing is saved and the note on file stays; the learner's text is given back with the reason.
         message = " ".join(form.errors["notes"])
         if request.htmx:
-            return render(request, "practice/_refused.html", {"message": message})
+            return render(request, "_refused.html", {"message": message})
         return render(request, "tracker/task.html", _task_context(request, task, notes_form=form), status=400)
     services.task_set_notes(user=request.user, task=task, notes=form.cleaned_data["notes"])
     messages.success(request, _("笔记已保存。"))

@@ -19,11 +19,11 @@ from typing import Any
 
 import jsonschema
 import yaml
+from django.apps import apps
 from django.db import models, transaction
 
 import labcontract
 
-SOURCES = ["tracker.content_plan", "practice.content", "knowledge.content"]
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
 
@@ -57,6 +57,23 @@ def read_yaml(path: Path) -> Any:
         raise ContentError(path, f"invalid YAML: {exc}") from None
     except UnicodeDecodeError as exc:
         raise ContentError(path, f"not UTF-8: {exc}") from None
+
+
+def split_front_matter(path: Path) -> tuple[dict, str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ContentError(path, f"not UTF-8: {exc}") from None
+    if not text.startswith("---\n"):
+        raise ContentError(path, "missing YAML front matter (the file must start with '---')")
+    head, sep, body = text[4:].partition("\n---\n")
+    if not sep:
+        raise ContentError(path, "front matter is not closed by a '---' line")
+    try:
+        meta = yaml.safe_load(head)
+    except yaml.YAMLError as exc:
+        raise ContentError(path, f"invalid YAML front matter: {exc}") from None
+    return meta, body.strip() + "\n"
 
 
 def validate(path: Path, data: Any, schema: dict) -> None:
@@ -182,12 +199,18 @@ class LoadReport:
         return any(c.changed for c in self.counts.values())
 
 
+def content_sources() -> list[str]:
+    """The modules that parse and apply content/, in INSTALLED_APPS order: each app names its own in its
+    AppConfig's `content_source` (a later source may refer to what an earlier one loaded)."""
+    return [cfg.content_source for cfg in apps.get_app_configs() if getattr(cfg, "content_source", None)]
+
+
 def load_content(content_dir: Path, *, check_only: bool = False,
                  enforce: Iterable[str] | None = None) -> LoadReport:
     """enforce: the check codes that refuse (default: every check not in PENDING_CHECKS)."""
     parsed = []
     files = 0
-    for name in SOURCES:
+    for name in content_sources():
         source = importlib.import_module(name)
         result = source.parse(content_dir)
         files += getattr(result, "file_count", 0)
@@ -272,7 +295,6 @@ def _str_fields(path: Path, item: str, node: dict, names: Iterable[str], prefix:
 
 def index_content(content_dir: Path) -> ContentIndex:
     """Every slug on disk and every text a reader sees, with its file, item and field."""
-    from knowledge.content import split_front_matter
 
     plan = content_dir / "plan"
     slugs: dict[str, set[str]] = {k: set() for k in ("skill", "task", "phase", "resource", "article", "exercise")}

@@ -8,8 +8,6 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from tracker.models import Profile
-
 
 class Command(BaseCommand):
     help = "Create the local admin account if there is no superuser yet."
@@ -21,6 +19,5 @@ class Command(BaseCommand):
             return
         username = os.environ.get("DEPLOYDOJO_ADMIN_USER", "admin")
         password = os.environ.get("DEPLOYDOJO_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
-        user = User.objects.create_superuser(username=username, email="", password=password)
-        Profile.objects.get_or_create(user=user)
+        User.objects.create_superuser(username=username, email="", password=password)
         self.stdout.write(self.style.SUCCESS(f"created admin account: user '{username}', password '{password}'"))

@@ -171,6 +171,6 @@ def refusal(request, message, *, status: int) -> HttpResponse:
     with translation.override(_language(request)):
         text = str(message)
         if request.headers.get("HX-Request") == "true":
-            return HttpResponse(render_to_string("practice/_refused.html", {"message": text}))
+            return HttpResponse(render_to_string("_refused.html", {"message": text}))
         body = render_to_string("request_refused.html", {"message": text, "status": status})
     return HttpResponse(body, status=status)

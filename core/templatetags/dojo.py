@@ -1,11 +1,10 @@
-"""Template helpers: Markdown rendering, localised fields, status labels."""
+"""Template helpers every app uses: Markdown rendering and localised fields."""
 
 from __future__ import annotations
 
 from django import template
 
 from ..markdown import render_markdown
-from ..models import Status
 
 register = template.Library()
 
@@ -19,8 +18,3 @@ def markdown(text: str):
 def loc(obj, field: str) -> str:
     """{{ task|loc:"title" }} -> the English field in English, the Chinese one otherwise."""
     return obj.loc(field)
-
-
-@register.simple_tag
-def status_choices():
-    return Status.choices

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from tracker.content_loader import ContentError, load_content
+from core.content_loader import ContentError, load_content
 
 
 class Command(BaseCommand):

@@ -67,7 +67,8 @@ def seed(user, *, submissions: int, labs: int, reviews: int) -> None:
     from fsrs import Card, Rating, Scheduler
 
     from knowledge.models import ChecklistItem, ReviewCard, ReviewLog
-    from practice.models import Exercise, LabJob, Submission
+    from labs.models import LabJob
+    from practice.models import Exercise, Submission
     from tracker.models import Status, StatusChange, Task
     from tracker.services import task_set_notes, task_set_status
 

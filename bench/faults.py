@@ -135,8 +135,8 @@ def broker_down(n: int, user) -> dict:
 
 
 def runner_restart(owner) -> dict:
-    from practice import labs
-    from practice.models import LabJob, Runner
+    from labs import services as labs
+    from labs.models import LabJob, Runner
 
     port = free_port()
     logs = Path(os.environ["DEPLOYDOJO_VAR_DIR"])

@@ -13,6 +13,7 @@ from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+REAPER_INTERVAL_S = float(os.environ.get("REAPER_INTERVAL_S", "10"))
 app = Celery("deploydojo")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
@@ -38,8 +39,8 @@ app.conf.update(
     result_expires=3600,
     broker_connection_retry_on_startup=True,
     beat_schedule={
-        "reap-stale-work": {"task": "practice.reap_stale_jobs",
-                            "schedule": float(os.environ.get("REAPER_INTERVAL_S", "10"))},
+        "reap-stale-submissions": {"task": "practice.reap_stale_submissions", "schedule": REAPER_INTERVAL_S},
+        "reap-stale-lab-jobs": {"task": "labs.reap_stale_jobs", "schedule": REAPER_INTERVAL_S},
     },
     worker_hijack_root_logger=False,
 )
@@ -50,7 +51,7 @@ if str(app.conf.broker_url).startswith(("redis", "rediss", "sentinel")):
     # this option; the SQLAlchemy broker of the embedded default would pass it to create_engine and fail.)
     app.conf.broker_transport_options = {"visibility_timeout": VISIBILITY_TIMEOUT_S}
 assert VISIBILITY_TIMEOUT_S > app.conf.task_time_limit
-app.autodiscover_tasks(["tracker", "practice"])
+app.autodiscover_tasks(["tracker", "practice", "labs"])
 
 
 @app.task(name="ping")

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "core",
     "tracker",
     "practice",
+    "labs",
     "knowledge",
 ]
 
@@ -252,7 +253,7 @@ REQUEST_SIZE_LIMITS = [
 # is what decides; what it still refuses is answered by RequestSizeLimit with the limit named.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
 
-# --- Prometheus /metrics (practice.metrics) ------------------------------------------------------
+# --- Prometheus /metrics (core.metrics) ------------------------------------------------------
 # Readable with "Authorization: Bearer $METRICS_TOKEN" (unset: no token works), or from an address in
 # METRICS_ALLOW (comma-separated addresses or networks; loopback only by default). Requests that came through
 # a proxy are admitted by token only.

@@ -16,7 +16,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from practice.models import Exercise, LabJob, Submission
+from labs.models import LabJob
+from practice.models import Exercise, Submission
 from tracker.models import StatusChange
 
 from .models import ReviewLog

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count
 
-from practice.models import DIFFICULTY_WEIGHTS, Exercise, LabJob, Submission
+from labs.models import LabJob
+from practice.models import DIFFICULTY_WEIGHTS, Exercise, Submission
 from tracker.models import Skill, Status, Task
 
 from .models import LAB_SKILLS

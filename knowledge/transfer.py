@@ -31,7 +31,8 @@ from django.utils.translation import gettext_noop
 from fsrs import Card
 
 import labcontract
-from practice.models import Exercise, LabJob, Submission
+from labs.models import LabJob
+from practice.models import Exercise, Submission
 from tracker.forms import NOTES_MAX_CHARS
 from tracker.models import Profile, Skill, Status, StatusChange, Task, TaskProgress
 

@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.markdown import render_markdown
-from practice.models import Exercise, LabJob, Submission
+from labs.models import LabJob
+from practice.models import Exercise, Submission
 from tracker.models import Skill, Status, Task, TaskProgress
 
 from . import reviews, search, transfer

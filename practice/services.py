@@ -239,21 +239,3 @@ def submissions_reap_stale() -> dict:
                                   finished_at=now)
     return {"submissions_retried": retried, "submissions_failed": failed, "submissions_resent": resent,
             "submissions_lost": lost}
-
-
-def runner_local_token() -> str:
-    """The token of the local CPU runner that `make run` starts, kept in var/ (mode 0600) across restarts."""
-    from .models import Runner, hash_token
-
-    path = settings.VAR_DIR / "local-runner-token"
-    if path.exists():
-        token = path.read_text().strip()
-        if Runner.objects.filter(token_hash=hash_token(token), revoked_at__isnull=True).update(shared=True):
-            return token
-    owner = get_user_model().objects.filter(is_superuser=True).order_by("id").first()
-    runner, token = Runner.create_with_token(owner=owner, name="local-cpu")
-    # The site's own runner serves every account of this `make run` install.
-    Runner.objects.filter(id=runner.id).update(shared=True)
-    path.write_text(token)
-    path.chmod(0o600)
-    return token

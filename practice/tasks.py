@@ -13,12 +13,6 @@ def grade_submission(submission_id: int) -> str:
     return submission.verdict if submission else "skipped"
 
 
-@shared_task(name="practice.reap_stale_jobs")
-def reap_stale_jobs() -> dict:
-    reaped = services.submissions_reap_stale()
-    try:
-        from . import labs
-    except ImportError:
-        return reaped
-    reaped.update(labs.jobs_reap_stale())
-    return reaped
+@shared_task(name="practice.reap_stale_submissions")
+def reap_stale_submissions() -> dict:
+    return services.submissions_reap_stale()

@@ -22,7 +22,8 @@ import labcontract
 from core.middleware import size_text
 from knowledge.models import Article, ChecklistItem
 from knowledge.transfer import RecordError, export_record, import_record, read_upload
-from practice.models import Exercise, LabJob, Runner, Submission
+from labs.models import LabJob, Runner
+from practice.models import Exercise, Submission
 from tracker.models import Profile, Skill, StatusChange, Task, TaskProgress
 from tracker.services import task_set_notes, task_set_status
 

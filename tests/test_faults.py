@@ -12,8 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 import labcontract
-from practice import labs, services
-from practice.models import Exercise, LabJob, Runner, Submission
+from labs import services as labs
+from labs.models import LabJob, Runner
+from practice import services
+from practice.models import Exercise, Submission
 from tests.faultkit import OwnRedis, kill_group, site_broker, start_judge_worker, start_runner, wait_for
 from tests.support import worker_env
 

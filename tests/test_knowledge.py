@@ -22,7 +22,8 @@ from knowledge.reviews import review_item
 from knowledge.search import search, segment
 from knowledge.skills import skill_levels
 from knowledge.views import related_articles_html
-from practice.models import Exercise, LabJob, Submission
+from labs.models import LabJob
+from practice.models import Exercise, Submission
 from tracker.models import Skill, Status, Task
 from tracker.services import task_set_notes, task_set_status
 

@@ -17,7 +17,8 @@ from knowledge.dashboard import figures, summary
 from knowledge.models import ChecklistItem, ReviewCard, ReviewLog
 from knowledge.reviews import review_item
 from knowledge.transfer import RecordError, export_record, import_record
-from practice.models import Exercise, LabJob, Submission
+from labs.models import LabJob
+from practice.models import Exercise, Submission
 from tracker.models import Profile, Skill, Status, StatusChange, Task, TaskProgress
 from tracker.services import task_set_notes, task_set_status
 

@@ -12,7 +12,7 @@ from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 
-from practice.models import LabJob
+from labs.models import LabJob
 
 RESULTS = Path(__file__).parent / "data" / "lab_results"
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from practice.models import LabJob
+from labs.models import LabJob
 from tests.support import browser_login as login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 import labcontract
-from practice import labs
-from practice.models import LabJob, Runner
+from labs import services as labs
+from labs.models import LabJob, Runner
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "tests" / "data" / "lab_results"

@@ -46,7 +46,8 @@ def _scrape(client, **extra) -> dict[str, dict[tuple, float]]:
 
 @pytest.mark.django_db
 def test_site_metrics_count_the_rows_created(client, user, other_user):
-    from practice.models import Exercise, LabJob, Runner, Submission
+    from labs.models import LabJob, Runner
+    from practice.models import Exercise, Submission
 
     before = _scrape(client)
     ex = Exercise.objects.first()

@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 import labcontract
-from practice import labs
-from practice.models import LabJob, Runner
+from labs import services as labs
+from labs.models import LabJob, Runner
 from tests.faultkit import kill_group, start_runner, wait_for
 
 CAPS = {"cpu": {"model": "test", "cores": 2}, "ram_bytes": 1, "cuda_devices": [], "versions": {},
@@ -121,10 +121,10 @@ def test_an_admin_shares_a_runner_from_the_admin_and_never_sees_its_token(client
     runner, token = Runner.create_with_token(owner=make_user("owner2"), name="group-gpu")
     admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw-123-456")
     client.force_login(admin)
-    page = client.get(f"/admin/practice/runner/{runner.id}/change/")
+    page = client.get(f"/admin/labs/runner/{runner.id}/change/")
     assert page.status_code == 200 and token not in page.content.decode()
     assert runner.token_hash not in page.content.decode()
-    saved = client.post(f"/admin/practice/runner/{runner.id}/change/", {"name": "group-gpu", "shared": "on"})
+    saved = client.post(f"/admin/labs/runner/{runner.id}/change/", {"name": "group-gpu", "shared": "on"})
     assert saved.status_code == 302
     runner.refresh_from_db()
     assert runner.shared

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 import labcontract
 
-from . import labs
+from . import services
 
 
 def _endpoint(kind: str, handler: Callable) -> Callable:
@@ -24,22 +24,22 @@ def _endpoint(kind: str, handler: Callable) -> Callable:
     @require_POST
     def view(request: HttpRequest, **kwargs) -> JsonResponse:
         try:
-            runner = labs.runner_for_token(request.headers.get("Authorization", ""))
+            runner = services.runner_for_token(request.headers.get("Authorization", ""))
             body = _body(request)
             try:
                 labcontract.validate(kind, body)
             except labcontract.ContractError as exc:
-                raise labs.ApiError(400, str(exc), exc.field) from None
+                raise services.ApiError(400, str(exc), exc.field) from None
             refused = None
             with transaction.atomic():
                 try:
                     return JsonResponse(handler(runner, body, **kwargs))
-                except labs.ApiError as err:
+                except services.ApiError as err:
                     if not err.keep_changes:
                         raise
                     refused = err  # committed when the block ends, then answered as the error it is
             raise refused
-        except labs.ApiError as err:
+        except services.ApiError as err:
             payload = {"error": str(err)}
             if err.field:
                 payload["field"] = err.field
@@ -51,11 +51,11 @@ def _endpoint(kind: str, handler: Callable) -> Callable:
 def _body(request: HttpRequest) -> dict:
     """The JSON body within the contract's size limit, parsed without letting hostile nesting or characters
     the database refuses (NUL) reach a 500."""
-    too_big = labs.ApiError(413, f"body over the runner API's limit of {labcontract.MAX_BODY_BYTES} bytes")
+    too_big = services.ApiError(413, f"body over the runner API's limit of {labcontract.MAX_BODY_BYTES} bytes")
     try:
         declared = int(request.headers.get("Content-Length") or 0)
     except ValueError:
-        raise labs.ApiError(400, "invalid Content-Length") from None
+        raise services.ApiError(400, "invalid Content-Length") from None
     if declared > labcontract.MAX_BODY_BYTES:
         raise too_big
     try:
@@ -67,20 +67,20 @@ def _body(request: HttpRequest) -> dict:
     try:
         body = json.loads(raw or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise labs.ApiError(400, f"invalid JSON: {exc}") from None
+        raise services.ApiError(400, f"invalid JSON: {exc}") from None
     except RecursionError:
-        raise labs.ApiError(400, "invalid JSON: nested too deeply") from None
+        raise services.ApiError(400, "invalid JSON: nested too deeply") from None
     if not isinstance(body, dict):
-        raise labs.ApiError(400, "the body must be a JSON object")
+        raise services.ApiError(400, "the body must be a JSON object")
     try:
         labcontract.check_storable(body)
     except labcontract.ContractError as exc:
-        raise labs.ApiError(400, str(exc), exc.field) from None
+        raise services.ApiError(400, str(exc), exc.field) from None
     return body
 
 
-heartbeat = _endpoint("heartbeat", lambda runner, body: labs.heartbeat(runner, body))
-start = _endpoint("start", lambda runner, body, job_id: labs.start(runner, job_id, body))
-progress = _endpoint("progress", lambda runner, body, job_id: labs.progress(runner, job_id, body))
-result = _endpoint("result", lambda runner, body, job_id: labs.finish(runner, job_id, body, succeeded=True))
-failure = _endpoint("failure", lambda runner, body, job_id: labs.finish(runner, job_id, body, succeeded=False))
+heartbeat = _endpoint("heartbeat", lambda runner, body: services.heartbeat(runner, body))
+start = _endpoint("start", lambda runner, body, job_id: services.start(runner, job_id, body))
+progress = _endpoint("progress", lambda runner, body, job_id: services.progress(runner, job_id, body))
+result = _endpoint("result", lambda runner, body, job_id: services.finish(runner, job_id, body, succeeded=True))
+failure = _endpoint("failure", lambda runner, body, job_id: services.finish(runner, job_id, body, succeeded=False))

@@ -1,9 +1,9 @@
 """Template helpers for lab result pages: a job's result, runner system info and parameters as the rows the
-templates render (practice/lab_results.py)."""
+templates render (labs/results.py)."""
 
 from django import template
 
-from ..lab_results import param_rows, system_rows, view_for
+from ..results import param_rows, system_rows, view_for
 
 register = template.Library()
 

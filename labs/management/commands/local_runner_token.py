@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from practice.services import runner_local_token
+from labs.services import runner_local_token
 
 
 class Command(BaseCommand):

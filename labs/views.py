@@ -15,9 +15,9 @@ from django.views.decorators.http import require_POST
 import labcontract
 from core.middleware import size_text
 
-from . import labs
-from .lab_results import history_chart
+from . import services
 from .models import LabJob, Runner
+from .results import history_chart
 
 HISTORY_JOBS = 30  # the job page's chart: the user's latest succeeded jobs of the lab
 
@@ -63,11 +63,11 @@ PARAM_LABELS = {
 def lab_catalogue(request: HttpRequest) -> HttpResponse:
     jobs = LabJob.objects.filter(user=request.user).select_related("runner")[:50]
     context = {
-        "labs": [(slug, *LAB_TITLES[slug], labs.LAB_QUEUES[slug]) for slug in labcontract.LABS],
+        "labs": [(slug, *LAB_TITLES[slug], services.LAB_QUEUES[slug]) for slug in labcontract.LABS],
         "jobs": jobs,
         "runners": Runner.objects.filter(owner=request.user),
     }
-    return render(request, "practice/labs.html", context)
+    return render(request, "labs/labs.html", context)
 
 
 def _params_from_form(lab: str, post) -> dict:
@@ -148,11 +148,11 @@ def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
         raise Http404(_("没有这个实验。"))
     error = ""
     if request.method == "POST":
-        queue = request.POST.get("queue", labs.LAB_QUEUES[lab][0])
+        queue = request.POST.get("queue", services.LAB_QUEUES[lab][0])
         try:
             _refuse_nul(request.POST)
             params = _cpp_params(request) if lab == "cpp-tokenizer" else _params_from_form(lab, request.POST)
-            job = labs.job_create(user=request.user, lab=lab, queue=queue, params=params)
+            job = services.job_create(user=request.user, lab=lab, queue=queue, params=params)
         except (labcontract.ContractError, ValueError) as exc:
             error = str(exc)
         else:
@@ -162,16 +162,16 @@ def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
         "title": LAB_TITLES[lab][0],
         "subtitle": LAB_TITLES[lab][1],
         "fields": _fields(lab),
-        "queues": labs.LAB_QUEUES[lab],
+        "queues": services.LAB_QUEUES[lab],
         "error": error,
     }
-    return render(request, "practice/lab_new.html", context)
+    return render(request, "labs/lab_new.html", context)
 
 
 def lab_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(LabJob.objects.select_related("runner"), pk=pk, user=request.user)
-    template = "practice/_lab_job_live.html" if request.htmx else "practice/lab_job.html"
-    context = {"job": job, "waiting": labs.waiting_reason(job), "title": lab_title(job.lab)}
+    template = "labs/_lab_job_live.html" if request.htmx else "labs/lab_job.html"
+    context = {"job": job, "waiting": services.waiting_reason(job), "title": lab_title(job.lab)}
     if not request.htmx:  # the live fragment polls every 2 s: history stays out of it
         done = LabJob.objects.filter(user=request.user, lab=job.lab, status=LabJob.Status.SUCCEEDED)
         context["previous"] = done.exclude(pk=pk)[:10]
@@ -184,7 +184,7 @@ def lab_job(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def lab_job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(LabJob, pk=pk, user=request.user)
-    if labs.job_cancel(user=request.user, job=job):
+    if services.job_cancel(user=request.user, job=job):
         messages.success(request, _("任务已取消。"))
     return redirect("lab_job", pk=pk)
 
@@ -197,12 +197,12 @@ def runner_create(request: HttpRequest) -> HttpResponse:
         return redirect("labs")
     runner, token = Runner.create_with_token(owner=request.user, name=name)
     # The token is shown once, on this response only; the database keeps its hash.
-    return render(request, "practice/runner_token.html", {"runner": runner, "token": token})
+    return render(request, "labs/runner_token.html", {"runner": runner, "token": token})
 
 
 @require_POST
 def runner_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     runner = get_object_or_404(Runner, pk=pk, owner=request.user)
-    labs.runner_revoke(runner=runner)
+    services.runner_revoke(runner=runner)
     messages.success(request, _("runner 已吊销。"))
     return redirect("labs")

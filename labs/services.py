@@ -1,7 +1,7 @@
 """Lab jobs on the site's side: create and dispatch by task name, the runner API's state changes, reaping.
 
 The site never imports gpu_runner: it sends `labcontract.task_name(queue)` with the JSON payload, and the
-runner reports back through the HTTP API (practice/runner_api.py), every call checked here.
+runner reports back through the HTTP API (labs/api.py), every call checked here.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
@@ -329,3 +330,19 @@ def _resend_lost(now) -> tuple[int, int]:
             continue
         resent += dispatch(job)
     return resent, expired
+
+
+def runner_local_token() -> str:
+    """The token of the local CPU runner that `make run` starts, kept in var/ (mode 0600) across restarts."""
+    path = settings.VAR_DIR / "local-runner-token"
+    if path.exists():
+        token = path.read_text().strip()
+        if Runner.objects.filter(token_hash=hash_token(token), revoked_at__isnull=True).update(shared=True):
+            return token
+    owner = get_user_model().objects.filter(is_superuser=True).order_by("id").first()
+    runner, token = Runner.create_with_token(owner=owner, name="local-cpu")
+    # The site's own runner serves every account of this `make run` install.
+    Runner.objects.filter(id=runner.id).update(shared=True)
+    path.write_text(token)
+    path.chmod(0o600)
+    return token

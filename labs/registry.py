@@ -1,0 +1,129 @@
+"""The site's one description of each lab: what it is called, which queues (and so which runner capability) it
+may run on, which skills it evidences, how its form fields are labelled, and how a result becomes what the
+learner reads (tables, bar and line charts, a heatmap, the headline figures tracked across runs, one evidence
+line). The job page, the history chart, the dashboard and the skill pages all read a lab through here.
+
+The runner's side of a lab lives in labcontract (slug, parameter and result schemas) and gpu_runner/labs/; a
+test asserts this registry and labcontract.LABS name the same labs. Adding a lab: its contract, its
+measurement, one entry here and its summariser in labs/results.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from . import results
+
+# What a runner must have to consume each queue: the job page names it when no usable runner has it.
+QUEUE_NEEDS: Mapping[str, Promise] = {"lab.cpu": _("CPU"), "lab.cuda": _("CUDA GPU"), "lab.vllm": _("vLLM")}
+
+# Labels of parameters several labs share; a lab's own `labels` add to / override these.
+COMMON_LABELS: Mapping[str, Promise] = {
+    "model": _("模型（fixture、smollm2-135m 或 runner 上的本地模型目录）"),
+    "prompts": _("提示词"),
+    "prompt_len": _("提示长度（token）"),
+    "gen_len": _("生成长度（token）"),
+    "repeats": _("计时重复次数"),
+    "warmup": _("预热次数（不计时）"),
+    "seed": _("随机种子"),
+    "dtype": _("数据类型"),
+}
+
+
+@dataclass(frozen=True)
+class Lab:
+    slug: str
+    title: Promise
+    subtitle: Promise
+    queues: tuple[str, ...]  # the first is the form's default
+    skills: tuple[str, ...]  # tracker Skill slugs this lab evidences when a job succeeds
+    summarise: Callable[[dict], dict]  # result -> {"headers", "rows", "charts", "tables", "lines", "heatmaps", ...}
+    headline: Callable[[dict], dict]  # result -> {series label: (value, unit)}, the figures tracked across runs
+    evidence: Callable[[dict], str]  # result -> one line of measured figures
+    labels: Mapping[str, Promise] = field(default_factory=dict)
+    upload: bool = False  # the form takes source files instead of schema fields (the C++ tokenizer)
+
+    def label(self, param: str) -> str:
+        return str(self.labels.get(param) or COMMON_LABELS.get(param) or param)
+
+    def needs(self, queue: str) -> str:
+        return str(QUEUE_NEEDS.get(queue, queue))
+
+
+LABS: dict[str, Lab] = {lab.slug: lab for lab in (
+    Lab(
+        slug="quant-inference",
+        title=_("量化推理对比"),
+        subtitle=_("同一模型在 fp32/bf16/fp16/int8/int4 下的显存、速度与质量"),
+        queues=("lab.cpu", "lab.cuda"),
+        skills=("quantization", "gpu-memory"),
+        summarise=results.quant_view, headline=results.quant_headline, evidence=results.quant_evidence,
+        labels={"precisions": _("精度"), "quality_tokens": _("质量评估的 token 数")},
+    ),
+    Lab(
+        slug="vllm-batch",
+        title=_("批处理吞吐"),
+        subtitle=_("逐条 HF、静态批处理、连续批处理（transformers / vLLM）的吞吐与延迟"),
+        queues=("lab.cpu", "lab.cuda", "lab.vllm"),
+        skills=("inference-acceleration",),
+        summarise=results.vllm_view, headline=results.vllm_headline, evidence=results.vllm_evidence,
+        labels={"engines": _("引擎"), "num_prompts": _("请求数"), "prompt_len_min": _("最短提示长度"),
+                "prompt_len_max": _("最长提示长度"), "output_len": _("输出长度"),
+                "output_len_max": _("最长输出长度（留空则固定）"), "static_batch_size": _("静态批大小")},
+    ),
+    Lab(
+        slug="cpp-tokenizer",
+        title=_("C++ Tokenizer 校验"),
+        subtitle=_("编译你的 C++ Qwen tokenizer，与 tiktoken 逐文档比对并测速"),
+        queues=("lab.cpu",),
+        skills=("cpp-cuda",),
+        summarise=results.cpp_view, headline=results.cpp_headline, evidence=results.cpp_evidence,
+        upload=True,
+    ),
+)}
+
+
+def get(slug: str) -> Lab | None:
+    """The lab, or None for one this site does not know (a job imported from a newer site)."""
+    return LABS.get(slug)
+
+
+def title(slug: str) -> str:
+    lab = LABS.get(slug)
+    return str(lab.title) if lab else slug
+
+
+def skills_of(slug: str) -> tuple[str, ...]:
+    lab = LABS.get(slug)
+    return lab.skills if lab else ()
+
+
+def labs_evidencing(skill_slug: str) -> list[Lab]:
+    return [lab for lab in LABS.values() if skill_slug in lab.skills]
+
+
+def summary(slug: str, result: dict | None) -> dict:
+    """What a job's page and the dashboard show of a result. A lab this site does not know is shown as its raw
+    JSON, never a 500."""
+    lab = LABS.get(slug)
+    if lab is None:
+        return results.unknown_view(result)
+    return {"tables": [], "lines": [], "heatmaps": [], **lab.summarise(result or {}), "known": True}
+
+
+def headline(slug: str, result: dict | None) -> dict[str, tuple[float, str]]:
+    lab = LABS.get(slug)
+    return lab.headline(result or {}) if lab else {}
+
+
+def evidence(slug: str, result: dict | None, device_name: str = "") -> str:
+    lab = LABS.get(slug)
+    if lab is None:
+        return ""
+    line = lab.evidence(result or {})
+    return f"{line} on {device_name}" if line and device_name else line
+

@@ -16,13 +16,14 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from labs import registry
 from labs.models import LabJob
 from practice.models import Exercise, Submission
 from tracker.models import StatusChange
 
 from .models import ReviewLog
 from .reviews import queue_counts, readiness_by_skill
-from .skills import SkillLevel, lab_figures, skill_levels, solved_exercise_ids, succeeded_labs, weakest
+from .skills import SkillLevel, skill_levels, solved_exercise_ids, succeeded_labs, weakest
 
 HEATMAP_WEEKS = 53
 
@@ -60,10 +61,9 @@ def heatmap_html(days: list[Day]) -> SafeString:
     return mark_safe(cells)
 
 
-def recent_lab_results(user, *, limit: int = 5) -> list[tuple[LabJob, list[dict]]]:
-    jobs = (LabJob.objects.filter(user=user, status=LabJob.Status.SUCCEEDED).defer("log_tail", "params")
-            .order_by("-created_at", "-id")[:limit])
-    return [(job, lab_figures(job)) for job in jobs]
+def recent_lab_results(user, *, limit: int = 5) -> list[LabJob]:
+    return list(LabJob.objects.filter(user=user, status=LabJob.Status.SUCCEEDED).defer("log_tail", "params")
+                .order_by("-created_at", "-id")[:limit])
 
 
 def suggested_exercise(levels: list[SkillLevel], solved: set[int]) -> tuple[SkillLevel | None, Exercise | None]:
@@ -97,7 +97,9 @@ def summary(data: dict) -> dict:
         "skills": {lvl.skill.slug: [lvl.pct, lvl.tasks_done, lvl.exercises_solved, sorted(lvl.labs_done),
                                     lvl.readiness] for lvl in data["levels"]},
         "activity": {d.date.isoformat(): d.count for d in data["days"] if d.count},
-        "labs": [[job.lab, job.created_at.isoformat(), rows] for job, rows in data["labs"]],
+        "labs": [[job.lab, job.created_at.isoformat(),
+                  {name: list(figure) for name, figure in registry.headline(job.lab, job.result).items()}]
+                 for job in data["labs"]],
         "queue": data["queue"],
         "exercise": data["exercise"].slug if data["exercise"] else None,
     }

@@ -14,11 +14,6 @@ import labcontract
 from practice.models import Exercise
 from tracker.models import ContentModel, Localized, PlanNote, Skill, Task, resolve_links
 
-LAB_SKILLS = {
-    "quant-inference": ("quantization", "gpu-memory"),
-    "vllm-batch": ("inference-acceleration",),
-    "cpp-tokenizer": ("cpp-cuda",),
-}
 LABS = labcontract.LABS  # the contract's list: a new lab is a valid article link as soon as the runner has it
 
 

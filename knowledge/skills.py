@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count
 
+from labs import registry
 from labs.models import LabJob
 from practice.models import DIFFICULTY_WEIGHTS, Exercise, Submission
 from tracker.models import Skill, Status, Task
-
-from .models import LAB_SKILLS
 
 TASK_POINTS = 1
 LAB_POINTS = 3  # a measured lab run is strong evidence: it needs a working deployment
@@ -89,46 +88,13 @@ def skill_levels(user, *, solved: set[int] | None = None, labs: set[str] | None 
             lvl.exercise_points += weight
             lvl.exercises_solved += 1
     labs = succeeded_labs(user) if labs is None else labs
-    for lab, slugs in LAB_SKILLS.items():
-        for slug in slugs:
+    for lab in registry.LABS.values():
+        for slug in lab.skills:
             if slug in by_slug:
                 by_slug[slug].labs_total += 1
-                if lab in labs:
-                    by_slug[slug].labs_done.append(lab)
+                if lab.slug in labs:
+                    by_slug[slug].labs_done.append(lab.slug)
     return [levels[s.id] for s in skills]
-
-
-def lab_figures(job: LabJob) -> list[dict]:
-    """The measured figures of a lab job's result, one row per precision / engine / check."""
-    result = job.result or {}
-    rows: list[dict] = []
-    if job.lab == "quant-inference":
-        for p in result.get("precisions", []):
-            if p.get("status") != "ok":
-                rows.append({"name": p.get("precision", "?"), "status": p.get("status", "?")})
-                continue
-            mem = p.get("memory") or {}
-            peak = mem.get("cuda_max_allocated_bytes") or mem.get("peak_rss_bytes")
-            rows.append({"name": p.get("precision"), "status": "ok",
-                         "decode_tok_s": p.get("decode_tokens_per_s"),
-                         "peak_mib": peak / 2**20 if isinstance(peak, (int, float)) else None,
-                         "mbu": p.get("mbu"),
-                         "perplexity": (p.get("quality") or {}).get("perplexity")})
-    elif job.lab == "vllm-batch":
-        for e in result.get("engines", []):
-            rows.append({"name": e.get("engine", "?"), "status": e.get("status", "?"),
-                         "output_tok_s": e.get("output_tokens_per_s"), "requests_per_s": e.get("requests_per_s"),
-                         "speedup": e.get("speedup_vs_sequential")})
-    elif job.lab == "cpp-tokenizer":
-        speed = result.get("throughput") or {}
-        rows.append({"name": "tokenizer", "status": result.get("status", "?"),
-                     "exact_match_rate": result.get("exact_match_rate"), "mb_s": speed.get("candidate_mb_s"),
-                     "ratio_vs_tiktoken": speed.get("ratio")})
-    return rows
-
-
-def skills_for_lab(lab: str) -> tuple[str, ...]:
-    return LAB_SKILLS.get(lab, ())
 
 
 def skill_map(levels: list[SkillLevel]) -> dict[str, SkillLevel]:

@@ -16,14 +16,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.markdown import render_markdown
+from labs import registry
 from labs.models import LabJob
 from practice.models import Exercise, Submission
 from tracker.models import Skill, Status, Task, TaskProgress
 
 from . import reviews, search, transfer
 from .forms import ChecklistItemForm, ImportForm
-from .models import LAB_SKILLS, Article, ChecklistItem, ReviewCard, ReviewLog
-from .skills import lab_figures, skill_levels
+from .models import Article, ChecklistItem, ReviewCard, ReviewLog
+from .skills import skill_levels
 
 
 def related_articles_html(task: Task) -> SafeString:
@@ -78,11 +79,11 @@ def skill_detail(request: HttpRequest, slug: str) -> HttpResponse:
     solved = (Exercise.objects.live().filter(skills=skill, submissions__user=request.user,
                                              submissions__mode=Submission.Mode.SUBMIT,
                                              submissions__verdict="AC").distinct())
-    labs = [lab for lab, slugs in LAB_SKILLS.items() if skill.slug in slugs]
+    labs = [lab.slug for lab in registry.labs_evidencing(skill.slug)]
     jobs = (LabJob.objects.filter(user=request.user, status=LabJob.Status.SUCCEEDED, lab__in=labs)
             .defer("log_tail").order_by("-created_at", "-id")[:20])
     context = {"skill": skill, "level": level, "tasks_done": tasks_done, "solved": solved,
-               "jobs": [(j, lab_figures(j)) for j in jobs], "labs": labs,
+               "jobs": jobs, "labs": labs,
                "articles": Article.objects.live().filter(skills=skill),
                "unsolved": Exercise.objects.live().filter(skills=skill).exclude(pk__in=[e.pk for e in solved])[:5]}
     return render(request, "knowledge/skill.html", context)

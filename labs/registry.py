@@ -112,7 +112,10 @@ def summary(slug: str, result: dict | None) -> dict:
     lab = LABS.get(slug)
     if lab is None:
         return results.unknown_view(result)
-    return {"tables": [], "lines": [], "heatmaps": [], **lab.summarise(result or {}), "known": True}
+    result = result or {}
+    figures = [{"label": name, "value": value, "unit": unit} for name, (value, unit) in lab.headline(result).items()]
+    return {"tables": [], "lines": [], "heatmaps": [], **lab.summarise(result), "known": True,
+            "headline": figures, "evidence": lab.evidence(result)}
 
 
 def headline(slug: str, result: dict | None) -> dict[str, tuple[float, str]]:

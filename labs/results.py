@@ -1,8 +1,11 @@
-"""Turn a lab's JSON result into what its page shows: a table, bar charts, and a one-line evidence summary."""
+"""The one reader of lab result shapes: each lab's summariser (tables, bar and line charts, heatmaps), its
+headline figures and its evidence line, named by its entry in labs/registry.py; runner system info and job
+parameters as rows."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.utils import timezone
@@ -164,15 +167,9 @@ def cpp_view(result: dict) -> dict:
     }
 
 
-VIEWS = {"quant-inference": quant_view, "vllm-batch": vllm_view, "cpp-tokenizer": cpp_view}
-
-
-def view_for(lab: str, result: dict | None) -> dict:
-    """The page's view of a result. A lab this site does not know (a job imported from a newer site) is shown
-    as its raw JSON, never a 500."""
-    if lab in VIEWS:
-        return {**VIEWS[lab](result or {}), "known": True}
-    return {"headers": [], "rows": [], "charts": [], "known": False,
+def unknown_view(result: dict | None) -> dict:
+    """A lab this site does not know (a job imported from a newer site): its raw JSON, never a 500."""
+    return {"headers": [], "rows": [], "charts": [], "tables": [], "lines": [], "heatmaps": [], "known": False,
             "raw": json.dumps(result, indent=2, ensure_ascii=False, sort_keys=True) if result is not None else ""}
 
 
@@ -231,59 +228,64 @@ def param_rows(params: dict | None) -> dict:
     return {"rows": rows, "sources": sources}
 
 
-def evidence_line(lab: str, result: dict | None, device_name: str = "") -> str:
-    """One line of measured figures for the skills dashboard, e.g. 'int8 on CPU: 41.0 tok/s, 120 MB'."""
-    result = result or {}
-    where = f" on {device_name}" if device_name else ""
-    if lab == "quant-inference":
-        parts = []
-        for e in result.get("precisions", []):
-            if e.get("status") == "ok":
-                memory = e.get("memory") or {}
-                peak = memory.get("cuda_max_allocated_bytes") or memory.get("peak_rss_bytes") or 0
-                mbu = f", MBU {e['mbu'] * 100:.0f}%" if e.get("mbu") else ""
-                parts.append(f"{e['precision']}: {e.get('decode_tokens_per_s', 0):.1f} tok/s, {peak / MB:.0f} MB{mbu}")
-        return f"{'; '.join(parts)}{where}"
-    if lab == "vllm-batch":
-        parts = [
-            f"{e['engine']}: {e.get('output_tokens_per_s', 0):.1f} out tok/s"
-            + (f" ({e['speedup_vs_sequential']:.2f}×)" if e.get("speedup_vs_sequential") else "")
-            for e in result.get("engines", [])
-            if e.get("status") == "ok"
-        ]
-        return f"{'; '.join(parts)}{where}"
-    if lab == "cpp-tokenizer":
-        speed = (result.get("throughput") or {}).get("ratio")
-        return f"parity {result.get('exact_match_rate', 0):.0%}" + (f", {speed:.2f}× tiktoken speed" if speed else "")
-    return ""
+# ---- evidence lines (one line of measured figures for the skills dashboard) and headline figures ----------
 
 
-def headline(lab: str, result: dict | None) -> dict[str, tuple[float, str]]:
-    """The figures a learner tracks across runs of a lab: {series label: (value, unit)}. quant-inference: decode
-    tokens/s per precision; vllm-batch: output tokens/s per engine; cpp-tokenizer: the exact-match rate, and
-    the candidate's MB/s once it is measured. Missing or failed entries are left out."""
-    result = result or {}
-    if lab == "quant-inference":
-        return {e["precision"]: (e["decode_tokens_per_s"], "tok/s") for e in result.get("precisions", [])
-                if e.get("status") == "ok" and isinstance(e.get("decode_tokens_per_s"), (int, float))}
-    if lab == "vllm-batch":
-        return {e["engine"]: (e["output_tokens_per_s"], "tok/s") for e in result.get("engines", [])
-                if e.get("status") == "ok" and isinstance(e.get("output_tokens_per_s"), (int, float))}
-    if lab == "cpp-tokenizer":
-        out: dict[str, tuple[float, str]] = {}
-        if isinstance(result.get("exact_match_rate"), (int, float)):
-            out["exact match"] = (round(100 * result["exact_match_rate"], 2), "%")
-        mb_s = (result.get("throughput") or {}).get("candidate_mb_s")
-        if isinstance(mb_s, (int, float)):
-            out["MB/s"] = (mb_s, "MB/s")
-        return out
-    return {}
+def quant_evidence(result: dict) -> str:
+    """e.g. "int8: 41.0 tok/s, 120 MiB; fp32: 30.2 tok/s, 480 MiB"."""
+    parts = []
+    for e in result.get("precisions", []):
+        if e.get("status") == "ok":
+            memory = e.get("memory") or {}
+            peak = memory.get("cuda_max_allocated_bytes") or memory.get("peak_rss_bytes") or 0
+            mbu = f", MBU {e['mbu'] * 100:.0f}%" if e.get("mbu") else ""
+            parts.append(f"{e['precision']}: {e.get('decode_tokens_per_s', 0):.1f} tok/s, {peak / MB:.0f} MiB{mbu}")
+    return "; ".join(parts)
 
 
-def history_chart(lab: str, jobs) -> dict | None:
+def vllm_evidence(result: dict) -> str:
+    return "; ".join(
+        f"{e['engine']}: {e.get('output_tokens_per_s', 0):.1f} out tok/s"
+        + (f" ({e['speedup_vs_sequential']:.2f}×)" if e.get("speedup_vs_sequential") else "")
+        for e in result.get("engines", []) if e.get("status") == "ok")
+
+
+def cpp_evidence(result: dict) -> str:
+    speed = (result.get("throughput") or {}).get("ratio")
+    return f"parity {result.get('exact_match_rate', 0):.0%}" + (f", {speed:.2f}× tiktoken speed" if speed else "")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def quant_headline(result: dict) -> dict[str, tuple[float, str]]:
+    """Decode tokens/s per precision (failed or missing entries left out)."""
+    return {e["precision"]: (e["decode_tokens_per_s"], "tok/s") for e in result.get("precisions", [])
+            if e.get("status") == "ok" and _number(e.get("decode_tokens_per_s"))}
+
+
+def vllm_headline(result: dict) -> dict[str, tuple[float, str]]:
+    """Output tokens/s per engine."""
+    return {e["engine"]: (e["output_tokens_per_s"], "tok/s") for e in result.get("engines", [])
+            if e.get("status") == "ok" and _number(e.get("output_tokens_per_s"))}
+
+
+def cpp_headline(result: dict) -> dict[str, tuple[float, str]]:
+    """The exact-match rate, and the candidate's MB/s once it is measured."""
+    out: dict[str, tuple[float, str]] = {}
+    if _number(result.get("exact_match_rate")):
+        out["exact match"] = (round(100 * result["exact_match_rate"], 2), "%")
+    mb_s = (result.get("throughput") or {}).get("candidate_mb_s")
+    if _number(mb_s):
+        out["MB/s"] = (mb_s, "MB/s")
+    return out
+
+
+def history_chart(headline: Callable[[dict], dict], jobs) -> dict | None:
     """A line chart of the headline figures over the given jobs (oldest first): one point per job, one line
     per series; None when fewer than two jobs have a figure (a single point is no comparison)."""
-    points = [(job, headline(lab, job.result)) for job in jobs]
+    points = [(job, headline(job.result or {})) for job in jobs]
     points = [(job, figures) for job, figures in points if figures]
     if len(points) < 2:
         return None

@@ -19,19 +19,10 @@ from django.utils.translation import gettext_noop as _
 
 import labcontract
 
+from . import registry
 from .models import LabJob, Runner, hash_token
 
 log = logging.getLogger(__name__)
-
-LAB_QUEUES = {
-    "quant-inference": ("lab.cpu", "lab.cuda"),
-    "vllm-batch": ("lab.cpu", "lab.cuda", "lab.vllm"),
-    "cpp-tokenizer": ("lab.cpu",),
-}
-QUEUE_NEEDS = {"lab.cpu": gettext_lazy("CPU"), "lab.cuda": gettext_lazy("CUDA GPU"), "lab.vllm": gettext_lazy("vLLM")}
-LAB_SKILLS = {"quant-inference": ["quantization", "gpu-memory"], "vllm-batch": ["inference-acceleration"],
-              "cpp-tokenizer": ["cpp-cuda"]}
-
 
 class ApiError(Exception):
     """An API call refused with `status`. keep_changes: what the call wrote stays (the job failed with the
@@ -43,9 +34,9 @@ class ApiError(Exception):
 
 
 def job_create(*, user, lab: str, queue: str, params: dict) -> LabJob:
-    if lab not in labcontract.LABS:
+    if lab not in labcontract.LABS or lab not in registry.LABS:
         raise ValueError(f"unknown lab {lab!r}")
-    if queue not in LAB_QUEUES[lab]:
+    if queue not in registry.LABS[lab].queues:
         raise ValueError(f"{lab} does not run on {queue}")
     filled = labcontract.lab_params_with_defaults(lab, params)  # raises ContractError naming the field
     with transaction.atomic():
@@ -132,7 +123,7 @@ def waiting_reason(job: LabJob) -> str:
         return gettext_lazy("已派给 runner「%(name)s」，等它接手。") % {"name": job.target.name}
     if choose_runner(job) is not None:
         return ""  # an able runner is online: its next heartbeat (or the reaper) sends the job there
-    need = QUEUE_NEEDS.get(job.queue, job.queue)
+    need = registry.QUEUE_NEEDS.get(job.queue, job.queue)
     return gettext_lazy("等待一台支持 %(need)s 的 runner 上线：你自己的或管理员共享的 runner 中，"
                         "当前没有在线且能运行 %(queue)s 的。") % {"need": need, "queue": job.queue}
 

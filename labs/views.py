@@ -9,61 +9,21 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 import labcontract
 from core.middleware import size_text
 
-from . import services
+from . import registry, services
 from .models import LabJob, Runner
 from .results import history_chart
 
 HISTORY_JOBS = 30  # the job page's chart: the user's latest succeeded jobs of the lab
 
-LAB_TITLES = {
-    "quant-inference": (
-        gettext_lazy("量化推理对比"),
-        gettext_lazy("同一模型在 fp32/bf16/fp16/int8/int4 下的显存、速度与质量"),
-    ),
-    "vllm-batch": (gettext_lazy("vLLM 批处理吞吐"), gettext_lazy("逐条 HF、静态批处理与 vLLM 连续批处理的吞吐与延迟")),
-    "cpp-tokenizer": (
-        gettext_lazy("C++ Tokenizer 校验"),
-        gettext_lazy("编译你的 C++ Qwen tokenizer，与 tiktoken 逐文档比对并测速"),
-    ),
-}
-
-
-def lab_title(lab: str) -> str:
-    """The lab's title; a lab this site does not know (an imported job) is named by its slug."""
-    return str(LAB_TITLES[lab][0]) if lab in LAB_TITLES else lab
-
-
-PARAM_LABELS = {
-    "model": gettext_lazy("模型（fixture 或 runner 上的本地模型目录）"),
-    "precisions": gettext_lazy("精度"),
-    "prompts": gettext_lazy("提示词"),
-    "prompt_len": gettext_lazy("提示长度（token）"),
-    "gen_len": gettext_lazy("生成长度（token）"),
-    "repeats": gettext_lazy("计时重复次数"),
-    "warmup": gettext_lazy("预热次数（不计时）"),
-    "quality_tokens": gettext_lazy("质量评估的 token 数"),
-    "engines": gettext_lazy("引擎"),
-    "num_prompts": gettext_lazy("请求数"),
-    "prompt_len_min": gettext_lazy("最短提示长度"),
-    "prompt_len_max": gettext_lazy("最长提示长度"),
-    "output_len": gettext_lazy("输出长度"),
-    "output_len_max": gettext_lazy("最长输出长度（留空则固定）"),
-    "seed": gettext_lazy("随机种子"),
-    "static_batch_size": gettext_lazy("静态批大小"),
-    "dtype": gettext_lazy("数据类型"),
-}
-
-
 def lab_catalogue(request: HttpRequest) -> HttpResponse:
     jobs = LabJob.objects.filter(user=request.user).select_related("runner")[:50]
     context = {
-        "labs": [(slug, *LAB_TITLES[slug], services.LAB_QUEUES[slug]) for slug in labcontract.LABS],
+        "labs": list(registry.LABS.values()),
         "jobs": jobs,
         "runners": Runner.objects.filter(owner=request.user),
     }
@@ -75,8 +35,6 @@ def _params_from_form(lab: str, post) -> dict:
     schema = labcontract.LAB_PARAMS[lab]["properties"]
     params: dict = {}
     for name, spec in schema.items():
-        if lab == "cpp-tokenizer":
-            break
         if spec.get("type") == "array" and "enum" in spec.get("items", {}):
             params[name] = post.getlist(name)
         elif name in post and post[name] != "":
@@ -123,10 +81,10 @@ def _cpp_params(request: HttpRequest) -> dict:
     return {"files": {"tokenizer.cpp": source}}
 
 
-def _fields(lab: str) -> list[dict]:
+def _fields(lab: registry.Lab) -> list[dict]:
     fields = []
-    for name, spec in labcontract.LAB_PARAMS[lab]["properties"].items():
-        field = {"name": name, "label": PARAM_LABELS.get(name, name), "default": spec.get("default"), "spec": spec}
+    for name, spec in labcontract.LAB_PARAMS[lab.slug]["properties"].items():
+        field = {"name": name, "label": lab.label(name), "default": spec.get("default"), "spec": spec}
         if spec.get("type") == "array" and "enum" in spec.get("items", {}):
             field["widget"] = "checkboxes"
             field["choices"] = spec["items"]["enum"]
@@ -144,39 +102,34 @@ def _fields(lab: str) -> list[dict]:
 
 
 def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
-    if lab not in labcontract.LABS:
+    entry = registry.get(lab)
+    if entry is None or lab not in labcontract.LABS:
         raise Http404(_("没有这个实验。"))
     error = ""
     if request.method == "POST":
-        queue = request.POST.get("queue", services.LAB_QUEUES[lab][0])
+        queue = request.POST.get("queue", entry.queues[0])
         try:
             _refuse_nul(request.POST)
-            params = _cpp_params(request) if lab == "cpp-tokenizer" else _params_from_form(lab, request.POST)
+            params = _cpp_params(request) if entry.upload else _params_from_form(lab, request.POST)
             job = services.job_create(user=request.user, lab=lab, queue=queue, params=params)
         except (labcontract.ContractError, ValueError) as exc:
             error = str(exc)
         else:
             return redirect("lab_job", pk=job.pk)
-    context = {
-        "lab": lab,
-        "title": LAB_TITLES[lab][0],
-        "subtitle": LAB_TITLES[lab][1],
-        "fields": _fields(lab),
-        "queues": services.LAB_QUEUES[lab],
-        "error": error,
-    }
+    context = {"lab": entry, "fields": [] if entry.upload else _fields(entry), "error": error}
     return render(request, "labs/lab_new.html", context)
 
 
 def lab_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(LabJob.objects.select_related("runner"), pk=pk, user=request.user)
     template = "labs/_lab_job_live.html" if request.htmx else "labs/lab_job.html"
-    context = {"job": job, "waiting": services.waiting_reason(job), "title": lab_title(job.lab)}
+    context = {"job": job, "waiting": services.waiting_reason(job), "title": registry.title(job.lab)}
     if not request.htmx:  # the live fragment polls every 2 s: history stays out of it
         done = LabJob.objects.filter(user=request.user, lab=job.lab, status=LabJob.Status.SUCCEEDED)
         context["previous"] = done.exclude(pk=pk)[:10]
         recent = list(done.only("id", "lab", "result", "created_at").order_by("-created_at", "-id")[:HISTORY_JOBS])
-        context["history"] = history_chart(job.lab, reversed(recent))
+        lab = registry.get(job.lab)
+        context["history"] = history_chart(lab.headline, reversed(recent)) if lab else None
         context["history_json"] = json.dumps(context["history"], ensure_ascii=False) if context["history"] else ""
     return render(request, template, context)
 

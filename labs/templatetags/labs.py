@@ -3,14 +3,15 @@ templates render (labs/results.py)."""
 
 from django import template
 
-from ..results import param_rows, system_rows, view_for
+from .. import registry
+from ..results import param_rows, system_rows
 
 register = template.Library()
 
 
 @register.simple_tag
 def lab_view(job):
-    return view_for(job.lab, job.result)
+    return registry.summary(job.lab, job.result)
 
 
 @register.simple_tag
@@ -21,3 +22,8 @@ def system_view(info):
 @register.simple_tag
 def params_view(params):
     return param_rows(params)
+
+
+@register.filter
+def lab_title(slug: str) -> str:
+    return registry.title(slug)

@@ -1,0 +1,51 @@
+"""labs.registry is the site's one description of each lab: it names exactly the contract's labs, and each entry
+is complete enough for every page that reads it (catalogue, form, job page, dashboard, skill page)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import labcontract
+from labs import registry
+
+RESULTS = Path(__file__).parent / "data" / "lab_results"
+
+
+def test_the_registry_and_the_contract_name_the_same_labs():
+    assert list(registry.LABS) == list(labcontract.LABS)
+
+
+@pytest.mark.parametrize("slug", list(labcontract.LABS))
+def test_each_entry_runs_on_contract_queues_and_evidences_known_skills(slug):
+    lab = registry.LABS[slug]
+    assert lab.queues and set(lab.queues) <= set(labcontract.QUEUES)
+    assert all(q in registry.QUEUE_NEEDS for q in lab.queues)
+    assert lab.skills and str(lab.title) and str(lab.subtitle)
+
+
+@pytest.mark.django_db
+def test_every_skill_a_lab_evidences_exists_in_the_plan(plan_content):
+    from tracker.models import Skill
+
+    known = set(Skill.objects.values_list("slug", flat=True))
+    assert {s for lab in registry.LABS.values() for s in lab.skills} <= known
+
+
+@pytest.mark.parametrize("path", sorted(RESULTS.glob("*.json")), ids=lambda p: p.stem)
+def test_a_real_result_summarises_with_its_headline_and_evidence(path):
+    slug = next(s for s in labcontract.LABS if path.stem.startswith(s))
+    result = json.loads(path.read_text())
+    view = registry.summary(slug, result)
+    assert view["known"] and isinstance(view["headline"], list)
+    for figure in view["headline"]:
+        assert isinstance(figure["value"], (int, float)) and figure["unit"]
+    assert {f["label"] for f in view["headline"]} == set(registry.headline(slug, result))
+
+
+def test_an_unknown_lab_is_summarised_as_raw_json_not_an_error():
+    view = registry.summary("from-a-newer-site", {"x": 1})
+    assert view["known"] is False and '"x": 1' in view["raw"]
+    assert registry.title("from-a-newer-site") == "from-a-newer-site" and registry.headline("nope", {}) == {}

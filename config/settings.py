@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "practice",
     "labs",
     "knowledge",
+    "evidence",
 ]
 
 MIDDLEWARE = [
@@ -247,7 +248,7 @@ REQUEST_SIZE_LIMITS = [
     (r"^/practice/[^/]+/submit/$", 256 * 1024),  # sources are capped at JUDGE_MAX_SOURCE_BYTES (64 KiB)
     (r"^/tasks/[^/]+/notes/$", 256 * 1024),  # notes are capped at 50,000 characters
     (r"^/labs/new/[^/]+/$", 4 * 1024 * 1024),  # a C++ archive or source of up to 1 MiB, form-encoded
-    (r"^/record/import/$", 50 * 1024 * 1024),  # an exported record (knowledge.transfer.MAX_UPLOAD_BYTES)
+    (r"^/record/import/$", 50 * 1024 * 1024),  # an exported record (evidence.transfer.MAX_UPLOAD_BYTES)
 ]
 # Django's own ceiling on a form's non-file data, raised to the largest page limit above so that the table
 # is what decides; what it still refuses is answered by RequestSizeLimit with the limit named.

@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("practice.urls")),
     path("", include("labs.urls")),
     path("", include("knowledge.urls")),
+    path("", include("evidence.urls")),
     path("", include("tracker.urls")),
 ]

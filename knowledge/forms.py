@@ -50,7 +50,3 @@ class ChecklistItemForm(forms.ModelForm):
             "prompt": {"required": _("不能为空。"), "null_characters_not_allowed": NUL_MESSAGE},
             "answer": {"null_characters_not_allowed": NUL_MESSAGE},
         }
-
-
-class ImportForm(forms.Form):
-    file = forms.FileField(label=_("导出的 JSON 文件"))

@@ -1,38 +1,23 @@
 """Knowledge pages: article list and article, search, skill evidence, interview checklist and review session,
-record export/import. Also `related_articles_html(task)` for the tracker's task page."""
+(skill evidence, the dashboard and record export/import are the evidence app's)."""
 
 from __future__ import annotations
-
-import json
 
 from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.markdown import render_markdown
-from labs import registry
-from labs.models import LabJob
-from practice.models import Exercise, Submission
-from tracker.models import Skill, Status, Task, TaskProgress
+from practice.models import Submission
+from tracker.models import Skill, Status, TaskProgress
 
-from . import reviews, search, transfer
-from .forms import ChecklistItemForm, ImportForm
+from . import reviews, search
+from .forms import ChecklistItemForm
 from .models import Article, ChecklistItem, ReviewCard, ReviewLog
-from .skills import skill_levels
-
-
-def related_articles_html(task: Task) -> SafeString:
-    """The knowledge-base card for a task page: articles that practise this task (one query)."""
-    articles = list(Article.objects.live().filter(tasks=task).only("slug", "title", "title_en"))
-    if not articles:
-        return SafeString("")
-    return render_to_string("knowledge/_related_articles.html", {"articles": articles})
 
 
 def article_list(request: HttpRequest) -> HttpResponse:
@@ -68,25 +53,6 @@ def search_page(request: HttpRequest) -> HttpResponse:
     hits = search.search(query, user=request.user) if query else []
     template = "knowledge/_search_results.html" if request.htmx else "knowledge/search.html"
     return render(request, template, {"query": query, "hits": hits})
-
-
-def skill_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    skill = get_object_or_404(Skill.objects.live(), slug=slug)
-    level = next(lvl for lvl in skill_levels(request.user) if lvl.skill.id == skill.id)
-    level.readiness = reviews.readiness_by_skill(request.user).get(skill.id, 0)
-    tasks_done = (Task.objects.live().filter(skills=skill, progress__user=request.user,
-                                             progress__status=Status.DONE).select_related("phase"))
-    solved = (Exercise.objects.live().filter(skills=skill, submissions__user=request.user,
-                                             submissions__mode=Submission.Mode.SUBMIT,
-                                             submissions__verdict="AC").distinct())
-    labs = [lab.slug for lab in registry.labs_evidencing(skill.slug)]
-    jobs = (LabJob.objects.filter(user=request.user, status=LabJob.Status.SUCCEEDED, lab__in=labs)
-            .defer("log_tail").order_by("-created_at", "-id")[:20])
-    context = {"skill": skill, "level": level, "tasks_done": tasks_done, "solved": solved,
-               "jobs": jobs, "labs": labs,
-               "articles": Article.objects.live().filter(skills=skill),
-               "unsolved": Exercise.objects.live().filter(skills=skill).exclude(pk__in=[e.pk for e in solved])[:5]}
-    return render(request, "knowledge/skill.html", context)
 
 
 def checklist(request: HttpRequest, *, form: ChecklistItemForm | None = None, status: int = 200) -> HttpResponse:
@@ -175,25 +141,3 @@ def review_rate(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.htmx:
         return redirect("review")
     return render(request, "knowledge/_review_card.html", _review_context(request.user))
-
-
-def record_export(request: HttpRequest) -> HttpResponse:
-    data = transfer.export_record(request.user)
-    response = HttpResponse(json.dumps(data, ensure_ascii=False, indent=1), content_type="application/json")
-    stamp = timezone.localdate().isoformat()
-    response["Content-Disposition"] = f'attachment; filename="deploydojo-{request.user.username}-{stamp}.json"'
-    return response
-
-
-def record_import(request: HttpRequest) -> HttpResponse:
-    form = ImportForm(request.POST or None, request.FILES or None)
-    report = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            data = transfer.read_upload(form.cleaned_data["file"])
-            report = transfer.import_record(request.user, data)
-        except transfer.RecordError as exc:
-            form.add_error("file", str(exc))
-        else:
-            messages.success(request, _("导入完成：新增 %(n)d 条记录。") % {"n": report.added})
-    return render(request, "knowledge/record.html", {"form": form, "report": report})

@@ -20,8 +20,8 @@ from django.utils import timezone
 
 import labcontract
 from core.middleware import size_text
+from evidence.transfer import RecordError, export_record, import_record, read_upload
 from knowledge.models import Article, ChecklistItem
-from knowledge.transfer import RecordError, export_record, import_record, read_upload
 from labs.models import LabJob, Runner
 from practice.models import Exercise, Submission
 from tracker.models import Profile, Skill, StatusChange, Task, TaskProgress

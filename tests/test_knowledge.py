@@ -16,12 +16,11 @@ from django.utils import timezone
 from fsrs import Card, Rating, Scheduler
 
 from core.content_loader import ContentError
+from evidence.skills import skill_levels
 from knowledge import content as kb_content
 from knowledge.models import Article, ChecklistItem, ReviewCard, ReviewLog
 from knowledge.reviews import review_item
 from knowledge.search import search, segment
-from knowledge.skills import skill_levels
-from knowledge.views import related_articles_html
 from labs.models import LabJob
 from practice.models import Exercise, Submission
 from tracker.models import Skill, Status, Task
@@ -114,12 +113,12 @@ def test_scripts_in_articles_and_notes_stay_inert(client_a, user, plan_content):
     assert "<mark>量化笔记</mark>" in page
 
 
-def test_task_page_hook_lists_the_articles_that_practise_the_task(plan_content):
+def test_task_page_lists_the_articles_that_practise_the_task(client_a, plan_content):
     task = Task.objects.get(slug="deploy-qwen-7b-chat-int4")
-    html = related_articles_html(task)
-    assert 'href="/kb/gptq-awq/"' in html
+    page = client_a.get(reverse("task", args=[task.slug])).content.decode()
+    assert 'data-testid="related-articles"' in page and 'href="/kb/gptq-awq/"' in page
     lonely = Task.objects.live().exclude(articles__isnull=False).first()
-    assert related_articles_html(lonely) == ""
+    assert 'data-testid="related-articles"' not in client_a.get(reverse("task", args=[lonely.slug])).content.decode()
 
 
 # ---- search ----------------------------------------------------------------------------------------------

@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from test_knowledge import QUANT_RESULT
 
-from knowledge.dashboard import figures, summary
+from evidence.dashboard import figures, summary
+from evidence.transfer import RecordError, export_record, import_record
 from knowledge.models import ChecklistItem, ReviewCard, ReviewLog
 from knowledge.reviews import review_item
-from knowledge.transfer import RecordError, export_record, import_record
 from labs.models import LabJob
 from practice.models import Exercise, Submission
 from tracker.models import Profile, Skill, Status, StatusChange, Task, TaskProgress

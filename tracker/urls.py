@@ -5,7 +5,6 @@ from . import views
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("accounts/signup/", views.signup, name="signup"),
-    path("dashboard/", views.dashboard, name="dashboard"),
     path("plan/", views.plan, name="plan"),
     path("plan/schedule/", views.schedule, name="schedule"),
     path("plan/<slug:slug>/", views.phase_detail, name="phase"),

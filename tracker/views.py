@@ -1,7 +1,10 @@
-"""Tracker pages: landing, sign-up, dashboard, plan overview, phases, tasks (htmx status), resources."""
+"""Tracker pages: landing, sign-up, plan overview, phases, tasks (htmx status), resources."""
 
 from __future__ import annotations
 
+import importlib
+
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.forms import UserCreationForm
@@ -11,8 +14,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-
-from knowledge.views import related_articles_html
 
 from . import services
 from .forms import NotesForm, ScheduleForm
@@ -34,26 +35,6 @@ def signup(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("欢迎加入部署道场！先设定开始日期，计划会据此排期。"))
         return redirect("plan")
     return render(request, "registration/signup.html", {"form": form})
-
-
-def dashboard(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    context = {
-        "progress": services.plan_progress(user),
-        "doing": Task.objects.live().filter(progress__user=user, progress__status=Status.DOING)
-        .select_related("phase"),
-        "recent": StatusChange.objects.filter(user=user).select_related("task")[:10],
-        "next_tasks": services.next_expected_tasks(user),
-    }
-    context.update(dashboard_extras(request))
-    return render(request, "tracker/dashboard.html", context)
-
-
-def dashboard_extras(request: HttpRequest) -> dict:
-    """Skills, evidence, reviews and charts: the knowledge app's panels."""
-    from knowledge.dashboard import panels
-
-    return panels(request)
 
 
 def plan(request: HttpRequest) -> HttpResponse:
@@ -106,6 +87,20 @@ def task_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "tracker/task.html", _task_context(request, task))
 
 
+def task_panels(task: Task) -> list[dict]:
+    """Cards other apps add to a task page, each declared as `task_panel` (a dotted function path) on its
+    AppConfig: the function returns {"template": ..., **context} or None. The tracker imports none of them."""
+    panels = []
+    for cfg in apps.get_app_configs():
+        path = getattr(cfg, "task_panel", None)
+        if path:
+            module, _dot, name = path.rpartition(".")
+            panel = getattr(importlib.import_module(module), name)(task)
+            if panel:
+                panels.append(panel)
+    return panels
+
+
 def _task_context(request: HttpRequest, task: Task, *, notes_form: NotesForm | None = None) -> dict:
     my = TaskProgress.objects.filter(user=request.user, task=task).first()
     history = StatusChange.objects.filter(user=request.user, task=task)[:50]
@@ -113,7 +108,7 @@ def _task_context(request: HttpRequest, task: Task, *, notes_form: NotesForm | N
         "task": task, "my": my, "history": history, "statuses": Status.choices,
         "notes_form": notes_form or NotesForm(initial={"notes": my.notes if my else ""}),
         "resources": task.resources.live(), "skills": task.skills.live(),
-        "related_articles": related_articles_html(task),
+        "task_panels": task_panels(task),
     }
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from knowledge.transfer import RecordError, import_record
+from evidence.transfer import RecordError, import_record
 
 
 class Command(BaseCommand):

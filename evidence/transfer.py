@@ -31,12 +31,11 @@ from django.utils.translation import gettext_noop
 from fsrs import Card
 
 import labcontract
+from knowledge.models import Article, ChecklistItem, ReviewCard, ReviewLog
 from labs.models import LabJob
 from practice.models import Exercise, Submission
 from tracker.forms import NOTES_MAX_CHARS
 from tracker.models import Profile, Skill, Status, StatusChange, Task, TaskProgress
-
-from .models import Article, ChecklistItem, ReviewCard, ReviewLog
 
 FORMAT = "deploydojo-record"
 VERSION = 1

@@ -1,5 +1,5 @@
-"""Dashboard panels contributed by the knowledge app: skills chart, activity heatmap, measured lab results,
-next steps and interview readiness. `panels(request)` is merged into the tracker dashboard's context.
+"""The dashboard's evidence panels: skills chart, activity heatmap, measured lab results, next steps and
+interview readiness, as plain context for templates the dashboard includes.
 
 The query count is fixed (about 17) whatever the user's history: every list is an aggregate or a slice.
 """
@@ -11,18 +11,16 @@ from dataclasses import dataclass
 
 from django.db.models import Count
 from django.db.models.functions import TruncDate
-from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from knowledge.models import ReviewLog
+from knowledge.reviews import queue_counts, readiness_by_skill
 from labs import registry
 from labs.models import LabJob
 from practice.models import Exercise, Submission
 from tracker.models import StatusChange
 
-from .models import ReviewLog
-from .reviews import queue_counts, readiness_by_skill
 from .skills import SkillLevel, skill_levels, solved_exercise_ids, succeeded_labs, weakest
 
 HEATMAP_WEEKS = 53
@@ -105,17 +103,12 @@ def summary(data: dict) -> dict:
     }
 
 
-def panels(request: HttpRequest) -> dict:
-    user = request.user
+def panels(user) -> dict:
+    """The context of the dashboard's evidence panels (evidence/_dashboard_panels.html, _next_steps.html)."""
     data = figures(user)
     days = data["days"]
     chart = {"labels": [lvl.skill.display_title for lvl in data["levels"]],
              "evidence": [lvl.pct for lvl in data["levels"]],
              "readiness": [lvl.readiness for lvl in data["levels"]]}
-    context = {**data, "chart": chart, "heatmap": heatmap_html(days), "active_days": sum(1 for d in days if d.count),
-               "activity_total": sum(d.count for d in days)}
-    return {
-        "skills_panel": render_to_string("knowledge/_dashboard_panels.html", context, request=request),
-        "next_extra": render_to_string("knowledge/_next_steps.html", context, request=request),
-        "knowledge_summary": summary(data),
-    }
+    return {**data, "chart": chart, "heatmap": heatmap_html(days), "active_days": sum(1 for d in days if d.count),
+            "activity_total": sum(d.count for d in days), "knowledge_summary": summary(data)}

@@ -1,0 +1,80 @@
+"""Evidence pages: the dashboard (plan progress beside the skills it evidences), a skill's evidence page, and
+the record's export and import."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from knowledge import reviews
+from knowledge.models import Article
+from labs import registry
+from labs.models import LabJob
+from practice.models import Exercise, Submission
+from tracker import services as plan
+from tracker.models import Skill, Status, StatusChange, Task
+
+from . import dashboard as panels
+from . import transfer
+from .forms import ImportForm
+from .skills import skill_levels
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    context = {
+        "progress": plan.plan_progress(user),
+        "doing": Task.objects.live().filter(progress__user=user, progress__status=Status.DOING)
+        .select_related("phase"),
+        "recent": StatusChange.objects.filter(user=user).select_related("task")[:10],
+        "next_tasks": plan.next_expected_tasks(user),
+        **panels.panels(user),
+    }
+    return render(request, "evidence/dashboard.html", context)
+
+
+def skill_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    skill = get_object_or_404(Skill.objects.live(), slug=slug)
+    level = next(lvl for lvl in skill_levels(request.user) if lvl.skill.id == skill.id)
+    level.readiness = reviews.readiness_by_skill(request.user).get(skill.id, 0)
+    tasks_done = (Task.objects.live().filter(skills=skill, progress__user=request.user,
+                                             progress__status=Status.DONE).select_related("phase"))
+    solved = (Exercise.objects.live().filter(skills=skill, submissions__user=request.user,
+                                             submissions__mode=Submission.Mode.SUBMIT,
+                                             submissions__verdict="AC").distinct())
+    labs = [lab.slug for lab in registry.labs_evidencing(skill.slug)]
+    jobs = (LabJob.objects.filter(user=request.user, status=LabJob.Status.SUCCEEDED, lab__in=labs)
+            .defer("log_tail").order_by("-created_at", "-id")[:20])
+    context = {"skill": skill, "level": level, "tasks_done": tasks_done, "solved": solved,
+               "jobs": jobs, "labs": labs,
+               "articles": Article.objects.live().filter(skills=skill),
+               "unsolved": Exercise.objects.live().filter(skills=skill).exclude(pk__in=[e.pk for e in solved])[:5]}
+    return render(request, "evidence/skill.html", context)
+
+
+
+def record_export(request: HttpRequest) -> HttpResponse:
+    data = transfer.export_record(request.user)
+    response = HttpResponse(json.dumps(data, ensure_ascii=False, indent=1), content_type="application/json")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="deploydojo-{request.user.username}-{stamp}.json"'
+    return response
+
+
+def record_import(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            data = transfer.read_upload(form.cleaned_data["file"])
+            report = transfer.import_record(request.user, data)
+        except transfer.RecordError as exc:
+            form.add_error("file", str(exc))
+        else:
+            messages.success(request, _("导入完成：新增 %(n)d 条记录。") % {"n": report.added})
+    return render(request, "evidence/record.html", {"form": form, "report": report})

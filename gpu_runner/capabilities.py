@@ -1,4 +1,5 @@
-"""Probe what this runner host can do (CPU, RAM, CUDA devices, library versions) and pick its queues."""
+"""Probe what this runner host can do (CPU, RAM, CUDA devices, library versions, the regex libraries C++
+submissions may link) and pick its queues."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 import psutil
 
 import labcontract
+from gpu_runner import cpp_libraries
 
 _VERSIONED = (
     "torch",
@@ -158,6 +160,7 @@ def probe(*, check_vllm: bool = True) -> dict[str, Any]:
         "cuda_devices": devices,
         "versions": versions,
         "queues": choose_queues(devices, vllm_ok),
+        "cpp_regex": list(cpp_libraries.on_this_runner()),
         "os": f"{platform.system()} {platform.release()}",
     }
     labcontract.validate("heartbeat", {"capabilities": caps})

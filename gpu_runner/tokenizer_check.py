@@ -8,6 +8,7 @@ import functools
 import hashlib
 import io
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -23,6 +24,7 @@ from typing import Any
 import tiktoken
 
 import sandbox
+from gpu_runner import cpp_libraries
 
 HERE = Path(__file__).resolve().parent
 CORPUS_DIR = HERE / "corpus"
@@ -189,9 +191,17 @@ def _checked_sources(files: dict[str, bytes], limits: CheckLimits) -> dict[str, 
 # --- compiling and running in the sandbox --------------------------------------------------------------
 
 
-def compile_in_sandbox(sources: dict[str, bytes], limits: CheckLimits = CheckLimits()) -> tuple[bytes | None, dict]:
-    """g++ -O2 -std=c++17 every .cpp into ./tokenizer inside the sandbox; (binary or None, compile report)."""
+def compile_in_sandbox(
+    sources: dict[str, bytes],
+    limits: CheckLimits = CheckLimits(),
+    libraries: dict[str, tuple[str, ...]] | None = None,
+) -> tuple[bytes | None, dict]:
+    """g++ -O2 -std=c++17 every .cpp into ./tokenizer inside the sandbox, linking the regex libraries (default:
+    those on this runner, cpp_libraries.on_this_runner()); (binary or None, compile report)."""
     units = sorted(n for n in sources if n.endswith((".cpp", ".cc", ".cxx")))
+    linked = cpp_libraries.on_this_runner() if libraries is None else libraries
+    # Library flags after the sources: the linker resolves -l only for objects named before it.
+    argv = ["g++", *COMPILE_FLAGS, "-o", "tokenizer", *units, *(f for flags in linked.values() for f in flags)]
     box = sandbox.Limits(
         cpu_s=limits.compile_cpu_s,
         wall_s=limits.compile_wall_s,
@@ -202,7 +212,7 @@ def compile_in_sandbox(sources: dict[str, bytes], limits: CheckLimits = CheckLim
     )
     # LC_ALL=C keeps the diagnostics ASCII (no typographic quotes), whatever the host's locale.
     out = sandbox.run(
-        ["g++", *COMPILE_FLAGS, "-o", "tokenizer", *units],
+        argv,
         limits=box,
         files=sources,
         keep=["tokenizer"],
@@ -213,15 +223,22 @@ def compile_in_sandbox(sources: dict[str, bytes], limits: CheckLimits = CheckLim
         message = out.error
     elif out.timed_out:
         message = f"compiler exceeded {limits.compile_wall_s:.0f} s\n" + message
+    binary = out.files.get("tokenizer")
+    failed = out.returncode != 0 or not binary
+    lacking = cpp_libraries.lacking(message, linked) if failed else []
+    message = cpp_libraries.lacking_note(lacking) + message  # first, so truncation never drops it
     cap = limits.compiler_message_bytes
     report = {
         "ok": False,
         "seconds": round(out.wall_s, 2),
-        "command": f"g++ {' '.join(COMPILE_FLAGS)} -o tokenizer " + " ".join(units),
+        "command": shlex.join(argv),
+        "argv": argv,
+        "regex_libraries": list(linked),
         "message": message[:cap] + ("\n[... truncated]" if len(message) > cap else ""),
     }
-    binary = out.files.get("tokenizer")
-    if out.returncode != 0 or not binary:
+    if lacking:
+        report["regex_libraries_missing"] = lacking
+    if failed:
         return None, report
     report["ok"] = True
     return binary, report
@@ -402,8 +419,10 @@ def check(
     vocab_path: str | Path | None = None,
     limits: CheckLimits = CheckLimits(),
     measure_speed: bool = True,
+    libraries: dict[str, tuple[str, ...]] | None = None,
 ) -> dict[str, Any]:
-    """Compile the learner's tokenizer in the sandbox and compare it with tiktoken + NFC on every document.
+    """Compile the learner's tokenizer in the sandbox (linking `libraries`, default this runner's regex
+    libraries) and compare it with tiktoken + NFC on every document.
 
     status: OK (every document exact), WA (some differ or fail), CE, REJECTED (unsafe upload) or
     UNAVAILABLE (no sandbox on this machine).
@@ -415,7 +434,7 @@ def check(
         sources = unpack_submission(source_files, limits)
     except SubmissionRejected as exc:
         return {"status": "REJECTED", "message": str(exc)}
-    binary, compile_report = compile_in_sandbox(sources, limits)
+    binary, compile_report = compile_in_sandbox(sources, limits, libraries)
     if binary is None:
         return {"status": "CE", "message": compile_report["message"], "compile": compile_report}
     vocab = Path(vocab_path or default_vocab_path()).resolve()

@@ -39,6 +39,9 @@ HEARTBEAT_TIMEOUT_S = 120  # a runner silent this long is offline; its running j
 
 LABS = ("quant-inference", "vllm-batch", "cpp-tokenizer")
 QUEUES = ("lab.cpu", "lab.cuda", "lab.vllm")
+# Regex engines a C++ tokenizer submission may use (qwen.cpp uses RE2; PCRE2 also has Qwen's lookahead), linked
+# when the runner has them: `#define PCRE2_CODE_UNIT_WIDTH 8` + <pcre2.h> (-lpcre2-8), <re2/re2.h> (-lre2).
+CPP_REGEX_LIBRARIES = ("pcre2", "re2")
 # Task name per queue: routing is by task name (config/celery.py routes "lab.cpu.*" to lab.cpu ...).
 TASK_FOR_QUEUE = {q: f"{q}.run_lab" for q in QUEUES}
 
@@ -89,6 +92,8 @@ CAPABILITIES = {
         },
         "versions": {"type": "object", "additionalProperties": {"type": ["string", "null"]}},
         "queues": {"type": "array", "items": {"enum": list(QUEUES)}},
+        # The regex libraries this runner links into C++ tokenizer submissions (absent: an older runner).
+        "cpp_regex": {"type": "array", "uniqueItems": True, "items": {"enum": list(CPP_REGEX_LIBRARIES)}},
     },
 }
 
@@ -495,6 +500,7 @@ VLLM_BATCH_RESULT = {
 
 CPP_TOKENIZER_STATUSES = ("OK", "WA", "CE", "REJECTED", "UNAVAILABLE")
 _RATE = {"type": "number", "minimum": 0, "maximum": 1}
+_REGEX_LIST = {"type": "array", "uniqueItems": True, "items": {"enum": list(CPP_REGEX_LIBRARIES)}}
 
 CPP_TOKENIZER_RESULT = {
     "type": "object",
@@ -506,9 +512,12 @@ CPP_TOKENIZER_RESULT = {
         "source_files": {"type": "array", "items": {
             "type": "object", "required": ["name", "bytes"],
             "properties": {"name": {"type": "string"}, "bytes": {"type": "integer", "minimum": 0}}}},
+        # command: argv shell-quoted (what the page shows); regex_libraries: those argv links;
+        # regex_libraries_missing: those a failed build needed that this runner lacks (the message says so first).
         "compile": {"type": "object", "required": ["ok", "message"],
                     "properties": {"ok": {"type": "boolean"}, "seconds": _NUM, "command": {"type": "string"},
-                                   "message": {"type": "string"}}},
+                                   "argv": _STR_LIST, "regex_libraries": _REGEX_LIST,
+                                   "regex_libraries_missing": _REGEX_LIST, "message": {"type": "string"}}},
         "documents": {"type": "array", "items": {
             "type": "object", "required": ["name", "match"],
             "properties": {"name": {"type": "string"}, "match": {"type": "boolean"},
@@ -576,8 +585,11 @@ def result_failure(lab: str, result: dict) -> str | None:
 
 
 MISSING_HEADER = re.compile(r"fatal error: ([^\s:]+\.(?:h|hh|hpp|hxx)): No such file or directory")
+CPP_REGEX_HEADER = re.compile(r"^(?:pcre2\.h|re2/[\w.]+)$")
 
 
 def missing_headers(compiler_message: str) -> list[str]:
-    """The headers g++ could not find ("fatal error: x.h: No such file or directory"), in order, once each."""
-    return list(dict.fromkeys(MISSING_HEADER.findall(compiler_message or "")))
+    """The learner's headers g++ could not find ("fatal error: x.h: No such file or directory"), in order, once
+    each; a regex library's header is not one of them (the runner lacks that library, and the message says so)."""
+    found = MISSING_HEADER.findall(compiler_message or "")
+    return [h for h in dict.fromkeys(found) if not CPP_REGEX_HEADER.match(h)]

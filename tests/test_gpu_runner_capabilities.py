@@ -23,6 +23,8 @@ def test_probe_describes_this_cpu_machine_in_the_contract_shape(caps):
     assert caps["ram_bytes"] > 1 << 30
     assert caps["versions"]["torch"].startswith("2.13")
     assert caps["versions"]["g++"] and caps["versions"]["g++"][0].isdigit()
+    # .ci/run installs libpcre2-dev and libre2-dev: C++ submissions may link both here.
+    assert caps["cpp_regex"] == ["pcre2", "re2"]
 
 
 def test_cpu_only_machine_serves_only_the_cpu_queue(caps):

@@ -23,7 +23,7 @@ _VERSIONED = (
     "bitsandbytes",
     "torchao",
     "gptqmodel",
-    "autoawq",
+    "optimum",
     "tiktoken",
     "celery",
 )

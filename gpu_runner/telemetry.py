@@ -61,7 +61,7 @@ def nvml_unavailable_reason(nvml: ModuleType | None = None) -> str | None:
     return None
 
 
-def _handle(nvml: ModuleType, device_index: int | None) -> Any:
+def nvml_handle(nvml: ModuleType, device_index: int | None) -> Any:
     """The NVML handle of the job's device: CUDA_VISIBLE_DEVICES' first entry when set (index or UUID)."""
     if device_index is None:
         visible = os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",")[0].strip()
@@ -113,7 +113,7 @@ class GpuSampler:
             self._unavailable = f"NVML did not initialise: {exc}"
             return self
         try:
-            self._handle = _handle(nvml, self.device_index)
+            self._handle = nvml_handle(nvml, self.device_index)
             name = nvml.nvmlDeviceGetName(self._handle)
             self._device = {
                 "name": name.decode() if isinstance(name, bytes) else str(name),
@@ -211,13 +211,22 @@ def bytes_read_per_token(model: Any) -> int:
     total = weight_bytes(model)
     emb = model.get_input_embeddings()
     out = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
-    tied = out is not None and getattr(out, "weight", None) is not None and (
-        out.weight is emb.weight or out.weight.data_ptr() == emb.weight.data_ptr())
-    if tied:
+    if out is not None and _same_storage(getattr(out, "weight", None), emb.weight):
         return total
     table = weight_bytes(emb)
     rows = int(emb.weight.shape[0]) or 1
     return total - table + table // rows
+
+
+def _same_storage(a: Any, b: Any) -> bool:
+    """True when two weights are one tensor (tied). A quantized head (a torchao tensor subclass) has no storage
+    of its own to compare, and is never the float embedding table."""
+    if a is None or a is b:
+        return a is not None
+    try:
+        return a.data_ptr() == b.data_ptr()
+    except RuntimeError:
+        return False
 
 
 def bytes_read_per_token_from_shape(*, params_total: int, vocab: int, hidden: int, bytes_per_param: float,

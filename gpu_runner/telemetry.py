@@ -13,17 +13,19 @@ step and MBU = achieved / device bandwidth. Bytes read per step exclude the inpu
 token gathers one row of it) unless the table is tied to the output head, which reads all of it for the
 logits.
 
-Call sites (the worker and the labs belong to others):
-- quant_inference.measure, around the timed decode runs on CUDA::
+Where results carry it (key "telemetry"; absent on CPU jobs):
+- worker.job_telemetry: the whole job, start to end, on the lab result's top level (every lab), every 500 ms;
+- quant_inference.measure: each ok precision's timed runs, every 100 ms, beside the MBU computed from
+  bytes_read_per_token (keys "mbu", "achieved_gb_per_s", "decode_ceiling_tokens_per_s", "bytes_read_per_token").
 
-      with GpuSampler(interval_ms=100) as sampler:
-          ...timed generate() runs...
-      result["telemetry"] = sampler.result()
-      per_token = bytes_read_per_token(model)
-      result["mbu"] = mbu(result["decode_tokens_per_s"], per_token, bw["gb_per_s"], batch=batch)
-
-- worker (whole job): ``sampler = GpuSampler(); sampler.start()`` before ``lab_runner(lab)(params, ctx)``
-  and ``result["telemetry"] = sampler.stop()`` after it (also in the error path), when ctx.device == "cuda".
+Shape (GpuSampler.result):
+    {"status": "ok", "source": "NVML (nvidia-ml-py)",
+     "device": {"name": str, "memory_total_bytes": int, "driver": str|null, "power_limit_w": float|null},
+     "interval_ms": int (the final interval; it doubles each time the series is thinned), "samples": int,
+     "series": {"t_s": [float], "util_pct": [int|null], "mem_used_bytes": [int|null], "power_w": [float|null],
+                "temperature_c": [int|null]},       # parallel lists; t_s from the sampler's start
+     "summary": {"util_pct_mean", "util_pct_max", "mem_used_bytes_max", "power_w_mean", "power_w_max"}}
+  | {"status": "unavailable", "reason": str}
 """
 
 from __future__ import annotations

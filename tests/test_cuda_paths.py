@@ -241,7 +241,13 @@ def test_mbu_reads_the_quantized_head_but_one_row_of_the_embedding_table():
 
 
 def test_only_int8_weight_only_is_compiled_and_only_on_cuda():
-    assert quant_inference.COMPILED_ON_CUDA == ("int8-wo",)
+    compiled, extra, warmup, said = quant_inference.decode_plan("int8-wo", "cuda", 0)
+    # A static KV cache is what makes transformers compile the decode forward on CUDA.
+    assert compiled and extra == {"cache_implementation": "static"} and warmup == 1
+    assert "torch.compile'd" in said["backend"] and "compilation" in said["notes"][0]
+    assert quant_inference.decode_plan("int8-wo", "cuda", 3)[2:] == (3, {"backend": said["backend"]})
+    for precision, device in (("int8-wo", "cpu"), ("bf16", "cuda"), ("int4", "cuda")):
+        assert quant_inference.decode_plan(precision, device, 2) == (False, {}, 2, {})
     assert quant_inference.TELEMETRY_MAX_SAMPLES * 9 <= 2000  # nine precisions stay far under the body limit
 
 

@@ -107,6 +107,16 @@ def split_generate(start: float, first_token_at: float | None, end: float) -> tu
     return prefill, decode
 
 
+def decode_plan(precision: str, device: str, warmup: int) -> tuple[bool, dict[str, Any], int, dict[str, Any]]:
+    """(compiled, extra generate() kwargs, warm-up runs, what the backend and notes must say) for one precision."""
+    if device != "cuda" or precision not in COMPILED_ON_CUDA:
+        return False, {}, warmup, {}
+    said: dict[str, Any] = {"backend": ", decode steps torch.compile'd (static KV cache, mode reduce-overhead)"}
+    if warmup < 1:
+        said["notes"] = ["one warm-up run added: the first compiled run includes compilation"]
+    return True, {"cache_implementation": "static"}, max(warmup, 1), said
+
+
 def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:
     """Measure one precision (runs in a fresh process; spec = lab params + precision, device, paths)."""
     import torch
@@ -137,13 +147,9 @@ def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
     dev = next(model.parameters()).device
     input_ids, quality_ids = input_ids.to(dev), quality_ids.to(dev)
     gen_len, batch = spec["gen_len"], input_ids.shape[0]
-    compiled = cuda and precision in COMPILED_ON_CUDA
-    extra = {"cache_implementation": "static"} if compiled else {}
-    warmup = max(spec["warmup"], 1) if compiled else spec["warmup"]
-    if compiled:
-        backend += ", decode steps torch.compile'd (static KV cache, mode reduce-overhead)"
-        if warmup > spec["warmup"]:
-            notes.append("one warm-up run added: the first compiled run includes compilation")
+    compiled, extra, warmup, said = decode_plan(precision, device, spec["warmup"])
+    backend += said.get("backend", "")
+    notes += said.get("notes", [])
 
     def generate(streamer: Any = None) -> Any:
         out = model.generate(input_ids=input_ids, attention_mask=torch.ones_like(input_ids), do_sample=False,
@@ -153,32 +159,14 @@ def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
             raise RuntimeError(f"generate made {out.shape[1] - input_ids.shape[1]} tokens, not {gen_len}")
         return out
 
-    def timed_run() -> tuple[float, float | None, float]:
-        clock = FirstTokenClock()
-        sync()
-        start = time.perf_counter()
-        generate(clock)
-        sync()
-        return start, clock.first_token_at, time.perf_counter()
-
     runs = warmup + spec["repeats"]
-    prefill, decode, total, refused = [], [], [], []
     with torch.inference_mode():
         for i in range(warmup):
             report(i / runs, "warm-up")
             generate()
         sampler = _sampler(cuda)
-        for i in range(spec["repeats"]):
-            report((warmup + i) / runs, "timed runs")
-            start, first, end = timed_run()
-            try:
-                p, d = split_generate(start, first, end)
-            except ValueError as exc:
-                refused.append(f"run {i + 1}: {exc}")
-                continue
-            prefill.append(p)
-            decode.append(d)
-            total.append(end - start)
+        prefill, decode, total, refused = _timed_runs(
+            generate, sync, spec["repeats"], lambda i: report((warmup + i) / runs, "timed runs"))
         telemetry = sampler.stop() if sampler else None
         memory = _memory(device, rss_before, load_peak)
         if not decode:
@@ -208,6 +196,29 @@ def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
         result.update(figures, bytes_read_per_token=per_token, device_bandwidth=bw, telemetry=telemetry)
     report(1.0, "done")
     return result
+
+
+def _timed_runs(generate: Callable[[Any], Any], sync: Callable[[], None], repeats: int,
+                progress: Callable[[int], None]) -> tuple[list[float], list[float], list[float], list[str]]:
+    """(prefill s, decode s, whole call s, refused-run reasons) of `repeats` timed generate calls."""
+    prefill, decode, total, refused = [], [], [], []
+    for i in range(repeats):
+        progress(i)
+        clock = FirstTokenClock()
+        sync()
+        start = time.perf_counter()
+        generate(clock)
+        sync()
+        end = time.perf_counter()
+        try:
+            p, d = split_generate(start, clock.first_token_at, end)
+        except ValueError as exc:
+            refused.append(f"run {i + 1}: {exc}")
+            continue
+        prefill.append(p)
+        decode.append(d)
+        total.append(end - start)
+    return prefill, decode, total, refused
 
 
 def _sampler(cuda: bool) -> Any:

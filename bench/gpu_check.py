@@ -9,6 +9,9 @@ it calls each lab's ``run(params, LabContext(...))`` directly (no site, no Celer
 - a model with Qwen2.5-1.5B-Instruct's shape (its public config.json on the Hugging Face Hub), weights random,
   built on the GPU in a fresh process and saved once, so that memory, speed and MBU are real figures even
   though quality figures are not (the fixture's tokenizer is used: no download).
+After the runs, ``path_checks`` says per CUDA path whether the result showed what the path must (int4 packed for
+tinygemm, int8 weight-only compiled, peak memory after quantizing, prefill and decode from one call with MBU at
+most 1 and NVML telemetry, vLLM's memory share and prefix caching off): pass | fail | not run (with the reason).
 Total wall time is capped (``--budget-s``, default 480 s = 8 minutes): each run has a share and is cancelled
 past it; what the budget no longer covers is reported as skipped.
 
@@ -145,6 +148,75 @@ def configs_of(result: dict[str, Any]) -> list[dict[str, Any]]:
                             row[k] = entry[k]
                     out.append(row)
     return out
+
+
+# ---- what each CUDA path must show ---------------------------------------------------------------------
+
+
+def _entries(results: list[dict[str, Any]], lab: str, group: str, model: str | None = None) -> list[dict[str, Any]]:
+    return [e for r in results if r["lab"] == lab and isinstance(r.get("result"), dict)
+            and (model is None or r["model"] == model) for e in r["result"].get(group, [])]
+
+
+def _ok(entries: list[dict[str, Any]], key: str, name: str) -> dict[str, Any] | None:
+    return next((e for e in entries if e.get(key) == name and e.get("status") == "ok"), None)
+
+
+def _check_quant(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    checks = []
+    for model in dict.fromkeys(r["model"] for r in results if r["lab"] == "quant-inference"):
+        entries = _entries(results, "quant-inference", "precisions", model)
+        ok = [e for e in entries if e.get("status") == "ok"]
+        if not entries:  # the lab itself did not run (no CUDA, a failure, the budget)
+            row = next(r for r in results if r["lab"] == "quant-inference" and r["model"] == model)
+            checks.append(_verdict(f"{model}: quant-inference", False, None, _why(row)))
+            continue
+        int4, int8wo, bf16 = _ok(entries, "precision", "int4"), _ok(entries, "precision", "int8-wo"), \
+            _ok(entries, "precision", "bf16")
+        why_not = {e["precision"]: e.get("reason") or e.get("error", "")[-300:] for e in entries if e not in ok}
+        checks.append(_verdict(f"{model}: int4 packed for tinygemm", int4 and "tile_packed_to_4d" in int4["backend"],
+                               int4 and int4["backend"], why_not.get("int4")))
+        ratio = int8wo and bf16 and round(int8wo["decode_tokens_per_s"] / bf16["decode_tokens_per_s"], 3)
+        checks.append(_verdict(f"{model}: int8 weight-only decode compiled", int8wo and int8wo.get("compiled"),
+                               int8wo and f"decode tokens/s int8-wo / bf16 = {ratio}", why_not.get("int8-wo")))
+        peaks = {e["precision"]: e["memory"].get("cuda_max_allocated_bytes") for e in ok}
+        checks.append(_verdict(f"{model}: int4 peak memory below the bf16 weights",
+                               int4 and bf16 and peaks.get("int4") is not None
+                               and peaks["int4"] < bf16["weight_bytes"],
+                               f"peaks {peaks}, bf16 weights {bf16 and bf16['weight_bytes']}",
+                               why_not.get("int4") or why_not.get("bf16")))
+        same_call = ok and all(e["prefill_latency_s"]["n"] == e["generate_latency_s"]["n"] for e in ok)
+        checks.append(_verdict(f"{model}: prefill timed in the same call, MBU from telemetry at most 1",
+                               same_call and all(e.get("mbu") is not None and 0 < e["mbu"] <= 1.0
+                                                 and e.get("telemetry", {}).get("status") == "ok" for e in ok),
+                               {e["precision"]: (e.get("mbu"), e.get("telemetry", {}).get("status")) for e in ok},
+                               None if ok else "no precision ran"))
+    return checks
+
+
+def path_checks(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per CUDA path: "pass" | "fail" | "not run" with what the result showed (for the GPU session to read)."""
+    checks = _check_quant(results)
+    engines = _entries(results, "vllm-batch", "engines")
+    vllm = _ok(engines, "engine", "vllm")
+    reasons = [e.get("reason") or e.get("error", "")[-300:] for e in engines if e.get("engine") == "vllm"]
+    reasons += [_why(r) for r in results if r["lab"] == "vllm-batch" and not isinstance(r.get("result"), dict)]
+    settings = (vllm or {}).get("vllm_settings", {})
+    checks.append(_verdict("vllm-batch: memory share from free memory, prefix caching off",
+                           vllm and settings.get("enable_prefix_caching") is False
+                           and 0 < settings.get("gpu_memory_utilization", 0) <= 0.95,
+                           settings, reasons[0] if reasons and not vllm else None))
+    return checks
+
+
+def _why(row: dict[str, Any]) -> str:
+    return str(row.get("reason") or row.get("error") or row.get("traceback", "")[-300:] or row["status"])
+
+
+def _verdict(path: str, passed: Any, shown: Any, not_run: str | None) -> dict[str, Any]:
+    status = "pass" if passed else ("not run" if not_run else "fail")
+    return {"path": path, "status": status, "shown": shown if passed or not not_run else None,
+            **({"reason": not_run} if status == "not run" else {})}
 
 
 # ---- the random model with a real shape (runs in a fresh process on the GPU) -----------------------------
@@ -359,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in report["results"]:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
     report["summary"] = counts
+    report["path_checks"] = path_checks(report["results"]) if args.device == "cuda" else []  # cpu: no CUDA path
     text = json.dumps(report, indent=2, default=str)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -369,6 +442,8 @@ def main(argv: list[str] | None = None) -> int:
         for r in report["results"]:
             why = r.get("reason") or r.get("error") or ""
             print(f"{r['lab']:16} {str(r['model']):22} {str(r.get('variant') or ''):10} {r['status']:12} {why[:90]}")
+        for c in report["path_checks"]:
+            print(f"path {c['path']:70} {c['status']:8} {str(c.get('reason') or c.get('shown') or '')[:60]}")
         print(f"report: {out} ({report['wall_s']} s)")
     return 0
 

@@ -25,7 +25,7 @@ _VERSIONED = (
     "bitsandbytes",
     "torchao",
     "gptqmodel",
-    "autoawq",
+    "optimum",
     "tiktoken",
     "celery",
 )

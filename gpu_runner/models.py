@@ -119,8 +119,21 @@ def torch_dtype(name: str) -> Any:
     return {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[name]
 
 
-def support_reason(precision: str, *, cuda: bool, checkpoints: dict[str, str]) -> str | None:
-    """Why this runner cannot measure a precision for real, or None when it can (checked before spawning)."""
+# On CUDA, torchao's int4 weight-only path packs weights for tinygemm (torch.ops.aten._weight_int4pack_mm), whose
+# kernels need compute capability 8.0 or newer and bf16 weights (torchao 0.18 Int4TilePackedTo4dTensor.from_hp). The
+# default packing ("plain", Int4Tensor) needs the separate mslk kernels, which no runner set installs.
+INT4_CUDA_PACKING = "tile_packed_to_4d"
+INT4_MIN_COMPUTE_CAPABILITY = (8, 0)
+# transformers 5.x loads both pre-quantized formats through gptqmodel (AwqQuantizer and GptqHfQuantizer check
+# is_gptqmodel_available; GPTQ also needs optimum); autoawq is deprecated and not used.
+PREQUANTIZED_NEEDS = {"gptq": ("gptqmodel", "optimum"), "awq": ("gptqmodel", "accelerate")}
+QUANT_SET = "gpu_runner/requirements-cuda-quant.txt (its own virtualenv, torch 2.14.1)"
+
+
+def support_reason(precision: str, *, cuda: bool, checkpoints: dict[str, str],
+                   compute_capability: tuple[int, int] | None = None) -> str | None:
+    """Why this runner cannot measure a precision for real, or None when it can (checked before spawning).
+    compute_capability: the job's GPU (major, minor) when known."""
     have = importlib.util.find_spec
     if precision in ("nf4",) or (precision == "int8" and cuda):
         if not cuda:
@@ -129,18 +142,33 @@ def support_reason(precision: str, *, cuda: bool, checkpoints: dict[str, str]) -
             return "bitsandbytes is not installed on this runner (see gpu_runner/requirements-cuda.txt)"
     if (precision in ("int8-wo", "int4") or (precision == "int8" and not cuda)) and have("torchao") is None:
         return "torchao is not installed on this runner"
-    if precision in ("gptq", "awq"):
+    if precision == "int4" and cuda and compute_capability is not None \
+            and tuple(compute_capability) < INT4_MIN_COMPUTE_CAPABILITY:
+        major, minor = compute_capability
+        return (f"torchao's int4 CUDA kernels (tinygemm, {INT4_CUDA_PACKING} packing) need compute capability 8.0 "
+                f"or newer; this GPU has {major}.{minor}")
+    if precision in PREQUANTIZED_NEEDS:
         if not cuda:
-            return f"{precision.upper()} kernels (gptqmodel / autoawq) need a CUDA device; this runner has none"
+            return f"{precision.upper()} checkpoints run on gptqmodel's CUDA kernels; this runner has no CUDA device"
         ckpt = checkpoints.get(precision)
         if not ckpt:
             return f"no pre-quantized {precision.upper()} checkpoint given (params.checkpoints.{precision})"
         if not os.path.isfile(os.path.join(ckpt, "config.json")):
             return f"{precision.upper()} checkpoint {ckpt!r} is not a model directory on this runner"
-        module = "gptqmodel" if precision == "gptq" else "awq"
-        if have(module) is None:
-            return f"{module} is not installed on this runner (see gpu_runner/requirements-cuda.txt)"
+        missing = [m for m in PREQUANTIZED_NEEDS[precision] if have(m) is None]
+        if missing:
+            verb = "is" if len(missing) == 1 else "are"
+            return (f"{' and '.join(missing)} {verb} not installed on this runner: transformers 5.x loads "
+                    f"{precision.upper()} checkpoints through gptqmodel; install {QUANT_SET}")
     return None
+
+
+def compute_capability(capabilities: dict[str, Any]) -> tuple[int, int] | None:
+    """(major, minor) of the runner's first CUDA device from its probed capabilities, None when unknown."""
+    devices = capabilities.get("cuda_devices") or []
+    text = str(devices[0].get("compute_capability", "")) if devices else ""
+    major, _, minor = text.partition(".")
+    return (int(major), int(minor)) if major.isdigit() and minor.isdigit() else None
 
 
 def warm_imports(model_ref: str) -> None:
@@ -160,7 +188,8 @@ def load_model(model_ref: str, precision: str, device: str, checkpoints: dict[st
     from transformers import AutoModelForCausalLM
 
     cuda = device.startswith("cuda")
-    reason = support_reason(precision, cuda=cuda, checkpoints=checkpoints)
+    capability = tuple(torch.cuda.get_device_capability()) if cuda else None
+    reason = support_reason(precision, cuda=cuda, checkpoints=checkpoints, compute_capability=capability)
     if reason:
         raise Unsupported(reason)
     path = model_path(model_ref)
@@ -214,10 +243,15 @@ def _load_torchao(path: Path, precision: str, device: str, notes: list[str]) -> 
         return model, f"torchao {version} int8 weight-only (per-channel scales)", notes
     if cuda:
         try:
-            quantize_(model, Int4WeightOnlyConfig(group_size=128))
-        except (ImportError, ValueError, RuntimeError) as exc:
-            raise Unsupported(f"torchao int4 weight-only kernels are not available on this GPU: {exc}") from None
-        return model, f"torchao {version} int4 weight-only, group 128 (packed)", notes
+            quantize_(model, Int4WeightOnlyConfig(group_size=128, int4_packing_format=INT4_CUDA_PACKING))
+        except (ImportError, ValueError, RuntimeError, AssertionError) as exc:
+            raise Unsupported(f"torchao {version} int4 weight-only ({INT4_CUDA_PACKING}) failed on this GPU: "
+                              f"{type(exc).__name__}: {exc}") from None
+        # tinygemm pads in-features to a multiple of 1024 and out-features to 8 (Int4TilePackedTo4dTensor.from_hp):
+        # the weight bytes reported are the packed tensors as stored, padding included.
+        notes.append("int4 packed for tinygemm (in-features padded to a multiple of 1024); layers whose in-features "
+                     "are not a multiple of 128 stay bf16")
+        return model, f"torchao {version} int4 weight-only, group 128 ({INT4_CUDA_PACKING}, tinygemm), bf16", notes
     # torchao's packed int4 CPU kernels need extra libraries; the portable layout keeps one int4 value per
     # byte, so the figures show int4's rounding error but not its memory saving.
     quantize_(model, IntxWeightOnlyConfig(weight_dtype=torch.int4, granularity=PerGroup(32)))

@@ -13,17 +13,19 @@ step and MBU = achieved / device bandwidth. Bytes read per step exclude the inpu
 token gathers one row of it) unless the table is tied to the output head, which reads all of it for the
 logits.
 
-Call sites (the worker and the labs belong to others):
-- quant_inference.measure, around the timed decode runs on CUDA::
+Where results carry it (key "telemetry"; absent on CPU jobs):
+- worker.job_telemetry: the whole job, start to end, on the lab result's top level (every lab), every 500 ms;
+- quant_inference.measure: each ok precision's timed runs, every 100 ms, beside the MBU computed from
+  bytes_read_per_token (keys "mbu", "achieved_gb_per_s", "decode_ceiling_tokens_per_s", "bytes_read_per_token").
 
-      with GpuSampler(interval_ms=100) as sampler:
-          ...timed generate() runs...
-      result["telemetry"] = sampler.result()
-      per_token = bytes_read_per_token(model)
-      result["mbu"] = mbu(result["decode_tokens_per_s"], per_token, bw["gb_per_s"], batch=batch)
-
-- worker (whole job): ``sampler = GpuSampler(); sampler.start()`` before ``lab_runner(lab)(params, ctx)``
-  and ``result["telemetry"] = sampler.stop()`` after it (also in the error path), when ctx.device == "cuda".
+Shape (GpuSampler.result):
+    {"status": "ok", "source": "NVML (nvidia-ml-py)",
+     "device": {"name": str, "memory_total_bytes": int, "driver": str|null, "power_limit_w": float|null},
+     "interval_ms": int (the final interval; it doubles each time the series is thinned), "samples": int,
+     "series": {"t_s": [float], "util_pct": [int|null], "mem_used_bytes": [int|null], "power_w": [float|null],
+                "temperature_c": [int|null]},       # parallel lists; t_s from the sampler's start
+     "summary": {"util_pct_mean", "util_pct_max", "mem_used_bytes_max", "power_w_mean", "power_w_max"}}
+  | {"status": "unavailable", "reason": str}
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ def nvml_unavailable_reason(nvml: ModuleType | None = None) -> str | None:
     return None
 
 
-def _handle(nvml: ModuleType, device_index: int | None) -> Any:
+def nvml_handle(nvml: ModuleType, device_index: int | None) -> Any:
     """The NVML handle of the job's device: CUDA_VISIBLE_DEVICES' first entry when set (index or UUID)."""
     if device_index is None:
         visible = os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",")[0].strip()
@@ -113,7 +115,7 @@ class GpuSampler:
             self._unavailable = f"NVML did not initialise: {exc}"
             return self
         try:
-            self._handle = _handle(nvml, self.device_index)
+            self._handle = nvml_handle(nvml, self.device_index)
             name = nvml.nvmlDeviceGetName(self._handle)
             self._device = {
                 "name": name.decode() if isinstance(name, bytes) else str(name),
@@ -211,13 +213,22 @@ def bytes_read_per_token(model: Any) -> int:
     total = weight_bytes(model)
     emb = model.get_input_embeddings()
     out = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
-    tied = out is not None and getattr(out, "weight", None) is not None and (
-        out.weight is emb.weight or out.weight.data_ptr() == emb.weight.data_ptr())
-    if tied:
+    if out is not None and _same_storage(getattr(out, "weight", None), emb.weight):
         return total
     table = weight_bytes(emb)
     rows = int(emb.weight.shape[0]) or 1
     return total - table + table // rows
+
+
+def _same_storage(a: Any, b: Any) -> bool:
+    """True when two weights are one tensor (tied). A quantized head (a torchao tensor subclass) has no storage
+    of its own to compare, and is never the float embedding table."""
+    if a is None or a is b:
+        return a is not None
+    try:
+        return a.data_ptr() == b.data_ptr()
+    except RuntimeError:
+        return False
 
 
 def bytes_read_per_token_from_shape(*, params_total: int, vocab: int, hidden: int, bytes_per_param: float,

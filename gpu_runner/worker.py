@@ -3,12 +3,14 @@ heartbeat thread. execute_job() is plain Python so it can be driven directly aga
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import labcontract
@@ -127,7 +129,10 @@ def _execute_started(payload: dict[str, Any], client: SiteClient, job_id: int, a
         params = labcontract.lab_params_with_defaults(payload["lab"], started.get("params", payload["params"]))
         ctx = LabContext(device=device_for(queue, capabilities), capabilities=capabilities, progress=progress,
                          log=tail, child_timeout_s=child_timeout_s)
-        result = lab_runner(payload["lab"])(params, ctx)
+        with job_telemetry(ctx.device) as telemetry:
+            result = lab_runner(payload["lab"])(params, ctx)
+        if telemetry.result is not None:
+            result["telemetry"] = telemetry.result
     except LabCancelled:
         log.info("job %s attempt %s: cancelled by the site", job_id, attempt)
         return "cancelled"
@@ -149,6 +154,32 @@ def _execute_started(payload: dict[str, Any], client: SiteClient, job_id: int, a
     # A check that did not run (a C++ tokenizer that does not compile) is posted with its report, and the site
     # records the job as failed with the checker's message.
     return "failed" if labcontract.result_failure(payload["lab"], result) else "done"
+
+
+JOB_TELEMETRY_INTERVAL_MS = 500
+JOB_TELEMETRY_MAX_SAMPLES = 400  # ~14 KB of series in the posted result however long the job runs
+
+
+class _JobTelemetry:
+    result: dict[str, Any] | None = None
+
+
+@contextlib.contextmanager
+def job_telemetry(device: str) -> Iterator[_JobTelemetry]:
+    """NVML sampling of the job's GPU from start to end of a CUDA job (stopped on every way out). Its result goes
+    under the lab result's top-level "telemetry" key (shape: gpu_runner.telemetry.GpuSampler.result); CPU jobs
+    carry none."""
+    holder = _JobTelemetry()
+    if device != "cuda":
+        yield holder
+        return
+    from gpu_runner.telemetry import GpuSampler
+
+    sampler = GpuSampler(interval_ms=JOB_TELEMETRY_INTERVAL_MS, max_samples=JOB_TELEMETRY_MAX_SAMPLES).start()
+    try:
+        yield holder
+    finally:
+        holder.result = sampler.stop()
 
 
 def _post_failure(client: SiteClient, job_id: int, attempt: int, error: str, log_tail: str) -> str:

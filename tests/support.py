@@ -5,6 +5,7 @@ test module imported by another runs its module-level code twice."""
 from __future__ import annotations
 
 import os
+from types import SimpleNamespace
 
 
 def worker_env() -> dict[str, str]:
@@ -40,3 +41,55 @@ def browser_login(page, live_server, username: str = "alice", password: str = "s
     page.fill("input[name=password]", password)
     page.locator("form button[type=submit], form input[type=submit]").last.click()
     page.wait_for_url("**/dashboard/")
+
+
+class FakeNvml:
+    """Test double of pynvml (no NVIDIA driver on this machine): two GPUs with fixed readings; GPU 1 reports
+    no power, as many laptop parts do."""
+
+    NVML_TEMPERATURE_GPU = 0
+
+    class NotSupported(Exception):
+        pass
+
+    def __init__(self) -> None:
+        self.inits = 0
+        self.mem_used = 6 << 30
+
+    def nvmlInit(self) -> None:
+        self.inits += 1
+
+    def nvmlShutdown(self) -> None:
+        pass
+
+    def nvmlDeviceGetCount(self) -> int:
+        return 2
+
+    def nvmlDeviceGetHandleByIndex(self, i: int) -> int:
+        return i
+
+    def nvmlDeviceGetHandleByUUID(self, uuid: str) -> int:
+        return 1
+
+    def nvmlDeviceGetName(self, h: int) -> str:
+        return ["NVIDIA H200", "NVIDIA GeForce RTX 4070 Laptop GPU"][h]
+
+    def nvmlSystemGetDriverVersion(self) -> str:
+        return "580.65.06"
+
+    def nvmlDeviceGetEnforcedPowerLimit(self, h: int) -> int:
+        return 700_000
+
+    def nvmlDeviceGetUtilizationRates(self, h: int) -> SimpleNamespace:
+        return SimpleNamespace(gpu=87, memory=40)
+
+    def nvmlDeviceGetMemoryInfo(self, h: int) -> SimpleNamespace:
+        return SimpleNamespace(used=self.mem_used, total=141 << 30, free=(141 << 30) - self.mem_used)
+
+    def nvmlDeviceGetPowerUsage(self, h: int) -> int:
+        if h == 1:
+            raise self.NotSupported("Not Supported")
+        return 412_500
+
+    def nvmlDeviceGetTemperature(self, h: int, sensor: int) -> int:
+        return 55

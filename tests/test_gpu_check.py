@@ -126,6 +126,44 @@ def test_configs_of_maps_a_lab_result_to_per_configuration_outcomes():
     assert rows[0]["mbu"] == 0.41 and rows[1]["reason"].startswith("bitsandbytes") and "boom" in rows[2]["error"]
 
 
+def _quant_entry(precision: str, **over: Any) -> dict[str, Any]:
+    stats = {"n": 2, "median": 0.1}
+    return {"precision": precision, "status": "ok", "backend": "PyTorch bf16 on cuda", "weight_bytes": 3_000_000_000,
+            "memory": {"cuda_max_allocated_bytes": 3_400_000_000}, "prefill_latency_s": stats,
+            "generate_latency_s": stats, "decode_tokens_per_s": 100.0, "mbu": 0.6, "compiled": False,
+            "telemetry": {"status": "ok"}, **over}
+
+
+def test_path_checks_say_which_cuda_path_showed_what_it_must():
+    gc = _gpu_check()
+    good = [_quant_entry("bf16"),
+            _quant_entry("int4", backend="torchao 0.18.0 int4 weight-only, group 128 (tile_packed_to_4d, tinygemm)",
+                         weight_bytes=900_000_000, memory={"cuda_max_allocated_bytes": 1_200_000_000}),
+            _quant_entry("int8-wo", compiled=True, decode_tokens_per_s=150.0)]
+    vllm = {"engine": "vllm", "status": "ok", "vllm_settings": {"gpu_memory_utilization": 0.82,
+                                                               "enable_prefix_caching": False}}
+    results = [{"lab": "quant-inference", "model": "m", "result": {"precisions": good}},
+               {"lab": "vllm-batch", "model": "m", "result": {"engines": [vllm]}}]
+    checks = {c["path"]: c for c in gc.path_checks(results)}
+    assert {k: c["status"] for k, c in checks.items()} == {
+        "m: int4 packed for tinygemm": "pass", "m: int8 weight-only decode compiled": "pass",
+        "m: int4 peak memory below the bf16 weights": "pass",
+        "m: prefill timed in the same call, MBU from telemetry at most 1": "pass",
+        "vllm-batch: memory share from free memory, prefix caching off": "pass"}
+    assert checks["m: int8 weight-only decode compiled"]["shown"] == "decode tokens/s int8-wo / bf16 = 1.5"
+    # The old defects, as a GPU run would show them: int4 unpacked, int8-wo eager, a prefill-clamp MBU, vLLM's
+    # prefix cache on; and a path that could not run is "not run" with its reason, never a pass.
+    bad = [_quant_entry("bf16", mbu=7e6), _quant_entry("int4", backend="torchao int4 (plain)"),
+           _quant_entry("int8-wo"), {"precision": "nf4", "status": "unsupported", "reason": "no bitsandbytes"}]
+    vllm_bad = {**vllm, "vllm_settings": {"gpu_memory_utilization": 0.85, "enable_prefix_caching": True}}
+    results = [{"lab": "quant-inference", "model": "m", "result": {"precisions": bad}},
+               {"lab": "vllm-batch", "model": "m", "result": {"engines": [vllm_bad]}},
+               {"lab": "quant-inference", "model": "big", "status": "unsupported", "reason": "no CUDA device"}]
+    checks = {c["path"]: c for c in gc.path_checks(results)}
+    assert [c["status"] for c in checks.values()] == ["fail", "fail", "fail", "fail", "not run", "fail"]
+    assert checks["big: quant-inference"]["reason"] == "no CUDA device"
+
+
 def _pins(path: Path) -> dict[str, str]:
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name

@@ -17,6 +17,7 @@ from gpu_runner.client import SiteClient
 from gpu_runner.errors import ChildFailed, LabCancelled, Unsupported
 from gpu_runner.fresh_process import run_in_fresh_process
 from gpu_runner.worker import Heartbeat, execute_job, make_celery_app
+from tests.support import FakeNvml
 
 TOKEN = "runner-secret"
 CAPS = {"cpu": {"model": "test", "cores": 2}, "ram_bytes": 1, "cuda_devices": [], "versions": {}, "queues": ["lab.cpu"]}
@@ -297,3 +298,28 @@ def test_a_tokenizer_check_that_did_not_compile_is_posted_with_its_report_and_co
     job = {"job_id": 11, "attempt": 1, "lab": "cpp-tokenizer", "params": {"files": {"a.cpp": "x"}}}
     assert execute_job(job, _client(site), queue="lab.cpu", capabilities=CAPS) == "failed"
     assert site.endpoints() == ["start", "result"] and site.calls[-1][1]["result"]["status"] == "CE"
+
+
+def test_a_cuda_job_posts_its_nvml_series_with_the_result_and_a_cpu_job_none(site, monkeypatch):
+    """NVML through the whole job (tests.support.FakeNvml stands in for the driver this machine lacks)."""
+    from gpu_runner import telemetry, worker
+
+    monkeypatch.setattr(telemetry, "_load_nvml", lambda: FakeNvml())
+    monkeypatch.setattr(worker, "JOB_TELEMETRY_INTERVAL_MS", 10)
+    caps = {**CAPS, "queues": ["lab.cpu", "lab.cuda"]}
+    assert execute_job(VLLM_ONLY, _client(site), queue="lab.cuda", capabilities=caps) == "done"
+    assert execute_job({**VLLM_ONLY, "job_id": 8}, _client(site), queue="lab.cpu", capabilities=caps) == "done"
+    cuda, cpu = [body["result"] for endpoint, body, _ in site.calls if endpoint == "result"]
+    assert cuda["engines"][0]["reason"].startswith("vLLM is not installed")  # the job ran as a CUDA job
+    t = cuda["telemetry"]
+    assert t["status"] == "ok" and t["source"] == "NVML (nvidia-ml-py)" and t["device"]["name"] == "NVIDIA H200"
+    assert set(t["series"]) == {"t_s", "util_pct", "mem_used_bytes", "power_w", "temperature_c"}
+    assert t["samples"] == len(t["series"]["t_s"]) >= 2 and t["summary"]["util_pct_max"] == 87
+    assert "telemetry" not in cpu
+
+
+def test_a_cuda_job_on_a_host_without_nvml_says_why_it_has_no_series(site):
+    caps = {**CAPS, "queues": ["lab.cpu", "lab.cuda"]}
+    assert execute_job(VLLM_ONLY, _client(site), queue="lab.cuda", capabilities=caps) == "done"
+    t = site.calls[-1][1]["result"]["telemetry"]
+    assert t["status"] == "unavailable" and "NVML did not initialise" in t["reason"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 import urllib.request
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 from django.test import override_settings
@@ -24,6 +23,7 @@ from gpu_runner.telemetry import (
     mbu,
     nvml_unavailable_reason,
 )
+from tests.support import FakeNvml
 
 
 def families(text: str) -> dict[str, dict[tuple, float]]:
@@ -117,58 +117,6 @@ def test_bad_allow_list_entry_stops_the_start_with_the_variable_named():
 
 
 # ---- runner metrics ------------------------------------------------------------------------------------
-
-
-class FakeNvml:
-    """Test double of pynvml (no NVIDIA driver on this machine): two GPUs with fixed readings; GPU 1 reports
-    no power, as many laptop parts do."""
-
-    NVML_TEMPERATURE_GPU = 0
-
-    class NotSupported(Exception):
-        pass
-
-    def __init__(self) -> None:
-        self.inits = 0
-        self.mem_used = 6 << 30
-
-    def nvmlInit(self) -> None:
-        self.inits += 1
-
-    def nvmlShutdown(self) -> None:
-        pass
-
-    def nvmlDeviceGetCount(self) -> int:
-        return 2
-
-    def nvmlDeviceGetHandleByIndex(self, i: int) -> int:
-        return i
-
-    def nvmlDeviceGetHandleByUUID(self, uuid: str) -> int:
-        return 1
-
-    def nvmlDeviceGetName(self, h: int) -> str:
-        return ["NVIDIA H200", "NVIDIA GeForce RTX 4070 Laptop GPU"][h]
-
-    def nvmlSystemGetDriverVersion(self) -> str:
-        return "580.65.06"
-
-    def nvmlDeviceGetEnforcedPowerLimit(self, h: int) -> int:
-        return 700_000
-
-    def nvmlDeviceGetUtilizationRates(self, h: int) -> SimpleNamespace:
-        return SimpleNamespace(gpu=87, memory=40)
-
-    def nvmlDeviceGetMemoryInfo(self, h: int) -> SimpleNamespace:
-        return SimpleNamespace(used=self.mem_used, total=141 << 30, free=(141 << 30) - self.mem_used)
-
-    def nvmlDeviceGetPowerUsage(self, h: int) -> int:
-        if h == 1:
-            raise self.NotSupported("Not Supported")
-        return 412_500
-
-    def nvmlDeviceGetTemperature(self, h: int, sensor: int) -> int:
-        return 55
 
 
 def test_runner_registry_renders_job_and_gpu_families():

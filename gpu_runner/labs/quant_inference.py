@@ -1,23 +1,36 @@
 """Quantization lab: load one model at several precisions, each in a fresh process, and measure weight
 bytes, peak memory, load time, prefill latency, decode throughput and quality against the highest precision.
 
-Method (optimum-benchmark): warm-up runs untimed; `repeats` timed runs per phase; prefill = generate with
-1 new token; decode time = generate time - median prefill time; decode tokens/s = batch x (gen_len - 1) /
-median decode time; generation is greedy with EOS suppressed until gen_len, so every run makes the same
-number of tokens. On CUDA every timer waits for the device (torch.cuda.synchronize).
+Method (optimum-benchmark's phases, timed inside one call): warm-up runs untimed; `repeats` timed generate calls;
+each call's prefill ends when its first new token reaches the host (a generate() streamer notes the moment; on CUDA
+the streamer's copy of the token waits for the device), so prefill and decode come from the same run and a decode
+time can never be a difference of two separately timed runs. Decode tokens/s = batch x (gen_len - 1) / median
+decode time; a run that cannot be split (no first token, or a non-positive phase) is refused with its reason.
+Generation is greedy with EOS suppressed until gen_len, so every run makes the same number of tokens. On CUDA every
+timer waits for the device (torch.cuda.synchronize), peak GPU memory is measured from after the model is loaded and
+quantized until before the quality pass, NVML telemetry is sampled through the timed runs, and MBU counts the
+bytes a decode step reads (gpu_runner.telemetry.bytes_read_per_token).
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from typing import Any
 
 from gpu_runner.labs import LabContext
-from gpu_runner.models import FLOAT_PRECISIONS, describe_model, prepare_model, support_reason
+from gpu_runner.models import FLOAT_PRECISIONS, compute_capability, describe_model, prepare_model, support_reason
 
 TARGET = "gpu_runner.labs.quant_inference:measure"
+# torchao's int8 weight-only layers dequantize in eager PyTorch, slower than bf16 unless compiled: on CUDA their
+# decode steps run torch.compile'd. transformers compiles the decode forward itself when generate() uses a static
+# KV cache on CUDA (GenerationMixin._valid_auto_compile_criteria; CompileConfig default mode "reduce-overhead").
+COMPILED_ON_CUDA = ("int8-wo",)
+QUALITY_CHUNK_TOKENS = 32  # positions whose full-vocabulary logits exist at once in the quality pass
+TELEMETRY_INTERVAL_MS = 100
+TELEMETRY_MAX_SAMPLES = 200  # per precision: keeps a nine-precision result well under the API's body limit
 
 
 def reference_precision(requested: list[str], device: str) -> tuple[str, bool]:
@@ -38,7 +51,8 @@ def run(params: dict[str, Any], ctx: LabContext) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="dd-quant-") as workdir:
         ref_path = os.path.join(workdir, "reference_logprobs.npy")
         for i, precision in enumerate(order):
-            reason = support_reason(precision, cuda=ctx.device == "cuda", checkpoints=params["checkpoints"])
+            reason = support_reason(precision, cuda=ctx.device == "cuda", checkpoints=params["checkpoints"],
+                                    compute_capability=compute_capability(ctx.capabilities))
             if reason:
                 entries.append({"precision": precision, "status": "unsupported", "reason": reason})
                 continue
@@ -65,6 +79,44 @@ def run(params: dict[str, Any], ctx: LabContext) -> dict[str, Any]:
 # ---- child process side ------------------------------------------------------------------------------
 
 
+class FirstTokenClock:
+    """A generate() streamer that notes when the first new token reaches the host. generate() puts the prompt
+    first, then each step's tokens as a CPU copy (transformers StopCheck: `streamer.put(tokens.cpu())`), and that
+    copy waits for the device, so the second put marks the end of prefill (first forward pass and its sampling)."""
+
+    def __init__(self) -> None:
+        self.puts = 0
+        self.first_token_at: float | None = None
+
+    def put(self, value: Any) -> None:
+        self.puts += 1
+        if self.puts == 2:
+            self.first_token_at = time.perf_counter()
+
+    def end(self) -> None:
+        pass
+
+
+def split_generate(start: float, first_token_at: float | None, end: float) -> tuple[float, float]:
+    """(prefill s, decode s) of one timed generate call; ValueError saying why when the run cannot be split."""
+    if first_token_at is None:
+        raise ValueError("generate streamed no first token, so its prefill cannot be told from its decode")
+    prefill, decode = first_token_at - start, end - first_token_at
+    if prefill <= 0 or decode <= 0:
+        raise ValueError(f"timer gave a non-positive phase (prefill {prefill:.3g} s, decode {decode:.3g} s)")
+    return prefill, decode
+
+
+def decode_plan(precision: str, device: str, warmup: int) -> tuple[bool, dict[str, Any], int, dict[str, Any]]:
+    """(compiled, extra generate() kwargs, warm-up runs, what the backend and notes must say) for one precision."""
+    if device != "cuda" or precision not in COMPILED_ON_CUDA:
+        return False, {}, warmup, {}
+    said: dict[str, Any] = {"backend": ", decode steps torch.compile'd (static KV cache, mode reduce-overhead)"}
+    if warmup < 1:
+        said["notes"] = ["one warm-up run added: the first compiled run includes compilation"]
+    return True, {"cache_implementation": "static"}, max(warmup, 1), said
+
+
 def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:
     """Measure one precision (runs in a fresh process; spec = lab params + precision, device, paths)."""
     import torch
@@ -74,6 +126,7 @@ def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
     from gpu_runner.models import load_model, load_tokenizer, pin_threads, warm_imports
 
     device, precision = spec["device"], spec["precision"]
+    cuda = device == "cuda"
     threads = pin_threads()
     sync = m.synchronizer(device)
     report(0.0, "loading")
@@ -83,69 +136,106 @@ def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
     quality_ids = torch.tensor([tokens_of_length(tok.encode(QUALITY_TEXT), spec["quality_tokens"])])
     warm_imports(spec["model"])
     rss_before = m.current_rss_bytes()
-    if device == "cuda":
+    if cuda:
         torch.cuda.reset_peak_memory_stats()
     load_s, (model, backend, notes) = m.timed(
         lambda: load_model(spec["model"], precision, device, spec.get("checkpoints") or {}), sync)
+    load_peak = int(torch.cuda.max_memory_allocated()) if cuda else None
+    if cuda:  # the peak a learner compares is the quantized model's, not the float model it was made from
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
     dev = next(model.parameters()).device
     input_ids, quality_ids = input_ids.to(dev), quality_ids.to(dev)
     gen_len, batch = spec["gen_len"], input_ids.shape[0]
+    compiled, extra, warmup, said = decode_plan(precision, device, spec["warmup"])
+    backend += said.get("backend", "")
+    notes += said.get("notes", [])
 
-    def generate(new_tokens: int) -> Any:
+    def generate(streamer: Any = None) -> Any:
         out = model.generate(input_ids=input_ids, attention_mask=torch.ones_like(input_ids), do_sample=False,
-                             max_new_tokens=new_tokens, min_new_tokens=new_tokens,
-                             pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
-        if out.shape[1] != input_ids.shape[1] + new_tokens:  # a short run would inflate tokens/s
-            raise RuntimeError(f"generate made {out.shape[1] - input_ids.shape[1]} tokens, not {new_tokens}")
+                             max_new_tokens=gen_len, min_new_tokens=gen_len, pad_token_id=tok.pad_token_id,
+                             eos_token_id=tok.eos_token_id, streamer=streamer, **extra)
+        if out.shape[1] != input_ids.shape[1] + gen_len:  # a short run would inflate tokens/s
+            raise RuntimeError(f"generate made {out.shape[1] - input_ids.shape[1]} tokens, not {gen_len}")
         return out
 
-    runs = spec["warmup"] + 2 * spec["repeats"]
+    runs = warmup + spec["repeats"]
     with torch.inference_mode():
-        for i in range(spec["warmup"]):
+        for i in range(warmup):
             report(i / runs, "warm-up")
-            generate(gen_len)
-        prefill = []
-        for i in range(spec["repeats"]):
-            report((spec["warmup"] + i) / runs, "prefill")
-            prefill.append(m.timed(lambda: generate(1), sync)[0])
-        total = []
-        for i in range(spec["repeats"]):
-            report((spec["warmup"] + spec["repeats"] + i) / runs, "decode")
-            total.append(m.timed(lambda: generate(gen_len), sync)[0])
+            generate()
+        sampler = _sampler(cuda)
+        prefill, decode, total, refused = _timed_runs(
+            generate, sync, spec["repeats"], lambda i: report((warmup + i) / runs, "timed runs"))
+        telemetry = sampler.stop() if sampler else None
+        memory = _memory(device, rss_before, load_peak)
+        if not decode:
+            raise RuntimeError("every timed run was refused: " + "; ".join(refused))
         report(0.97, "quality")
         quality = _quality(model, quality_ids, spec["is_reference"], spec["reference_logprobs"])
-    prefill_median = m.summarize(prefill)["median"]
-    decode = [max(t - prefill_median, 1e-9) for t in total]
+    notes += [f"refused {r}" for r in refused]
     steps = gen_len - 1
     tps_runs = [batch * steps / d for d in decode]
     decode_stats = m.summarize(decode)
     result: dict[str, Any] = {
         "precision": precision, "status": "ok", "backend": backend, "weight_bytes": m.weight_bytes(model),
-        "load_s": load_s, "memory": _memory(device, rss_before),
+        "load_s": load_s, "memory": memory, "compiled": compiled,
         "prefill_latency_s": m.summarize(prefill), "generate_latency_s": m.summarize(total),
         "decode_latency_s": decode_stats, "decode_tokens_per_s": batch * steps / decode_stats["median"],
         "decode_tokens_per_s_cv": m.coefficient_of_variation(tps_runs), "decode_tokens_per_s_runs": tps_runs,
         "quality": quality, "decode_ceiling_tokens_per_s": None, "mbu": None, "notes": notes,
         "torch_threads": threads,
     }
-    if device == "cuda":
+    if cuda:
         from gpu_runner.bandwidth import device_bandwidth
+        from gpu_runner.telemetry import bytes_read_per_token, mbu
 
         bw = device_bandwidth()
-        steps_per_s = steps / decode_stats["median"]
-        # At small batch every decode step reads all weights once; KV-cache reads are left out (small here).
-        result["decode_ceiling_tokens_per_s"] = batch * bw["gb_per_s"] * 1e9 / result["weight_bytes"]
-        result["mbu"] = steps_per_s * result["weight_bytes"] / (bw["gb_per_s"] * 1e9)
-        result["device_bandwidth"] = bw
+        per_token = bytes_read_per_token(model)
+        figures = mbu(result["decode_tokens_per_s"], per_token, bw["gb_per_s"], batch=batch)
+        result.update(figures, bytes_read_per_token=per_token, device_bandwidth=bw, telemetry=telemetry)
     report(1.0, "done")
     return result
 
 
-def _memory(device: str, rss_before: int) -> dict[str, int | None]:
+def _timed_runs(generate: Callable[[Any], Any], sync: Callable[[], None], repeats: int,
+                progress: Callable[[int], None]) -> tuple[list[float], list[float], list[float], list[str]]:
+    """(prefill s, decode s, whole call s, refused-run reasons) of `repeats` timed generate calls."""
+    prefill, decode, total, refused = [], [], [], []
+    for i in range(repeats):
+        progress(i)
+        clock = FirstTokenClock()
+        sync()
+        start = time.perf_counter()
+        generate(clock)
+        sync()
+        end = time.perf_counter()
+        try:
+            p, d = split_generate(start, clock.first_token_at, end)
+        except ValueError as exc:
+            refused.append(f"run {i + 1}: {exc}")
+            continue
+        prefill.append(p)
+        decode.append(d)
+        total.append(end - start)
+    return prefill, decode, total, refused
+
+
+def _sampler(cuda: bool) -> Any:
+    """NVML sampling through the timed runs on CUDA (its result, series included, goes under "telemetry")."""
+    if not cuda:
+        return None
+    from gpu_runner.telemetry import GpuSampler
+
+    return GpuSampler(interval_ms=TELEMETRY_INTERVAL_MS, max_samples=TELEMETRY_MAX_SAMPLES).start()
+
+
+def _memory(device: str, rss_before: int, load_peak: int | None) -> dict[str, int | None]:
     from gpu_runner import measurement as m
 
     mem: dict[str, int | None] = {"peak_rss_bytes": m.peak_rss_bytes(), "rss_before_load_bytes": rss_before,
-                                  "cuda_max_allocated_bytes": None, "cuda_max_reserved_bytes": None}
+                                  "cuda_max_allocated_bytes": None, "cuda_max_reserved_bytes": None,
+                                  "cuda_load_max_allocated_bytes": load_peak}
     if device == "cuda":
         import torch
 
@@ -154,26 +244,41 @@ def _memory(device: str, rss_before: int) -> dict[str, int | None]:
     return mem
 
 
+def chunked_logprobs(model: Any, ids: Any, chunk: int = QUALITY_CHUNK_TOKENS) -> Any:
+    """log_softmax of the next-token logits at every position but the last, [positions, vocab] fp32 on the CPU,
+    computing the output head `chunk` positions at a time (one full-vocabulary logits tensor for 512 positions of
+    Qwen's 152k vocabulary is 311 MB in fp32)."""
+    import torch
+
+    hidden = model.get_decoder()(input_ids=ids).last_hidden_state[0, :-1]
+    head = model.get_output_embeddings()
+    cap = getattr(model.config, "final_logit_softcapping", None)
+    parts = []
+    for i in range(0, hidden.shape[0], chunk):
+        logits = head(hidden[i:i + chunk]).float()
+        if cap:
+            logits = torch.tanh(logits / cap) * cap
+        parts.append(torch.log_softmax(logits, dim=-1).cpu())
+    return torch.cat(parts)
+
+
 def _quality(model: Any, ids: Any, is_reference: bool, ref_path: str) -> dict[str, float | None]:
     """Next-token agreement, mean KL(reference || this) and perplexity on the fixed text."""
     import numpy as np
     import torch
 
-    logits = model(input_ids=ids).logits[0, :-1].float()
-    logprobs = torch.log_softmax(logits, dim=-1)
-    targets = ids[0, 1:]
+    logprobs = chunked_logprobs(model, ids)
+    targets = ids[0, 1:].cpu()
     nll = -logprobs.gather(1, targets[:, None]).squeeze(1)
     perplexity = float(torch.exp(nll.double().mean()))
     if is_reference:  # saved, then compared with itself like any other precision: a check on the pipeline
-        np.save(ref_path, logprobs.cpu().numpy())
+        np.save(ref_path, logprobs.numpy())
     if not os.path.exists(ref_path):  # the reference run failed: no comparison to make
         return {"top1_agreement": None, "mean_kl": None, "perplexity": perplexity, "reference_perplexity": None}
     ref = torch.from_numpy(np.load(ref_path)).double()
-    mine = logprobs.cpu().double()
+    mine = logprobs.double()
     agreement = float((ref.argmax(-1) == mine.argmax(-1)).double().mean())
     kl = float((ref.exp() * (ref - mine)).sum(-1).mean())
-    ref_ppl = float(torch.exp(-ref.gather(1, targets.cpu()[:, None]).mean()))
+    ref_ppl = float(torch.exp(-ref.gather(1, targets[:, None]).mean()))
     return {"top1_agreement": agreement, "mean_kl": kl, "perplexity": perplexity,
             "reference_perplexity": ref_ppl}
-
-

@@ -60,7 +60,7 @@ def engine_reason(engine: str, device: str) -> str | None:
         if device != "cuda":
             return "vLLM's server runs on a CUDA GPU; this job runs on the CPU"
         if importlib.util.find_spec("vllm") is None:
-            return "vLLM is not installed on this runner (it needs a CUDA GPU; see gpu_runner/requirements-cuda.txt)"
+            return "vLLM is not installed on this runner (it needs a CUDA GPU; gpu_runner/requirements-cuda-vllm.txt)"
         return None
     missing = [m for m in ("fastapi", "uvicorn", "openai", "pydantic") if importlib.util.find_spec(m) is None]
     if missing:
@@ -76,7 +76,7 @@ def server_command(engine: str, model_dir: str, port: int, device: str, params: 
         return [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", model_dir,
                 "--host", "127.0.0.1", "--port", str(port), "--dtype", dtype, "--seed", str(params["seed"]),
                 "--max-model-len", str(max_len), "--no-enable-prefix-caching",
-                "--gpu-memory-utilization", f"{vllm_memory_fraction():.2f}"]
+                "--gpu-memory-utilization", f"{vllm_memory_fraction(Path(model_dir)):.2f}"]
     cmd = [sys.executable, "-m", "transformers.cli.transformers", "serve", model_dir, "--host", "127.0.0.1",
            "--port", str(port), "--device", "cuda:0" if device == "cuda" else "cpu", "--dtype", dtype,
            "--log-level", "warning"]
@@ -85,20 +85,14 @@ def server_command(engine: str, model_dir: str, port: int, device: str, params: 
     return cmd
 
 
-def vllm_memory_fraction() -> float:
-    """vLLM refuses to start when its fraction of the GPU's memory is not free (a desktop GPU drives a display):
-    take 90% of what is free now, at most 0.85."""
-    try:
-        import pynvml
+def vllm_memory_fraction(model_dir: Path) -> float:
+    """vLLM's share of the GPU, from what is free now (gpu_runner.gpu_memory; Unsupported when the model cannot
+    fit)."""
+    from gpu_runner import gpu_memory
 
-        pynvml.nvmlInit()
-        try:
-            mem = pynvml.nvmlDeviceGetMemoryInfo(pynvml.nvmlDeviceGetHandleByIndex(0))
-            return max(0.05, min(0.85, 0.9 * mem.free / mem.total))
-        finally:
-            pynvml.nvmlShutdown()
-    except Exception:  # no NVML here: vLLM's own check will say what is wrong
-        return 0.85
+    free, total = gpu_memory.free_memory()
+    return gpu_memory.choose_fraction(requested=None, free=free, total=total,
+                                      weight_bytes=gpu_memory.model_weight_bytes(model_dir))
 
 
 def request_extra(engine: str | None, params: dict[str, Any]) -> dict[str, Any]:
@@ -257,7 +251,10 @@ def run(params: dict[str, Any], ctx: LabContext) -> dict[str, Any]:
             entries.append({"engine": engine, "status": "unsupported", "reason": reason})
             continue
         span = (5 + 95 * i / len(engines), 5 + 95 * (i + 1) / len(engines))
-        entries.append(_measure_engine(engine, prepared, params, levels, ctx, span))
+        try:
+            entries.append(_measure_engine(engine, prepared, params, levels, ctx, span))
+        except Unsupported as exc:  # e.g. too little free GPU memory for vLLM: the other engines still run
+            entries.append({"engine": engine, "status": "unsupported", "reason": str(exc)})
     ctx.report(100, "done")
     return {"lab": contract.LAB, "model": params["model"], "device": ctx.device,
             "workload": _workload(params, prepared), "slo": params["slo"], "slo_target": params["slo_target"],

@@ -25,7 +25,8 @@ from gpu_runner.labs import LabContext
 from gpu_runner.models import describe_model, prepare_model
 
 TARGET = "gpu_runner.labs.vllm_batch:measure"
-NO_VLLM_REASON = "vLLM is not installed on this runner (it needs a CUDA GPU; see gpu_runner/requirements-cuda.txt)"
+NO_VLLM_REASON = ("vLLM is not installed on this runner (it needs a CUDA GPU and its own virtualenv: "
+                  "gpu_runner/requirements-cuda-vllm.txt)")
 HF_ENGINES = ("hf-sequential", "hf-static-batch")
 CONTINUOUS = "hf-continuous-batching"
 # Attention for transformers' paged cache: "sdpa" reads it through PyTorch SDPA (CPU and CUDA); the manager
@@ -144,7 +145,7 @@ def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
             "generated_tokens": best["generated_tokens"],
             "wasted_token_fraction": 1 - output_tokens / best["generated_tokens"],
             "run_durations_s": [x["duration_s"] for x in runs], "notes": best.get("notes", []),
-            "torch_threads": threads,
+            "torch_threads": threads, **({"vllm_settings": best["vllm_settings"]} if "vllm_settings" in best else {}),
             "workload": {"num_prompts": len(workload), "prompt_tokens": prompt_tokens,
                          "output_tokens": output_tokens, "seed": spec["seed"],
                          "static_batch_size": spec["static_batch_size"]}}
@@ -286,12 +287,21 @@ def _vllm_engine(spec: dict[str, Any], workload: list[dict[str, Any]]) -> Serve:
         from vllm import LLM, SamplingParams
     except ImportError as exc:
         raise Unsupported(f"vLLM does not import on this runner: {exc}") from None
+    from gpu_runner import gpu_memory
     from gpu_runner.models import model_path
 
     dtype = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}[spec["dtype"]]
-    # Token ids go in directly, so vLLM needs no tokenizer (the fixture has none in HF format).
-    llm = LLM(model=str(model_path(spec["model"])), dtype=dtype, seed=spec["seed"], skip_tokenizer_init=True,
-              gpu_memory_utilization=0.85, max_model_len=max(len(w["prompt"]) + w["output_len"] for w in workload))
+    path = model_path(spec["model"])
+    free, total = gpu_memory.free_memory()
+    fraction = gpu_memory.choose_fraction(requested=spec.get("gpu_memory_utilization"), free=free, total=total,
+                                          weight_bytes=gpu_memory.model_weight_bytes(path))
+    # Token ids go in directly, so vLLM needs no tokenizer (the fixture has none in HF format). Prefix caching is
+    # off: a repeat of the same prompts would otherwise reuse the first run's KV blocks and skip their prefill.
+    llm = LLM(model=str(path), dtype=dtype, seed=spec["seed"], skip_tokenizer_init=True,
+              gpu_memory_utilization=fraction, enable_prefix_caching=False,
+              max_model_len=max(len(w["prompt"]) + w["output_len"] for w in workload))
+    settings = {"gpu_memory_utilization": fraction, "requested": spec.get("gpu_memory_utilization"),
+                "gpu_free_bytes_at_start": free, "gpu_total_bytes": total, "enable_prefix_caching": False}
     params = [SamplingParams(temperature=0.0, max_tokens=w["output_len"], min_tokens=w["output_len"], ignore_eos=True,
                              detokenize=False) for w in workload]
     prompts = [{"prompt_token_ids": w["prompt"]} for w in workload]
@@ -313,6 +323,7 @@ def _vllm_engine(spec: dict[str, Any], workload: list[dict[str, Any]]) -> Serve:
                     progress(len(finished) / len(prompts))
         latencies = sorted(finished.values())
         return {"duration_s": latencies[-1], "latencies": latencies, "generated_tokens": generated,
-                "backend": f"vLLM {vllm.__version__} continuous batching (PagedAttention), {spec['dtype']}"}
+                "backend": f"vLLM {vllm.__version__} continuous batching (PagedAttention), {spec['dtype']}, "
+                           f"gpu_memory_utilization {fraction:.2f}, prefix caching off", "vllm_settings": settings}
 
     return serve

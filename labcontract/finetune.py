@@ -138,7 +138,9 @@ FINETUNE_RESULT: dict[str, Any] = {
     },
     "allOf": [{"if": {"properties": {"status": {"const": "ok"}}},
                "then": {"required": ["backend", "dataset", "parameters", "memory", "s_per_step", "tokens_per_s",
-                                     "loss_curve", "before", "after", "adapter"]}}],
+                                     "loss_curve", "before", "after", "adapter"]}},
+              {"if": {"properties": {"status": {"const": "unsupported"}}}, "then": {"required": ["reason"]}},
+              {"if": {"properties": {"status": {"const": "error"}}}, "then": {"required": ["error"]}}],
 }
 
 

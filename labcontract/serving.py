@@ -128,7 +128,7 @@ _ENGINE_OK = {
         "engine": {"type": "string"},
         "status": {"const": "ok"},
         "server": {"type": "object"},
-        "levels": {"type": "array", "items": _LEVEL},
+        "levels": {"type": "array", "minItems": 1, "items": _LEVEL},
         "saturation": {"type": "object"},
         "max_rate_meeting_slo": _NUM_OR_NULL,
         "max_concurrency_meeting_slo": {"type": ["integer", "null"]},
@@ -147,7 +147,7 @@ SERVING_BENCH_RESULT: dict[str, Any] = {
         "slo": {"type": "object", "properties": {name: {"type": "number"} for name in SLO_FIELDS}},
         "slo_target": {"type": "number"},
         "definitions": {"type": "object", "additionalProperties": {"type": "string"}},
-        "engines": {"type": "array", "items": {"oneOf": [
+        "engines": {"type": "array", "minItems": 1, "items": {"oneOf": [
             _ENGINE_OK,
             {"type": "object", "required": ["engine", "status", "reason"],
              "properties": {"status": {"const": "unsupported"}, "reason": {"type": "string"}}},

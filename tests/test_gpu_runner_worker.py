@@ -115,6 +115,13 @@ def test_params_that_break_the_lab_schema_are_reported_as_a_failure(site):
     assert "precisions" in site.calls[-1][1]["error"]
 
 
+def test_a_job_whose_params_its_queue_cannot_run_is_refused_before_anything_runs(site):
+    job = {"job_id": 10, "attempt": 1, "lab": "finetune", "params": {"method": "qlora-nf4"}}
+    assert execute_job(job, _client(site), queue="lab.cpu", capabilities=CAPS) == "failed"
+    assert site.endpoints() == ["start", "failure"]
+    assert "qlora-nf4 needs a CUDA GPU; queue the job on lab.cuda" in site.calls[-1][1]["error"]
+
+
 def test_a_malformed_payload_never_reaches_the_site(site):
     assert execute_job({"job_id": 0, "lab": "nope"}, _client(site), capabilities=CAPS) == "invalid"
     assert site.calls == []

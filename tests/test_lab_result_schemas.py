@@ -18,7 +18,8 @@ def load(name: str) -> dict:
     return json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("name", ["quant-inference", "vllm-batch", "cpp-tokenizer-ok", "cpp-tokenizer-ce"])
+@pytest.mark.parametrize("name", ["quant-inference", "vllm-batch", "cpp-tokenizer-ok", "cpp-tokenizer-ce",
+                                  "serving-bench", "finetune", "long-context"])
 def test_real_results_fit_their_labs_schema(name):
     result = load(name)
     labcontract.validate_result(result["lab"], result)
@@ -50,6 +51,22 @@ def _refused(lab: str, result) -> labcontract.ContractError:
     ("cpp-tokenizer", "cpp-tokenizer-ok", lambda r: r["throughput"].pop("candidate_mb_s"), "result/throughput", ""),
     ("cpp-tokenizer", "cpp-tokenizer-ok", lambda r: r.pop("documents"), "result", "documents"),
     ("cpp-tokenizer", "cpp-tokenizer-ce", lambda r: r.pop("message"), "result", "message"),
+    ("serving-bench", "serving-bench", lambda r: r["engines"][0]["levels"][1].pop("ttft_ms"),
+     "result/engines/0/levels/1", "ttft_ms"),
+    ("serving-bench", "serving-bench", lambda r: r["engines"][0].update(levels=[]), "result/engines/0/levels",
+     "non-empty"),
+    ("serving-bench", "serving-bench", lambda r: r["engines"][1].pop("reason"), "result/engines/1", "reason"),
+    ("finetune", "finetune", lambda r: r.pop("s_per_step"), "result", "s_per_step"),
+    ("finetune", "finetune", lambda r: r["after"].update(task_score="high"), "result/after/task_score", "high"),
+    ("finetune", "finetune", lambda r: r["parameters"].pop("trainable_percent"), "result/parameters",
+     "trainable_percent"),
+    ("finetune", "finetune", lambda r: r.update(status="unsupported"), "result", "reason"),
+    ("long-context", "long-context", lambda r: r["settings"][0]["cells"][1].pop("perplexity"),
+     "result/settings/0/cells/1", "perplexity"),
+    ("long-context", "long-context", lambda r: r["settings"][2].pop("effective_length"), "result/settings/2",
+     "effective_length"),
+    ("long-context", "long-context", lambda r: r["settings"][0]["cells"][0].update(prefill_s=None),
+     "result/settings/0/cells/0/prefill_s", "number"),
 ])
 def test_a_broken_result_is_refused_naming_the_field(lab, name, break_it, field, words):
     result = copy.deepcopy(load(name))
@@ -76,3 +93,20 @@ def test_a_check_that_did_not_run_is_a_failure_with_the_compiler_message():
     assert labcontract.result_failure("cpp-tokenizer", load("cpp-tokenizer-ok")) is None
     assert labcontract.result_failure("quant-inference", load("quant-inference")) is None
     assert labcontract.missing_headers("a.cpp:3:1: error: expected ';'") == []
+
+
+def test_a_lab_run_that_measured_nothing_is_a_failure_with_the_reason():
+    finetune = load("finetune")
+    assert labcontract.result_failure("finetune", finetune) is None
+    unsupported = {**finetune, "status": "unsupported", "reason": "Q-LoRA NF4 needs bitsandbytes"}
+    assert labcontract.result_failure("finetune", unsupported) == "unsupported: Q-LoRA NF4 needs bitsandbytes"
+    serving = load("serving-bench")
+    assert labcontract.result_failure("serving-bench", serving) is None  # one engine ran, one was unsupported
+    serving["engines"] = [e for e in serving["engines"] if e["status"] != "ok"]
+    failure = labcontract.result_failure("serving-bench", serving)
+    assert failure.startswith("no engine was measured: vllm unsupported: ") and "CUDA" in failure
+    longctx = load("long-context")
+    assert labcontract.result_failure("long-context", longctx) is None
+    longctx["settings"] = [{"setting": "yarn×4", "status": "error", "error": "out of memory"}]
+    assert labcontract.result_failure("long-context", longctx) == ("no setting was measured: yarn×4 error: "
+                                                                   "out of memory")

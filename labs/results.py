@@ -299,3 +299,125 @@ def history_chart(headline: Callable[[dict], dict], jobs) -> dict | None:
         "datasets": [{"label": n, "unit": units[n],
                       "data": [figures[n][0] if n in figures else None for _, figures in points]} for n in names],
     }
+
+
+# ---- serving-bench, finetune, long-context -------------------------------------------------------------------
+
+
+def _stat(stats: Any, key: str, fmt: str = "{:.1f}") -> str:
+    return _num(stats.get(key), fmt) if isinstance(stats, dict) else "—"
+
+
+def serving_view(result: dict) -> dict:
+    """One row per engine and load level: vLLM bench serve's figures (definitions are in the result)."""
+    rows = []
+    for e in result.get("engines", []):
+        if e.get("status") != "ok":
+            rows.append([e.get("engine"), e.get("status"), e.get("reason") or e.get("error", ""), *[""] * 8])
+            continue
+        for lv in e.get("levels", []):
+            load = f"{lv['request_rate']} req/s" if lv.get("request_rate") is not None else f"c={lv.get('concurrency')}"
+            rows.append([e["engine"], "ok", load, f"{lv.get('completed', 0)}/{lv.get('requests', 0)}",
+                         _stat(lv.get("ttft_ms"), "median"), _stat(lv.get("ttft_ms"), "p99"),
+                         _stat(lv.get("tpot_ms"), "median"), _stat(lv.get("itl_ms"), "p99"),
+                         _num(lv.get("output_throughput"), "{:.1f}"), _num(lv.get("goodput")),
+                         _num(lv.get("slo_attainment") and lv["slo_attainment"] * 100, "{:.0f}%")])
+    headers = ["engine", "status", "load", "completed", "TTFT p50 ms", "TTFT p99 ms", "TPOT p50 ms", "ITL p99 ms",
+               "output tok/s", "goodput req/s", "SLO attainment"]
+    return {"headers": headers, "rows": rows, "charts": []}
+
+
+def serving_headline(result: dict) -> dict[str, tuple[float, str]]:
+    """The highest output tokens/s each engine reached over the sweep."""
+    out = {}
+    for e in result.get("engines", []):
+        speeds = [lv["output_throughput"] for lv in e.get("levels", []) if _number(lv.get("output_throughput"))]
+        if e.get("status") == "ok" and speeds:
+            out[e["engine"]] = (max(speeds), "tok/s")
+    return out
+
+
+def serving_evidence(result: dict) -> str:
+    parts = []
+    for e in result.get("engines", []):
+        if e.get("status") != "ok":
+            continue
+        best = serving_headline({"engines": [e]}).get(e["engine"])
+        slo = e.get("max_rate_meeting_slo")
+        slo_c = e.get("max_concurrency_meeting_slo")
+        met = f", SLOs met up to {slo} req/s" if slo is not None else f", SLOs met up to c={slo_c}" if slo_c else ""
+        parts.append(f"{e['engine']}: {best[0]:.1f} out tok/s peak{met}" if best else e["engine"])
+    return "; ".join(parts)
+
+
+def finetune_view(result: dict) -> dict:
+    before, after = result.get("before") or {}, result.get("after") or {}
+    params, memory = result.get("parameters") or {}, result.get("memory") or {}
+    peak = memory.get("cuda_max_allocated_bytes") or memory.get("peak_rss_bytes")
+    rows = [
+        ["held-out loss", _num(before.get("heldout_loss"), "{:.3f}"), _num(after.get("heldout_loss"), "{:.3f}")],
+        ["held-out perplexity", _num(before.get("heldout_perplexity")), _num(after.get("heldout_perplexity"))],
+        ["task score", _num(before.get("task_score")), _num(after.get("task_score"))],
+        ["tool accuracy", _num(before.get("tool_accuracy")), _num(after.get("tool_accuracy"))],
+        ["valid JSON input", _num(before.get("json_valid")), _num(after.get("json_valid"))],
+    ]
+    settings = result.get("settings") or {}
+    facts = [
+        ["method", str(result.get("method", "—"))], ["backend", str(result.get("backend", "—"))],
+        ["trainable parameters", f"{params.get('trainable', 0):,} / {params.get('total', 0):,} "
+                                 f"({_num(params.get('trainable_percent'), '{:.3f}')}%)"],
+        ["peak memory", _num(peak / MB if peak else None, "{:.0f} MiB")],
+        ["s/step", _num(result.get("s_per_step"), "{:.3f}")], ["tokens/s", _num(result.get("tokens_per_s"), "{:.1f}")],
+        ["seq_len · batch · steps",
+         f"{settings.get('seq_len')} · {settings.get('batch_size')} · {settings.get('steps')}"],
+        ["adapter", f"{(result.get('adapter') or {}).get('path', '—')}"],
+    ]
+    return {"headers": ["", "before", "after"], "rows": rows, "charts": [],
+            "tables": [{"title": gettext_lazy("训练"), "headers": [], "rows": facts}]}
+
+
+def finetune_headline(result: dict) -> dict[str, tuple[float, str]]:
+    out = {}
+    if _number(result.get("s_per_step")):
+        out["s/step"] = (result["s_per_step"], "s")
+    score = (result.get("after") or {}).get("task_score")
+    if _number(score):
+        out["task score after"] = (round(100 * score, 1), "%")
+    return out
+
+
+def finetune_evidence(result: dict) -> str:
+    before, after = result.get("before") or {}, result.get("after") or {}
+    if result.get("status") != "ok":
+        return ""
+    return (f"{result.get('method')}: {_num(result.get('s_per_step'), '{:.2f}')} s/step, held-out ppl "
+            f"{_num(before.get('heldout_perplexity'))} → {_num(after.get('heldout_perplexity'))}, task score "
+            f"{_num(before.get('task_score'))} → {_num(after.get('task_score'))}")
+
+
+def long_context_view(result: dict) -> dict:
+    lengths = result.get("lengths") or []
+    rows = []
+    for s in result.get("settings", []):
+        if s.get("status") != "ok":
+            rows.append([s.get("setting"), s.get("status"), s.get("reason") or s.get("error", ""),
+                         *[""] * (len(lengths) - 1)])
+            continue
+        cells = {c.get("length"): c for c in s.get("cells", [])}
+        rows.append([s["setting"], *[_num((cells.get(n) or {}).get("perplexity")) for n in lengths],
+                     str(s.get("effective_length") or "—")])
+    headers = ["setting", *[f"ppl @{n}" for n in lengths], "effective length"]
+    for row in rows:
+        row.extend([""] * (len(headers) - len(row)))
+    return {"headers": headers, "rows": rows, "charts": []}
+
+
+def long_context_headline(result: dict) -> dict[str, tuple[float, str]]:
+    """The effective length (passkey accuracy at or above the threshold) per RoPE setting."""
+    return {s["setting"]: (s["effective_length"], "tokens") for s in result.get("settings", [])
+            if s.get("status") == "ok" and _number(s.get("effective_length"))}
+
+
+def long_context_evidence(result: dict) -> str:
+    heads = long_context_headline(result)
+    return "; ".join(f"{name}: effective length {value:.0f}" for name, (value, _unit) in heads.items())

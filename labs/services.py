@@ -36,9 +36,8 @@ class ApiError(Exception):
 def job_create(*, user, lab: str, queue: str, params: dict) -> LabJob:
     if lab not in labcontract.LABS or lab not in registry.LABS:
         raise ValueError(f"unknown lab {lab!r}")
-    if queue not in registry.LABS[lab].queues:
-        raise ValueError(f"{lab} does not run on {queue}")
-    filled = labcontract.lab_params_with_defaults(lab, params)  # raises ContractError naming the field
+    # Raises ContractError naming the field: a queue the lab (or these parameters) cannot run on included.
+    filled = labcontract.lab_params_with_defaults(lab, params, queue=queue)
     with transaction.atomic():
         job = LabJob.objects.create(user=user, lab=lab, queue=queue, params=filled)
         transaction.on_commit(lambda: dispatch(job))

@@ -41,9 +41,9 @@ def _params_from_form(lab: str, post) -> dict:
             kind = spec.get("type")
             kinds = kind if isinstance(kind, list) else [kind]
             raw = post[name]
-            if "integer" in kinds:
+            if "integer" in kinds or "number" in kinds:
                 try:
-                    params[name] = int(raw)
+                    params[name] = int(raw) if "integer" in kinds else float(raw)
                 except ValueError:
                     params[name] = raw  # the schema reports it with the field's name
             elif "array" in kinds:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import labcontract
-from practice import labs
-from practice.models import LabJob, Runner
+from labs import services as labs
+from labs.models import LabJob, Runner
 from tests.faultkit import kill_group, start_runner, wait_for
 
 SERVING = {"model": "fixture", "engines": ["transformers"], "concurrency": [1, 2],

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 
 from gpu_runner.errors import ChildFailed
 from gpu_runner.fresh_process import LogTail, run_in_fresh_process
@@ -72,6 +73,7 @@ def _gpu_check():
     return mod
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA: the check runs for real")
 def test_gpu_check_reports_every_lab_unsupported_without_cuda(tmp_path):
     out = tmp_path / "report.json"
     started = time.monotonic()

@@ -263,7 +263,7 @@ def test_the_runner_program_consumes_its_queue_from_redis_and_reports_to_the_sit
     assert "result" in calls, f"no result posted within the deadline: {calls}"
     # A heartbeat may land at any time; the job's own calls come in order.
     assert [c for c in calls if c != "heartbeat"][0] == "start" and calls.index("start") < calls.index("result")
-    assert site.calls[0][1]["capabilities"]["queues"] == ["lab.cpu"]
+    assert site.calls[0][1]["capabilities"]["queues"][0] == "lab.cpu"
 
 
 def test_explicit_broker_url_wins_over_the_environment_without_django_installed():

@@ -13,6 +13,9 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+import labcontract
+from practice import judge as judge_core
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("DEPLOYDOJO_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -208,8 +211,9 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 3
 
 # --- Practice judge -------------------------------------------------------------------------
 # Development override: run submissions without bubblewrap. Every page says so while it is on.
-JUDGE_UNSAFE_NO_SANDBOX = env_bool("DEPLOYDOJO_UNSAFE_NO_SANDBOX", False)
-JUDGE_MAX_SOURCE_BYTES = 64 * 1024
+# One source for each limit: the judge core (Django-free) owns the source cap and the override's name.
+JUDGE_UNSAFE_NO_SANDBOX = env_bool(judge_core.UNSAFE_ENV, False)
+JUDGE_MAX_SOURCE_BYTES = judge_core.MAX_SOURCE_BYTES
 JUDGE_MAX_UNFINISHED = 3
 JUDGE_PYTHON = os.environ.get("DEPLOYDOJO_JUDGE_PYTHON", "/usr/bin/python3")
 # Nothing stays unfinished: the judging worker marks a heartbeat every JUDGE_HEARTBEAT_S; a running
@@ -223,7 +227,7 @@ JUDGE_MAX_ATTEMPTS = 2
 REAPER_INTERVAL_S = 10
 
 # --- GPU runners ----------------------------------------------------------------------------
-RUNNER_HEARTBEAT_TIMEOUT_S = env_int("RUNNER_HEARTBEAT_TIMEOUT_S", 120, minimum=10)
+RUNNER_HEARTBEAT_TIMEOUT_S = env_int("RUNNER_HEARTBEAT_TIMEOUT_S", labcontract.HEARTBEAT_TIMEOUT_S, minimum=10)
 # A queued job an idle, able runner has not started this long after dispatch lost its message: re-sent,
 # LAB_MAX_DISPATCHES in all, then failed. A running job without progress for LAB_STALL_TIMEOUT_S is stuck
 # even if its runner still heartbeats. A job no runner took within LAB_QUEUED_MAX_AGE_S is failed.

@@ -30,6 +30,7 @@ FIXTURE_PARAMETERS = 8_032_000
 
 def params_with_defaults(**overrides) -> dict:
     params = {k: v["default"] for k, v in FINETUNE_PARAMS["properties"].items() if "default" in v}
+    params["model"] = "fixture"  # the fast tests' model (the lab's default is SmolLM2)
     params.update(overrides)
     jsonschema.validate(params, FINETUNE_PARAMS)
     return params

@@ -18,6 +18,7 @@ SETTINGS = [{"type": "none"}, {"type": "dynamic", "factor": 2}, {"type": "yarn",
 
 def params_with_defaults(**overrides) -> dict:
     params = {k: v["default"] for k, v in LONG_CONTEXT_PARAMS["properties"].items() if "default" in v}
+    params["model"] = "fixture"  # the fast tests' model (the lab's default is SmolLM2)
     params.update(overrides)
     jsonschema.validate(params, LONG_CONTEXT_PARAMS)
     return params

@@ -68,7 +68,7 @@ def test_a_sweep_needs_a_rate_or_a_concurrency_and_defaults_are_filled():
     assert _error({"request_rates": [], "concurrency": []}).field == "request_rates"
     assert _error({"concurrency": [0]}).field == "concurrency/0"
     filled = validate_params({})
-    assert filled["model"] == "fixture" and filled["slo_target"] == 0.9 and filled["concurrency"] == [1, 2, 4]
+    assert filled["model"] == "smollm2-135m" and filled["slo_target"] == 0.9 and filled["concurrency"] == [1, 2, 4]
 
 
 def test_the_lab_refuses_bad_params_before_starting_anything():

@@ -26,10 +26,11 @@ PUBLIC_SYSTEM_KEYS = ("cpu", "ram_bytes", "cuda_devices", "versions")
 
 
 def owner_of(token: str) -> Profile | None:
-    """The published profile with this token, or None (never published, revoked, or a guess)."""
+    """The published profile with this token, or None (never published, revoked, a guess, or an account that
+    was deactivated)."""
     if not token:
         return None
-    return Profile.objects.select_related("user").filter(portfolio_token=token).first()
+    return Profile.objects.select_related("user").filter(portfolio_token=token, user__is_active=True).first()
 
 
 def public_system_info(info: dict | None) -> dict:

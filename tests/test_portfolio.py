@@ -139,6 +139,13 @@ def test_revoking_makes_the_link_404_and_publishing_again_gives_a_new_token(clie
     assert third != second and public(second).status_code == 404 and public(third).status_code == 200
 
 
+def test_a_deactivated_accounts_portfolio_is_404(client_a, user, plan_content):
+    token = publish(client_a)
+    user.is_active = False
+    user.save()
+    assert public(token).status_code == 404
+
+
 def test_the_settings_page_shows_the_link_once_published(client_a, user, plan_content):
     token = publish(client_a)
     html = client_a.get(reverse("portfolio_settings")).content.decode()

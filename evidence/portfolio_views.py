@@ -48,5 +48,7 @@ def portfolio_public(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404
     response = render(request, "evidence/portfolio.html", {"p": portfolio.portfolio(profile)})
     response["X-Robots-Tag"] = "noindex"
-    response["Referrer-Policy"] = "no-referrer"  # links out of the page never carry the token
+    # The token never travels to another site in a Referer. (no-referrer would be stricter, but under it browsers
+    # send "Origin: null" with the page's own POST forms — language switch, logout — and CSRF refuses them.)
+    response["Referrer-Policy"] = "same-origin"
     return response

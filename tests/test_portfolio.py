@@ -100,7 +100,7 @@ def test_a_published_portfolio_shows_lab_figures_gpu_solved_exercises_and_progre
 
     response = public(token)
     assert response.status_code == 200
-    assert response["X-Robots-Tag"] == "noindex" and response["Referrer-Policy"] == "no-referrer"
+    assert response["X-Robots-Tag"] == "noindex" and response["Referrer-Policy"] == "same-origin"
     html = response.content.decode()
     assert "alice 的学习档案" in html
     lab = html.split('data-testid="portfolio-lab-quant-inference"')[1]
@@ -117,6 +117,26 @@ def test_a_published_portfolio_shows_lab_figures_gpu_solved_exercises_and_progre
     first = progress.phases[0]
     assert first.complete == 3
     assert f'data-testid="barlabel-{first.phase.slug}">3/{first.total} 完成（{first.pct}%）' in html
+
+
+def test_the_public_page_runs_the_same_number_of_queries_however_long_the_record(client_a, user, plan_content,
+                                                                                 django_assert_num_queries):
+    exercises = list(Exercise.objects.live().filter(skills__isnull=False).order_by("order", "slug")[:6])
+    make_job(user, "quant-inference", result_data("quant-inference"))
+    solve(user, exercises[0])
+    token = publish(client_a)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        assert public(token).status_code == 200
+    for name in ("vllm-batch", "finetune", "long-context", "serving-bench", "quant-inference"):
+        make_job(user, name, result_data(name))
+    for exercise in exercises[1:]:
+        solve(user, exercise)
+    with django_assert_num_queries(len(small.captured_queries)):
+        html = public(token).content.decode()
+    assert html.count('data-testid="portfolio-lab-') == 5 and "成功运行 2 次" in html
 
 
 def test_the_public_page_follows_the_visitors_language(client_a, user, plan_content):

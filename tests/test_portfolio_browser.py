@@ -1,6 +1,6 @@
 """The public portfolio in headless Chromium: published through the settings page's button, read logged out on a
 phone-sized screen in dark mode (no sideways scrolling, dark background, no CSP or script errors) in zh and en,
-then withdrawn through the page. Screenshots go to var/screens/ for a person to look at."""
+switched to English with the site's language switch, then withdrawn through the page. Screenshots go to var/screens/ for a person to look at."""
 
 from __future__ import annotations
 
@@ -66,6 +66,16 @@ def test_a_published_portfolio_reads_well_on_a_phone_in_dark_mode_and_can_be_wit
         phone.screenshot(path=str(SCREENS / f"portfolio-phone-dark-{lang}.png"), full_page=True)
         visitor.close()
     assert errors == []
+
+    visitor = browser.new_context(viewport=PHONE, color_scheme="dark", is_mobile=True)  # no language cookie yet
+    phone = visitor.new_page()
+    phone.goto(url)
+    assert "alice 的学习档案" in phone.get_by_test_id("portfolio-title").inner_text()
+    phone.locator("#nav-toggle + label").click()  # the phone menu holds the language switch
+    phone.get_by_test_id("lang-en").click()
+    phone.wait_for_url(url)
+    assert "alice’s learning portfolio" in phone.get_by_test_id("portfolio-title").inner_text()
+    visitor.close()
 
     page.goto(f"{live_server.url}/portfolio/")
     page.get_by_test_id("portfolio-revoke").click()

@@ -1,6 +1,7 @@
 """The public portfolio in headless Chromium: published through the settings page's button, read logged out on a
 phone-sized screen in dark mode (no sideways scrolling, dark background, no CSP or script errors) in zh and en,
-switched to English with the site's language switch, then withdrawn through the page. Screenshots go to var/screens/ for a person to look at."""
+switched to English with the site's language switch, then withdrawn through the page. Screenshots go to
+var/screens/ for a person to look at."""
 
 from __future__ import annotations
 

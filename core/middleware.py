@@ -16,7 +16,8 @@ from django.utils import translation
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 
-PUBLIC_PREFIXES = ("/accounts/", "/static/", "/admin/", "/i18n/", "/healthz", "/api/runner/", "/metrics")
+# "/p/": published portfolios (evidence/portfolio_views.py), readable by anyone who has the unguessable link.
+PUBLIC_PREFIXES = ("/accounts/", "/static/", "/admin/", "/i18n/", "/healthz", "/api/runner/", "/metrics", "/p/")
 
 
 class HealthCheck:

@@ -7,6 +7,7 @@ files is archived, never deleted, so users' history survives.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -279,6 +280,22 @@ class StatusChange(models.Model):
 class Profile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     start_date = models.DateField(null=True, blank=True, help_text=_("the day the plan starts"))
+    # The public portfolio (evidence/portfolio.py), off until the user publishes it: its URL is /p/<token>/.
+    # Revoking clears the token, so the old URL answers 404; publishing again draws a new one.
+    portfolio_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    portfolio_published_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
         return f"profile of {self.user}"
+
+    def publish_portfolio(self) -> str:
+        """A new unguessable token (any earlier link stops working), saved and returned."""
+        self.portfolio_token = secrets.token_urlsafe(24)
+        self.portfolio_published_at = timezone.now()
+        self.save(update_fields=["portfolio_token", "portfolio_published_at"])
+        return self.portfolio_token
+
+    def revoke_portfolio(self) -> None:
+        self.portfolio_token = None
+        self.portfolio_published_at = None
+        self.save(update_fields=["portfolio_token", "portfolio_published_at"])

@@ -13,10 +13,11 @@ from django.views.decorators.http import require_POST
 
 import labcontract
 from core.middleware import size_text
+from labcontract.finetune import FINETUNE_DATASET_MAX_BYTES
 
 from . import registry, services
 from .models import LabJob, Runner
-from .results import history_chart
+from .results import comparison, history_chart
 
 HISTORY_JOBS = 30  # the job page's chart: the user's latest succeeded jobs of the lab
 
@@ -28,29 +29,6 @@ def lab_catalogue(request: HttpRequest) -> HttpResponse:
         "runners": Runner.objects.filter(owner=request.user),
     }
     return render(request, "labs/labs.html", context)
-
-
-def _params_from_form(lab: str, post) -> dict:
-    """Turn the schema-driven form back into params; only fields present in the schema are read."""
-    schema = labcontract.LAB_PARAMS[lab]["properties"]
-    params: dict = {}
-    for name, spec in schema.items():
-        if spec.get("type") == "array" and "enum" in spec.get("items", {}):
-            params[name] = post.getlist(name)
-        elif name in post and post[name] != "":
-            kind = spec.get("type")
-            kinds = kind if isinstance(kind, list) else [kind]
-            raw = post[name]
-            if "integer" in kinds or "number" in kinds:
-                try:
-                    params[name] = int(raw) if "integer" in kinds else float(raw)
-                except ValueError:
-                    params[name] = raw  # the schema reports it with the field's name
-            elif "array" in kinds:
-                params[name] = [line for line in raw.splitlines() if line.strip()]
-            else:
-                params[name] = raw
-    return params
 
 
 class LabFormRefused(ValueError):
@@ -81,24 +59,135 @@ def _cpp_params(request: HttpRequest) -> dict:
     return {"files": {"tokenizer.cpp": source}}
 
 
+def _kinds(spec: dict) -> list:
+    kind = spec.get("type")
+    return kind if isinstance(kind, list) else [kind]
+
+
+def _widget(name: str, spec: dict) -> str:
+    """Which input a schema field gets; lab_new.html renders each, _params_from_form reads each back."""
+    items = spec.get("items") or {}
+    if name.endswith("_jsonl"):
+        return "file"
+    if "oneOf" in spec:
+        return "lines"  # finetune's target_modules: "all-linear" or one module name a line
+    if "array" in _kinds(spec):
+        if "enum" in items:
+            return "checkboxes"
+        return "rope" if items.get("type") == "object" else "lines"
+    if "enum" in spec:
+        return "select"
+    if "object" in _kinds(spec):
+        return "object"
+    if "boolean" in _kinds(spec):
+        return "checkbox"
+    if "integer" in _kinds(spec) or "number" in _kinds(spec):
+        return "number"
+    return "textarea" if spec.get("maxLength", 0) > 10_000 else "text"
+
+
+def _shown(value) -> str:
+    """A default as the learner edits it: lists one item a line, RoPE settings as "linear 4"."""
+    if isinstance(value, list):
+        return "\n".join(" ".join([str(v["type"]), *(f"{k}={x:g}" if k != "factor" else f"{x:g}"
+                                                     for k, x in v.items() if k != "type")])
+                         if isinstance(v, dict) else str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def _prefilled(spec: dict) -> bool:
+    """A list field shows its default (numbers, RoPE settings, "all-linear") so the learner edits it; lists of
+    text (prompts) start empty and mean "the built-in default" when left so."""
+    default = spec.get("default")
+    return bool(default) and (isinstance(default, str) or not all(isinstance(v, str) for v in default))
+
+
 def _fields(lab: registry.Lab) -> list[dict]:
     fields = []
     for name, spec in labcontract.LAB_PARAMS[lab.slug]["properties"].items():
-        field = {"name": name, "label": lab.label(name), "default": spec.get("default"), "spec": spec}
-        if spec.get("type") == "array" and "enum" in spec.get("items", {}):
-            field["widget"] = "checkboxes"
-            field["choices"] = spec["items"]["enum"]
-        elif "enum" in spec:
-            field["widget"] = "select"
-            field["choices"] = spec["enum"]
-        elif spec.get("type") == "array":
-            field["widget"] = "lines"
-        elif spec.get("type") == "object":
-            continue
-        else:
-            field["widget"] = "number" if "integer" in str(spec.get("type")) else "text"
+        widget = _widget(name, spec)
+        field = {"name": name, "label": lab.label(name), "default": spec.get("default"), "spec": spec,
+                 "widget": widget,
+                 "shown": _shown(spec.get("default")) if widget not in ("lines", "rope") or _prefilled(spec) else "",
+                 "choices": spec.get("enum") or (spec.get("items") or {}).get("enum") or [],
+                 "parts": list((spec.get("properties") or {}).items()) if widget == "object" else [],
+                 "step": "1" if "integer" in _kinds(spec) else "any"}
         fields.append(field)
     return fields
+
+
+def _item(raw: str, spec: dict, name: str, number: int):
+    """One line of a list field as the schema's item type wants it ("inf" stays a word for request_rates)."""
+    kinds = _kinds(spec.get("items") or {}) or [None]
+    try:
+        if "integer" in kinds:
+            return int(raw)
+        if "number" in kinds or "anyOf" in (spec.get("items") or {}):
+            return raw if raw == "inf" else float(raw)
+    except ValueError:
+        raise LabFormRefused(_("%(field)s 第 %(line)s 行：“%(value)s” 不是数字。")
+                             % {"field": name, "line": number, "value": raw}) from None
+    return raw
+
+
+def _rope_setting(line: str, name: str, number: int) -> dict:
+    """ "yarn 4 beta_fast=32" -> {"type": "yarn", "factor": 4.0, "beta_fast": 32.0}; the contract checks the rest."""
+    kind, *rest = line.split()
+    setting: dict = {"type": kind}
+    try:
+        for word in rest:
+            key, eq, value = word.partition("=")
+            setting[key if eq else "factor"] = float(value if eq else key)
+    except ValueError:
+        raise LabFormRefused(_("%(field)s 第 %(line)s 行：“%(value)s” 应该像 “linear 4” 或 “yarn 4 beta_fast=32”。")
+                             % {"field": name, "line": number, "value": line}) from None
+    return setting
+
+
+def _upload_text(upload, name: str) -> str:
+    limit = FINETUNE_DATASET_MAX_BYTES
+    if upload.size > limit:
+        raise LabFormRefused(_("%(field)s：文件过大：%(size)s，上限 %(limit)s。")
+                             % {"field": name, "size": size_text(upload.size), "limit": size_text(limit)})
+    try:
+        return upload.read().decode("utf-8")
+    except UnicodeDecodeError:
+        raise LabFormRefused(_("%(field)s：文件不是 UTF-8 文本。") % {"field": name}) from None
+
+
+def _params_from_form(lab: str, post, files=None) -> dict:
+    """Turn the schema-driven form back into params; only fields present in the schema are read, and an
+    empty field keeps the contract's default."""
+    params: dict = {}
+    for name, spec in labcontract.LAB_PARAMS[lab]["properties"].items():
+        widget, raw = _widget(name, spec), post.get(name, "")
+        if widget == "checkboxes":
+            params[name] = post.getlist(name)
+        elif widget == "checkbox" and name in post:
+            params[name] = post.getlist(name)[-1] == "true"  # a hidden "false" precedes the box
+        elif widget == "file" and files and name in files:
+            params[name] = _upload_text(files[name], name)
+        elif widget == "object":
+            params[name] = {}
+            for key, sub in spec.get("properties", {}).items():
+                if value := post.get(f"{name}.{key}", "").strip():
+                    params[name][key] = _item(value, {"items": sub}, f"{name}.{key}", 1)
+        elif widget in ("lines", "rope") and (raw.strip() or (name in post and _prefilled(spec))):
+            lines = [(n, line.strip()) for n, line in enumerate(raw.splitlines(), start=1) if line.strip()]
+            if widget == "rope":
+                params[name] = [_rope_setting(line, name, n) for n, line in lines]
+            elif "oneOf" in spec and [line for _, line in lines] == ["all-linear"]:
+                params[name] = "all-linear"
+            else:
+                params[name] = [_item(line, spec, name, n) for n, line in lines]
+        elif widget == "number" and raw.strip():
+            try:
+                params[name] = int(raw) if "integer" in _kinds(spec) else float(raw)
+            except ValueError:
+                params[name] = raw  # the schema reports it with the field's name
+        elif widget in ("text", "textarea", "select") and raw != "":
+            params[name] = raw
+    return params
 
 
 def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
@@ -110,7 +199,7 @@ def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
         queue = request.POST.get("queue", entry.queues[0])
         try:
             _refuse_nul(request.POST)
-            params = _cpp_params(request) if entry.upload else _params_from_form(lab, request.POST)
+            params = _cpp_params(request) if entry.upload else _params_from_form(lab, request.POST, request.FILES)
             job = services.job_create(user=request.user, lab=lab, queue=queue, params=params)
         except (labcontract.ContractError, ValueError) as exc:
             error = str(exc)
@@ -132,6 +221,22 @@ def lab_job(request: HttpRequest, pk: int) -> HttpResponse:
         context["history"] = history_chart(lab.headline, reversed(recent)) if lab else None
         context["history_json"] = json.dumps(context["history"], ensure_ascii=False) if context["history"] else ""
     return render(request, template, context)
+
+
+def lab_compare(request: HttpRequest) -> HttpResponse:
+    """Two of the learner's jobs of one lab side by side: headline figures with difference and ratio, and the
+    parameters and runner system info that differ."""
+    try:
+        pks = [int(request.GET.get(key, "")) for key in ("a", "b")]
+    except ValueError:
+        raise Http404(_("对比需要两个任务编号 a 和 b。")) from None
+    jobs = [get_object_or_404(LabJob.objects.select_related("runner"), pk=pk, user=request.user) for pk in pks]
+    if jobs[0].lab != jobs[1].lab:
+        message = _("#%(a)s 与 #%(b)s 是不同的实验（%(lab_a)s、%(lab_b)s），不能并排对比。") % {
+            "a": jobs[0].pk, "b": jobs[1].pk, "lab_a": registry.title(jobs[0].lab), "lab_b": registry.title(jobs[1].lab)}
+        return render(request, "labs/lab_compare.html", {"jobs": jobs, "refused": message}, status=400)
+    context = {"jobs": jobs, "title": registry.title(jobs[0].lab), **comparison(*jobs, registry.headline)}
+    return render(request, "labs/lab_compare.html", context)
 
 
 @require_POST

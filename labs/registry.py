@@ -64,7 +64,8 @@ _ENTRIES: dict[str, Lab] = {lab.slug: lab for lab in (
         queues=labcontract.LAB_QUEUES["quant-inference"],
         skills=("quantization", "gpu-memory"),
         summarise=results.quant_view, headline=results.quant_headline, evidence=results.quant_evidence,
-        labels={"precisions": _("精度"), "quality_tokens": _("质量评估的 token 数")},
+        labels={"precisions": _("精度"), "quality_tokens": _("质量评估的 token 数"),
+                "checkpoints": _("预量化检查点（runner 上 GPTQ / AWQ 模型目录的绝对路径）")},
     ),
     Lab(
         slug="vllm-batch",

@@ -30,8 +30,8 @@ def result_data(name: str) -> dict:
 def make_job(user, lab: str, result: dict | None, *, params: dict | None = None, status=LabJob.Status.SUCCEEDED,
              **extra) -> LabJob:
     return LabJob.objects.create(user=user, lab=lab, queue="lab.cpu", params=params or {}, status=status,
-                                 result=result, system_info=SYSTEM, progress=100, stage="完成",
-                                 finished_at=timezone.now(), **extra)
+                                 result=result, progress=100, stage="完成", finished_at=timezone.now(),
+                                 **{"system_info": SYSTEM, **extra})
 
 
 def page(client, job: LabJob, lang: str = "zh-hans") -> str:

@@ -121,7 +121,8 @@ _ENTRIES: dict[str, Lab] = {lab.slug: lab for lab in (
                 "gradient_checkpointing": _("梯度检查点"), "padding": _("填充方式"), "dataset": _("数据集"),
                 "train_jsonl": _("训练集 JSONL（数据集选 upload 时）"),
                 "heldout_jsonl": _("留出集 JSONL（可选；不给则从训练集划分）"),
-                "heldout_fraction": _("留出比例（没有留出集时）"), "eval_max_new_tokens": _("评估时最多生成的 token 数"),
+                "heldout_fraction": _("留出比例（没有留出集时）"),
+                "eval_max_new_tokens": _("评估时最多生成的 token 数"),
                 "eval_examples": _("评估的留出样例数")},
     ),
     Lab(

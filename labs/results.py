@@ -335,13 +335,15 @@ def telemetry_lines(sources: list[tuple[str, dict]], when: str) -> list[dict]:
           if isinstance(t, dict) and t.get("status") == "ok" and isinstance(t.get("series"), dict)]
     if not ok:
         return []
-    definition = gettext("NVML 采样（nvidia-ml-py）：利用率是采样周期内有 kernel 在运行的时间占比，不是 SM 的使用比例。")
+    definition = gettext("NVML 采样（nvidia-ml-py）：利用率是采样周期内有 kernel 在运行的时间占比，"
+                         "不是 SM 的使用比例。")
     out = []
     for key, title, unit, scale in (("util_pct", gettext("GPU 利用率"), "%", 1),
                                     ("mem_used_bytes", gettext("GPU 显存占用"), "MiB", 1 / MB),
                                     ("power_w", gettext("GPU 功率"), "W", 1)):
         datasets = [{"label": label, "points": [[t, v * scale if _number(v) else None]
-                                                for t, v in zip(series.get("t_s") or [], series.get(key) or [])]}
+                                                for t, v in zip(series.get("t_s") or [], series.get(key) or [],
+                                                                strict=False)]}
                     for label, series in ok]
         out.append(_line(f"{title}（{when}）", "t (s)", unit, datasets, definition=definition))
     return out
@@ -476,7 +478,8 @@ def finetune_view(result: dict) -> dict:
                 f"({gettext('这个任务')}, {result.get('device', '—')})", str(result.get("method", "—")),
                 str(settings.get("seq_len", "—")), _num(peak / 1e9 if peak else None, "{:.1f}"),
                 _num(result.get("s_per_step"), "{:.2f}")]
-        published = [[r.get("model"), r.get("method"), str(reference.get("seq_len")), _num(r.get("memory_gb"), "{:.1f}"),
+        published = [[r.get("model"), r.get("method"), str(reference.get("seq_len")),
+                      _num(r.get("memory_gb"), "{:.1f}"),
                       _num(r.get("s_per_it"), "{:.1f}")] for r in reference["rows"]]
         title = gettext("与 Qwen 公布的 LoRA / Q-LoRA 数字对比（序列长度 %(n)s）") % {"n": reference.get("seq_len")}
         if not reference.get("exact_length", True):
@@ -502,7 +505,8 @@ def finetune_view(result: dict) -> dict:
     return {"headers": ["", "before", "after"], "rows": rows, "charts": [], "tables": tables, "lines": lines,
             "samples": samples, "notes": [str(n) for n in result.get("notes") or []],
             "statements": [gettext("任务得分：held-out 提示的贪心生成在 “Action:” 行写出参考答案的第一个工具、"
-                                   "且 “Action Input:” 是 JSON 对象的比例（参考不调用工具时，要给出 “Final Answer:”）。")]}
+                                   "且 “Action Input:” 是 JSON 对象的比例"
+                                   "（参考不调用工具时，要给出 “Final Answer:”）。")]}
 
 
 def finetune_headline(result: dict) -> dict[str, tuple[float, str]]:
@@ -539,24 +543,22 @@ def long_context_view(result: dict) -> dict:
                      str(s.get("effective_length") or "—")])
         ppl.append({"label": s["setting"], "points": [[n, (cells.get(n) or {}).get("perplexity")] for n in lengths]})
         prefill.append({"label": s["setting"], "points": [[n, (cells.get(n) or {}).get("prefill_s")] for n in lengths]})
-        for n in lengths:
-            c = cells.get(n) or {}
-            costs.append([s["setting"], str(n), _num(c.get("prefill_s"), "{:.3f}"),
-                          _num(_number(c.get("kv_cache_bytes")) and c["kv_cache_bytes"] / MB, "{:.1f}"),
-                          _num(_number(c.get("peak_memory_bytes")) and c["peak_memory_bytes"] / MB, "{:.0f}")])
+        costs.append([s["setting"], *[f"{_num((cells.get(n) or {}).get('prefill_s'), '{:.3f}')} s · "
+                                      f"{_mib((cells.get(n) or {}).get('kv_cache_bytes'))}" for n in lengths]])
         heatmaps.append(_passkey_heatmap(s["setting"], cells, lengths, result.get("depths") or []))
     headers = ["setting", *[f"ppl @{n}" for n in lengths], "effective length"]
     for row in rows:
         row.extend([""] * (len(headers) - len(row)))
     trained = result.get("trained_length")
     nominal = bool(result.get("trained_length_nominal"))
-    marks = [{"x": trained, "label": gettext("训练长度 %(n)s") % {"n": trained} + (gettext("（名义）") if nominal else "")}] \
-        if _number(trained) else []
+    label = gettext("训练长度 %(n)s") % {"n": trained} + (gettext("（名义）") if nominal else "")
+    marks = [{"x": trained, "label": label}] if _number(trained) else []
     reference = result.get("published_reference") or {}
     published = [{"label": f"{r.get('setting')} ({gettext('Qwen 公布')})", "reference": True,
-                  "points": list(zip(reference.get("lengths") or [], r.get("perplexity") or []))}
+                  "points": list(zip(reference.get("lengths") or [], r.get("perplexity") or [], strict=False))}
                  for r in reference.get("rows") or []]
-    definition = gettext("长度 L 的困惑度 = exp(L-1 个下一 token 预测的平均 NLL)；虚线是 Qwen 公布的 Qwen-7B 在 %(text)s 上的数字"
+    definition = gettext("长度 L 的困惑度 = exp(L-1 个下一 token 预测的平均 NLL)；"
+                         "虚线是 Qwen 公布的 Qwen-7B 在 %(text)s 上的数字"
                          "（另一个模型、另一段文本，只比较随长度变化的形状）。") % {"text": reference.get("text", "—")}
     lines = [_line(gettext("困惑度与长度"), "tokens", "perplexity", ppl + published, definition=definition,
                    log_x=True, log_y=True, marks=marks, source=reference.get("source", "")),
@@ -570,8 +572,12 @@ def long_context_view(result: dict) -> dict:
                           % {"n": trained, "real": result.get("model_trained_length", "—")})
     return {"headers": headers, "rows": rows, "charts": [], "lines": lines, "heatmaps": heatmaps,
             "statements": statements, "notes": [str(n) for n in result.get("notes") or []],
-            "tables": [{"title": gettext("每个长度的预填充时间与 KV 缓存"), "headers":
-                        ["setting", "length", "prefill s", "KV cache MiB", "peak memory MiB"], "rows": costs}]}
+            "tables": [{"title": gettext("每个长度的预填充时间与 KV 缓存"),
+                        "headers": ["setting", *[f"@{n}: prefill · KV cache" for n in lengths]], "rows": costs}]}
+
+
+def _mib(value: Any) -> str:
+    return _num(_number(value) and value / MB, "{:.1f} MiB")
 
 
 def _passkey_heatmap(setting: str, cells: dict, lengths: list, depths: list) -> dict:

@@ -233,7 +233,8 @@ def lab_compare(request: HttpRequest) -> HttpResponse:
     jobs = [get_object_or_404(LabJob.objects.select_related("runner"), pk=pk, user=request.user) for pk in pks]
     if jobs[0].lab != jobs[1].lab:
         message = _("#%(a)s 与 #%(b)s 是不同的实验（%(lab_a)s、%(lab_b)s），不能并排对比。") % {
-            "a": jobs[0].pk, "b": jobs[1].pk, "lab_a": registry.title(jobs[0].lab), "lab_b": registry.title(jobs[1].lab)}
+            "a": jobs[0].pk, "b": jobs[1].pk, "lab_a": registry.title(jobs[0].lab),
+            "lab_b": registry.title(jobs[1].lab)}
         return render(request, "labs/lab_compare.html", {"jobs": jobs, "refused": message}, status=400)
     context = {"jobs": jobs, "title": registry.title(jobs[0].lab), **comparison(*jobs, registry.headline)}
     return render(request, "labs/lab_compare.html", context)

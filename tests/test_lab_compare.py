@@ -65,7 +65,7 @@ def test_the_comparison_lists_only_the_parameters_and_system_info_that_differ(cl
 def test_the_job_pages_history_list_links_to_a_comparison(client_a, user):
     a, b, _ = quant_pair(user)
     html = page(client_a, b)
-    link = reverse("lab_compare") + f"?a={b.pk}&amp;b={a.pk}"
+    link = reverse("lab_compare") + f"?a={a.pk}&amp;b={b.pk}"  # the earlier job first: b - a is the change
     assert f'href="{link}" data-testid="compare-link"' in html
 
 

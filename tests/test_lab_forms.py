@@ -79,7 +79,8 @@ def test_a_bad_serving_form_names_the_field_and_queues_nothing(client_a, user, d
 
 EXAMPLE = {"id": "weather-1", "conversations": [
     {"from": "user", "value": "What's the weather in Kunming?"},
-    {"from": "assistant", "value": 'Thought: I need the weather.\nAction: get_weather\nAction Input: {"city": "Kunming"}'}]}
+    {"from": "assistant",
+     "value": 'Thought: I need the weather.\nAction: get_weather\nAction Input: {"city": "Kunming"}'}]}
 
 
 def jsonl(*lines: str) -> SimpleUploadedFile:

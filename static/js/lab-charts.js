@@ -31,6 +31,15 @@
     var axis = function (type, text) {
       return { type: type, title: { display: true, text: text, color: fg }, ticks: { color: fg }, grid: { color: grid } };
     };
+    // Few distinct x values (concurrency levels, tested lengths, steps): ticks at exactly those, not 1.10, 1.20.
+    var xs = [];
+    d.datasets.forEach(function (ds) { ds.points.forEach(function (p) { if (xs.indexOf(p[0]) < 0) xs.push(p[0]); }); });
+    xs.sort(function (a, b) { return a - b; });
+    var x = axis(d.log_x ? "logarithmic" : "linear", d.x);
+    if (xs.length <= 16) {
+      x.afterBuildTicks = function (scale) { scale.ticks = xs.map(function (v) { return { value: v }; }); };
+      x.ticks.autoSkip = true;
+    }
     var ours = 0, refs = 0;
     new Chart(canvas, {
       type: "line",
@@ -44,7 +53,7 @@
       },
       options: {
         animation: false, responsive: true, maintainAspectRatio: false, parsing: true,
-        scales: { x: axis(d.log_x ? "logarithmic" : "linear", d.x), y: axis(d.log_y ? "logarithmic" : "linear", d.y) },
+        scales: { x: x, y: axis(d.log_y ? "logarithmic" : "linear", d.y) },
         plugins: { legend: { labels: { color: fg, boxWidth: 18 } }, labMarks: { marks: d.marks || [], color: fg } }
       },
       plugins: [marksPlugin]

@@ -102,7 +102,9 @@ def _prefilled(spec: dict) -> bool:
     return bool(default) and (isinstance(default, str) or not all(isinstance(v, str) for v in default))
 
 
-def _fields(lab: registry.Lab) -> list[dict]:
+def _fields(lab: registry.Lab, typed=None) -> list[dict]:
+    """The form's fields with the contract's defaults, or with what the learner typed when a POST was refused
+    (so a message about one field does not cost them the others)."""
     fields = []
     for name, spec in labcontract.LAB_PARAMS[lab.slug]["properties"].items():
         widget = _widget(name, spec)
@@ -110,8 +112,16 @@ def _fields(lab: registry.Lab) -> list[dict]:
                  "widget": widget,
                  "shown": _shown(spec.get("default")) if widget not in ("lines", "rope") or _prefilled(spec) else "",
                  "choices": spec.get("enum") or (spec.get("items") or {}).get("enum") or [],
-                 "parts": list((spec.get("properties") or {}).items()) if widget == "object" else [],
+                 "parts": [{"key": key, "type": sub.get("type"), "value": typed.get(f"{name}.{key}", "") if typed
+                            else ""} for key, sub in (spec.get("properties") or {}).items()],
                  "step": "1" if "integer" in _kinds(spec) else "any"}
+        if typed is not None and widget == "checkboxes":
+            field["default"] = typed.getlist(name)
+        elif typed is not None and name in typed and widget not in ("file", "object"):
+            values = typed.getlist(name)
+            field["default"] = field["shown"] = values[-1]
+            if widget == "checkbox":
+                field["default"] = values[-1] == "true"
         fields.append(field)
     return fields
 
@@ -205,7 +215,9 @@ def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
             error = str(exc)
         else:
             return redirect("lab_job", pk=job.pk)
-    context = {"lab": entry, "fields": [] if entry.upload else _fields(entry), "error": error}
+    typed = request.POST if error else None
+    context = {"lab": entry, "fields": [] if entry.upload else _fields(entry, typed), "error": error,
+               "queue": typed.get("queue") if typed else entry.queues[0]}
     return render(request, "labs/lab_new.html", context)
 
 

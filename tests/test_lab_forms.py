@@ -152,3 +152,15 @@ def test_the_vllm_form_takes_gpu_memory_utilization_and_refuses_one_over_the_cap
     assert "gpu_memory_utilization" in error and not LabJob.objects.exists()
     assert post(client_a, "vllm-batch", {**base, "gpu_memory_utilization": "0.5"}).status_code == 302
     assert only_job(user).params["gpu_memory_utilization"] == 0.5
+
+
+def test_a_refused_form_keeps_what_the_learner_typed(client_a, user):
+    response = post(client_a, "serving-bench", {"queue": "lab.cpu", "engines": ["transformers-cb"],
+                                                "concurrency": "1\ntwo", "prompt_tokens": "64", "slo.ttft_ms": "250",
+                                                "ignore_eos": ["false"], "api": "completions"})
+    html = response.content.decode()
+    assert "concurrency line 2" in form_error(response)
+    assert ">1\ntwo</textarea>" in html and 'name="prompt_tokens" id="f-prompt_tokens" value="64"' in html
+    assert 'name="slo.ttft_ms" id="f-slo" value="250"' in html and "<option selected>completions</option>" in html
+    assert 'value="transformers-cb" checked' in html and 'value="transformers" checked' not in html
+    assert 'id="f-ignore_eos" value="true" >' in html  # left unticked

@@ -296,3 +296,34 @@ def test_gpu_telemetry_of_a_cuda_job_is_drawn_over_time(client_a, user):
     assert {p[1] for p in memory["datasets"][0]["points"]} == {6 * 1024} and memory["y"] == "MiB"
     assert {p[1] for p in power["datasets"][0]["points"]} == {412.5}
     assert "NVML" in util["definition"]
+
+
+@pytest.mark.django_db
+def test_quant_precisions_carry_their_own_telemetry_compile_flag_and_bandwidth(client_a, user):
+    import time
+
+    from gpu_runner.telemetry import GpuSampler
+    from tests.support import FakeNvml  # test double: no NVIDIA driver on this machine
+
+    with GpuSampler(interval_ms=10, device_index=0, nvml=FakeNvml()) as sampler:
+        time.sleep(0.06)
+    result = result_data("quant-inference")
+    fp32 = next(e for e in result["precisions"] if e["precision"] == "fp32")
+    fp32.update(telemetry=sampler.result(), compiled=True, achieved_gb_per_s=3120.5)
+    html = page(client_a, make_job(user, "quant-inference", result), "en")
+    util = next(c for c in charts(html).values() if c["title"].startswith("GPU utilisation"))
+    assert "during the timed runs" in util["title"] and [d["label"] for d in util["datasets"]] == ["fp32"]
+    assert "<th>achieved GB/s</th><th>compiled</th>" in html
+    row = html.split("<td>fp32</td>")[1].split("</tr>")[0]
+    assert "<td>3120</td><td>yes</td>" in row
+
+
+@pytest.mark.django_db
+def test_the_vllm_engines_settings_are_a_table(client_a, user):
+    result = result_data("vllm-batch")
+    engine = next(e for e in result["engines"] if e["engine"] == "hf-continuous-batching")
+    engine["vllm_settings"] = {"gpu_memory_utilization": 0.42, "enable_prefix_caching": False}
+    html = page(client_a, make_job(user, "vllm-batch", result), "en")
+    table = html.split("vLLM settings of hf-continuous-batching")[1].split("</table>")[0]
+    assert '<th scope="row">gpu_memory_utilization</th><td>0.42</td>' in table
+    assert '<th scope="row">enable_prefix_caching</th><td>False</td>' in table

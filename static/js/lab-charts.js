@@ -38,7 +38,8 @@
     var x = axis(d.log_x ? "logarithmic" : "linear", d.x);
     if (xs.length <= 16) {
       x.afterBuildTicks = function (scale) { scale.ticks = xs.map(function (v) { return { value: v }; }); };
-      x.ticks.autoSkip = true;
+      // A log axis labels only 1/2/5 x 10^n on its own: label every measured x instead.
+      x.ticks.callback = function (value) { return Number(value).toLocaleString(); };
     }
     var ours = 0, refs = 0;
     new Chart(canvas, {

@@ -43,7 +43,8 @@ class Lab:
     subtitle: Promise
     queues: tuple[str, ...]  # the first is the form's default
     skills: tuple[str, ...]  # tracker Skill slugs this lab evidences when a job succeeds
-    summarise: Callable[[dict], dict]  # result -> {"headers", "rows", "charts", "tables", "lines", "heatmaps", ...}
+    summarise: Callable[[dict], dict]  # result -> {"headers", "rows", "charts", "tables", "lines", "heatmaps",
+    #                                             "statements", "samples", "notes"}: what _lab_result.html renders
     headline: Callable[[dict], dict]  # result -> {series label: (value, unit)}, the figures tracked across runs
     evidence: Callable[[dict], str]  # result -> one line of measured figures
     labels: Mapping[str, Promise] = field(default_factory=dict)

@@ -23,6 +23,15 @@
     }
   };
 
+  // On a phone a long legend entry (Qwen's published rows) would be clipped: cut it to the chart's width (the
+  // tooltip still names the whole series).
+  function shortLabels(chart) {
+    var items = Chart.defaults.plugins.legend.labels.generateLabels(chart);
+    var max = Math.max(12, Math.floor(chart.width / 7.5) - 4);
+    items.forEach(function (item) { if (item.text.length > max) item.text = item.text.slice(0, max - 1) + "…"; });
+    return items;
+  }
+
   function draw(canvas) {
     var d = JSON.parse(canvas.dataset.chart);
     var css = getComputedStyle(document.documentElement);
@@ -55,7 +64,8 @@
       options: {
         animation: false, responsive: true, maintainAspectRatio: false, parsing: true,
         scales: { x: x, y: axis(d.log_y ? "logarithmic" : "linear", d.y) },
-        plugins: { legend: { labels: { color: fg, boxWidth: 18 } }, labMarks: { marks: d.marks || [], color: fg } }
+        plugins: { legend: { labels: { color: fg, boxWidth: 14, generateLabels: shortLabels } },
+                   labMarks: { marks: d.marks || [], color: fg } }
       },
       plugins: [marksPlugin]
     });

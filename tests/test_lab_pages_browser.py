@@ -118,8 +118,9 @@ def test_new_lab_pages_and_the_comparison_draw_their_charts_on_desktop_and_phone
     page.emulate_media(color_scheme="dark")  # the charts read the dark palette when they are drawn
     page.goto(f"{live_server.url}/labs/jobs/{long_b.pk}/")
     page.wait_for_function("() => document.querySelector('canvas.lab-chart').dataset.drawn === 'true'")
-    page.locator("figure.lab-line").first.screenshot(path=str(SCREENS / "lab-long-context-en-phone-dark-chart.png"))
-    page.get_by_test_id("lab-heatmap").first.screenshot(path=str(SCREENS / "lab-long-context-en-phone-dark-heatmap.png"))
+    dark = "lab-long-context-en-phone-dark"
+    page.locator("figure.lab-line").first.screenshot(path=str(SCREENS / f"{dark}-chart.png"))
+    page.get_by_test_id("lab-heatmap").first.screenshot(path=str(SCREENS / f"{dark}-heatmap.png"))
     page.goto(f"{live_server.url}/labs/jobs/{tuning.pk}/")
     sample = page.get_by_test_id("sample").first
     assert not sample.locator("pre").first.is_visible()  # collapsed until opened

@@ -43,7 +43,8 @@ class Lab:
     subtitle: Promise
     queues: tuple[str, ...]  # the first is the form's default
     skills: tuple[str, ...]  # tracker Skill slugs this lab evidences when a job succeeds
-    summarise: Callable[[dict], dict]  # result -> {"headers", "rows", "charts", "tables", "lines", "heatmaps", ...}
+    summarise: Callable[[dict], dict]  # result -> {"headers", "rows", "charts", "tables", "lines", "heatmaps",
+    #                                             "statements", "samples", "notes"}: what _lab_result.html renders
     headline: Callable[[dict], dict]  # result -> {series label: (value, unit)}, the figures tracked across runs
     evidence: Callable[[dict], str]  # result -> one line of measured figures
     labels: Mapping[str, Promise] = field(default_factory=dict)
@@ -64,7 +65,8 @@ _ENTRIES: dict[str, Lab] = {lab.slug: lab for lab in (
         queues=labcontract.LAB_QUEUES["quant-inference"],
         skills=("quantization", "gpu-memory"),
         summarise=results.quant_view, headline=results.quant_headline, evidence=results.quant_evidence,
-        labels={"precisions": _("精度"), "quality_tokens": _("质量评估的 token 数")},
+        labels={"precisions": _("精度"), "quality_tokens": _("质量评估的 token 数"),
+                "checkpoints": _("预量化检查点（runner 上 GPTQ / AWQ 模型目录的绝对路径）")},
     ),
     Lab(
         slug="vllm-batch",
@@ -75,7 +77,8 @@ _ENTRIES: dict[str, Lab] = {lab.slug: lab for lab in (
         summarise=results.vllm_view, headline=results.vllm_headline, evidence=results.vllm_evidence,
         labels={"engines": _("引擎"), "num_prompts": _("请求数"), "prompt_len_min": _("最短提示长度"),
                 "prompt_len_max": _("最长提示长度"), "output_len": _("输出长度"),
-                "output_len_max": _("最长输出长度（留空则固定）"), "static_batch_size": _("静态批大小")},
+                "output_len_max": _("最长输出长度（留空则固定）"), "static_batch_size": _("静态批大小"),
+                "gpu_memory_utilization": _("vLLM 的 gpu_memory_utilization（0–0.95，留空由 runner 按空闲显存决定）")},
     ),
     Lab(
         slug="cpp-tokenizer",
@@ -93,6 +96,17 @@ _ENTRIES: dict[str, Lab] = {lab.slug: lab for lab in (
         queues=labcontract.LAB_QUEUES["serving-bench"],
         skills=("api-serving", "inference-acceleration"),
         summarise=results.serving_view, headline=results.serving_headline, evidence=results.serving_evidence,
+        labels={"engines": _("引擎"), "base_url": _("已在运行的服务地址（只允许本机回环，留空则由 runner 启动）"),
+                "served_model": _("服务里的模型名（留空用 model）"), "api": _("接口"),
+                "prompt_tokens": _("每个请求的提示 token 数"), "output_tokens": _("每个请求的输出 token 数"),
+                "ignore_eos": _("忽略 EOS（固定输出长度）"),
+                "request_rates": _("请求速率（req/s，每行一个，泊松到达；inf = 一次全发）"),
+                "concurrency": _("并发数（每行一个）"), "max_concurrency": _("速率扫描时的最大并发（留空不限）"),
+                "duration_s": _("每级时长（秒）"), "max_requests_per_level": _("每级最多请求数"),
+                "slo": _("SLO（毫秒）"), "slo_target": _("SLO 达标率目标（0–1）"),
+                "saturation_threshold": _("饱和阈值（吞吐增幅低于此比例即饱和）"),
+                "warmup_requests": _("预热请求数"), "server_timeout_s": _("服务启动超时（秒）"),
+                "request_timeout_s": _("单个请求超时（秒）")},
     ),
     Lab(
         slug="finetune",
@@ -101,6 +115,16 @@ _ENTRIES: dict[str, Lab] = {lab.slug: lab for lab in (
         queues=labcontract.LAB_QUEUES["finetune"],
         skills=("fine-tuning",),
         summarise=results.finetune_view, headline=results.finetune_headline, evidence=results.finetune_evidence,
+        labels={"method": _("方法"), "rank": _("LoRA 秩 r"), "alpha": _("LoRA alpha"), "dropout": _("LoRA dropout"),
+                "target_modules": _("目标模块（all-linear，或每行一个模块名）"), "seq_len": _("序列长度"),
+                "batch_size": _("批大小"), "grad_accum": _("梯度累积步数"), "steps": _("优化步数"),
+                "lr": _("学习率"), "lr_scheduler": _("学习率调度"), "warmup_steps": _("预热步数"),
+                "gradient_checkpointing": _("梯度检查点"), "padding": _("填充方式"), "dataset": _("数据集"),
+                "train_jsonl": _("训练集 JSONL（数据集选 upload 时）"),
+                "heldout_jsonl": _("留出集 JSONL（可选；不给则从训练集划分）"),
+                "heldout_fraction": _("留出比例（没有留出集时）"),
+                "eval_max_new_tokens": _("评估时最多生成的 token 数"),
+                "eval_examples": _("评估的留出样例数")},
     ),
     Lab(
         slug="long-context",
@@ -110,6 +134,11 @@ _ENTRIES: dict[str, Lab] = {lab.slug: lab for lab in (
         skills=("long-context",),
         summarise=results.long_context_view, headline=results.long_context_headline,
         evidence=results.long_context_evidence,
+        labels={"settings": _("RoPE 设置（每行一个，如 “none”、“linear 4”、“yarn 4 beta_fast=32”）"),
+                "trained_length": _("名义训练长度（留空用模型配置里的）"), "lengths": _("测试长度（token，每行一个）"),
+                "ppl_windows": _("每个长度的困惑度窗口数"), "passkey_depths": _("passkey 深度（0–1，每行一个）"),
+                "passkey_trials": _("每格 passkey 试验次数"), "accuracy_threshold": _("有效长度的准确率阈值"),
+                "eval_text": _("评估文本（留空用内置文章）")},
     ),
 )}
 # In the contract's order (the catalogue lists them so); a test asserts both name the same labs.
@@ -143,8 +172,11 @@ def summary(slug: str, result: dict | None) -> dict:
         return results.unknown_view(result)
     result = result or {}
     figures = [{"label": name, "value": value, "unit": unit} for name, (value, unit) in lab.headline(result).items()]
-    return {"tables": [], "lines": [], "heatmaps": [], **lab.summarise(result), "known": True,
-            "headline": figures, "evidence": lab.evidence(result)}
+    view = {"tables": [], "lines": [], "heatmaps": [], "statements": [], "samples": [], "notes": [],
+            **lab.summarise(result), "known": True, "headline": figures, "evidence": lab.evidence(result)}
+    # Any lab on a CUDA runner: the whole job's NVML series (worker.job_telemetry) after the lab's own charts.
+    view["lines"] = [*view["lines"], *results.telemetry_lines([("GPU", result.get("telemetry"))], _("整个任务"))]
+    return view
 
 
 def headline(slug: str, result: dict | None) -> dict[str, tuple[float, str]]:

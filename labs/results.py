@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 import labcontract
 
@@ -63,6 +63,8 @@ def quant_view(result: dict) -> dict:
                 _num(quality.get("mean_kl"), "{:.4f}"),
                 _num(quality.get("perplexity")),
                 _num(e.get("mbu") and e["mbu"] * 100, "{:.0f}%"),
+                _num(e.get("achieved_gb_per_s"), "{:.0f}"),
+                {True: "yes", False: "no"}.get(e.get("compiled"), "—"),
             ]
         )
         tps.append((e["precision"], e.get("decode_tokens_per_s")))
@@ -80,13 +82,18 @@ def quant_view(result: dict) -> dict:
         "mean KL",
         "ppl",
         "MBU",
+        "achieved GB/s",
+        "compiled",
     ]
     for row in rows:
         row.extend([""] * (len(headers) - len(row)))
+    timed = [(e["precision"], e["telemetry"]) for e in result.get("precisions", [])
+             if e.get("status") == "ok" and isinstance(e.get("telemetry"), dict)]
     return {
         "headers": headers,
         "rows": rows,
         "charts": [_bars("decode tokens/s", tps, "tok/s"), _bars("peak memory", mem, "MB")],
+        "lines": telemetry_lines(timed, gettext("计时运行期间")),
     }
 
 
@@ -124,7 +131,10 @@ def vllm_view(result: dict) -> dict:
         "p99 s",
         "speedup",
     ]
-    return {"headers": headers, "rows": rows, "charts": [_bars("output tokens/s", rps, "tok/s")]}
+    tables = [{"title": gettext("%(engine)s 的 vLLM 设置") % {"engine": e["engine"]}, "headers": [],
+               "rows": [[str(k), _plain(v)] for k, v in sorted(e["vllm_settings"].items())]}
+              for e in result.get("engines", []) if isinstance(e.get("vllm_settings"), dict)]
+    return {"headers": headers, "rows": rows, "charts": [_bars("output tokens/s", rps, "tok/s")], "tables": tables}
 
 
 CHECK_NOT_RUN = {
@@ -308,9 +318,47 @@ def _stat(stats: Any, key: str, fmt: str = "{:.1f}") -> str:
     return _num(stats.get(key), fmt) if isinstance(stats, dict) else "—"
 
 
+def _line(title: str, x: str, y: str, datasets: list[dict], *, definition: str = "", log_x: bool = False,
+          log_y: bool = False, marks: list[dict] | None = None, source: str = "") -> dict:
+    """A line chart for static/js/lab-charts.js: datasets of [x, y] points (reference ones drawn dashed), marks
+    as vertical lines at an x, the definition its figures follow and the public source of any reference."""
+    return {"title": title, "x": x, "y": y, "log_x": log_x, "log_y": log_y, "definition": definition,
+            "source": source, "marks": marks or [],
+            "datasets": [{"label": d["label"], "reference": bool(d.get("reference")),
+                          "points": [[px, py] for px, py in d["points"] if _number(px) and _number(py)]}
+                         for d in datasets]}
+
+
+def telemetry_lines(sources: list[tuple[str, dict]], when: str) -> list[dict]:
+    """GPU utilisation, memory and power against time (NVML, gpu_runner/telemetry.py), one line per source."""
+    ok = [(label, t["series"]) for label, t in sources
+          if isinstance(t, dict) and t.get("status") == "ok" and isinstance(t.get("series"), dict)]
+    if not ok:
+        return []
+    definition = gettext("NVML 采样（nvidia-ml-py）：利用率是采样周期内有 kernel 在运行的时间占比，"
+                         "不是 SM 的使用比例。")
+    out = []
+    for key, title, unit, scale in (("util_pct", gettext("GPU 利用率"), "%", 1),
+                                    ("mem_used_bytes", gettext("GPU 显存占用"), "MiB", 1 / MB),
+                                    ("power_w", gettext("GPU 功率"), "W", 1)):
+        datasets = [{"label": label, "points": [[t, v * scale if _number(v) else None]
+                                                for t, v in zip(series.get("t_s") or [], series.get(key) or [],
+                                                                strict=False)]}
+                    for label, series in ok]
+        out.append(_line(f"{title}（{when}）", "t (s)", unit, datasets, definition=definition))
+    return out
+
+
+def _reference_table(title: str, reference: dict, headers: list[str], rows: list[list]) -> dict:
+    return {"title": title, "headers": headers, "rows": rows, "source": reference.get("source", ""),
+            "setup": reference.get("setup") or reference.get("text") or ""}
+
+
 def serving_view(result: dict) -> dict:
-    """One row per engine and load level: vLLM bench serve's figures (definitions are in the result)."""
-    rows = []
+    """One row per engine and load level (vLLM bench serve's figures), each engine's charts as the runner drew
+    their series, and in words where output tokens/s stopped rising and the highest load meeting the SLOs."""
+    rows, lines, statements = [], [], []
+    definitions = result.get("definitions") or {}
     for e in result.get("engines", []):
         if e.get("status") != "ok":
             rows.append([e.get("engine"), e.get("status"), e.get("reason") or e.get("error", ""), *[""] * 8])
@@ -322,9 +370,49 @@ def serving_view(result: dict) -> dict:
                          _stat(lv.get("tpot_ms"), "median"), _stat(lv.get("itl_ms"), "p99"),
                          _num(lv.get("output_throughput"), "{:.1f}"), _num(lv.get("goodput")),
                          _num(lv.get("slo_attainment") and lv["slo_attainment"] * 100, "{:.0f}%")])
+        for chart in (e.get("charts") or {}).values():
+            names = chart.get("definitions") or []
+            lines.append(_line(
+                f"{e['engine']}: {chart.get('title', '')}", chart.get("x", ""), chart.get("y", ""),
+                [{"label": s.get("name", ""), "points": s.get("points") or [],
+                  "reference": str(s.get("name", "")).startswith("SLO line")} for s in chart.get("series", [])],
+                definition=" ".join(str(definitions[n]) for n in names if n in definitions)))
+        statements.extend(_serving_statements(e, result))
     headers = ["engine", "status", "load", "completed", "TTFT p50 ms", "TTFT p99 ms", "TPOT p50 ms", "ITL p99 ms",
                "output tok/s", "goodput req/s", "SLO attainment"]
-    return {"headers": headers, "rows": rows, "charts": []}
+    return {"headers": headers, "rows": rows, "charts": [], "lines": lines, "statements": statements}
+
+
+def _serving_statements(engine: dict, result: dict) -> list[str]:
+    out = []
+    for mode, sat in (engine.get("saturation") or {}).items():
+        if not isinstance(sat, dict):
+            continue
+        if sat.get("found"):
+            load = f"{sat['request_rate']} req/s" if mode == "rate" else f"c={sat.get('concurrency')}"
+            out.append(gettext("%(engine)s 在 %(load)s 饱和：输出 %(tps)s tok/s，下一级只多 %(gain)s（阈值 %(thr)s）。")
+                       % {"engine": engine["engine"], "load": load, "tps": _num(sat.get("output_throughput"), "{:.1f}"),
+                          "gain": _num(sat.get("next_gain") and sat["next_gain"] * 100, "{:.1f}%"),
+                          "thr": _num(sat.get("threshold") and sat["threshold"] * 100, "{:.0f}%")})
+        else:
+            out.append(gettext("%(engine)s 在这次扫描中没有饱和点：%(reason)s。")
+                       % {"engine": engine["engine"], "reason": sat.get("reason", "—")})
+    slo = result.get("slo") or {}
+    if not slo:
+        return [*out, gettext("%(engine)s：没有设置 SLO，所以没有 goodput 目标。") % {"engine": engine["engine"]}]
+    target = _num(_number(result.get("slo_target")) and result["slo_target"] * 100, "{:.0f}%")
+    slos = ", ".join(f"{k.removesuffix('_ms').upper()} ≤ {v} ms" for k, v in slo.items())
+    for key, unit in (("max_rate_meeting_slo", "req/s"), ("max_concurrency_meeting_slo", "")):
+        mode = "rate" if "rate" in key else "concurrency"
+        if mode not in (engine.get("saturation") or {}) and engine.get(key) is None:
+            continue
+        value = engine.get(key)
+        load = (f"{value} req/s" if unit else f"c={value}") if value is not None else None
+        out.append(gettext("%(engine)s：满足 SLO（%(slos)s）且达标率 ≥ %(target)s 的最高负载是 %(load)s。")
+                   % {"engine": engine["engine"], "slos": slos, "target": target, "load": load}
+                   if load else gettext("%(engine)s：没有一级负载在 SLO（%(slos)s）下达到 %(target)s 的达标率。")
+                   % {"engine": engine["engine"], "slos": slos, "target": target})
+    return out
 
 
 def serving_headline(result: dict) -> dict[str, tuple[float, str]]:
@@ -351,6 +439,8 @@ def serving_evidence(result: dict) -> str:
 
 
 def finetune_view(result: dict) -> dict:
+    """Before/after quality, the loss curve, memory and s/step beside Qwen's published figures at the same
+    sequence length, two sample generations and where the adapter is (it stays on the runner)."""
     before, after = result.get("before") or {}, result.get("after") or {}
     params, memory = result.get("parameters") or {}, result.get("memory") or {}
     peak = memory.get("cuda_max_allocated_bytes") or memory.get("peak_rss_bytes")
@@ -362,18 +452,61 @@ def finetune_view(result: dict) -> dict:
         ["valid JSON input", _num(before.get("json_valid")), _num(after.get("json_valid"))],
     ]
     settings = result.get("settings") or {}
+    adapter = result.get("adapter") or {}
     facts = [
         ["method", str(result.get("method", "—"))], ["backend", str(result.get("backend", "—"))],
         ["trainable parameters", f"{params.get('trainable', 0):,} / {params.get('total', 0):,} "
                                  f"({_num(params.get('trainable_percent'), '{:.3f}')}%)"],
         ["peak memory", _num(peak / MB if peak else None, "{:.0f} MiB")],
         ["s/step", _num(result.get("s_per_step"), "{:.3f}")], ["tokens/s", _num(result.get("tokens_per_s"), "{:.1f}")],
-        ["seq_len · batch · steps",
-         f"{settings.get('seq_len')} · {settings.get('batch_size')} · {settings.get('steps')}"],
-        ["adapter", f"{(result.get('adapter') or {}).get('path', '—')}"],
+        ["seq_len · batch · grad_accum · steps", f"{settings.get('seq_len')} · {settings.get('batch_size')} · "
+                                                f"{settings.get('grad_accum')} · {settings.get('steps')}"],
+        ["dataset", f"{(result.get('dataset') or {}).get('source', '—')}: "
+                    f"{(result.get('dataset') or {}).get('train_examples', '—')} train / "
+                    f"{(result.get('dataset') or {}).get('heldout_examples', '—')} held-out"],
     ]
-    return {"headers": ["", "before", "after"], "rows": rows, "charts": [],
-            "tables": [{"title": gettext_lazy("训练"), "headers": [], "rows": facts}]}
+    tables = [{"title": gettext("训练"), "headers": [], "rows": facts}]
+    if adapter:
+        tables.append({"title": gettext("适配器（留在 runner 上）"), "headers": [], "rows": [
+            ["path", str(adapter.get("path", "—"))], ["size", _num(_number(adapter.get("bytes")) and
+                                                                    adapter["bytes"] / MB, "{:.1f} MiB")],
+            ["files", _plain(adapter.get("files"))],
+            ["reload max |Δ|", _num(adapter.get("reload_max_abs_diff"), "{:g}")]]})
+    reference = result.get("published_reference") or {}
+    if reference.get("rows"):
+        ours = [f"{(result.get('model_description') or {}).get('name') or result.get('model')} "
+                f"({gettext('这个任务')}, {result.get('device', '—')})", str(result.get("method", "—")),
+                str(settings.get("seq_len", "—")), _num(peak / 1e9 if peak else None, "{:.1f}"),
+                _num(result.get("s_per_step"), "{:.2f}")]
+        published = [[r.get("model"), r.get("method"), str(reference.get("seq_len")),
+                      _num(r.get("memory_gb"), "{:.1f}"),
+                      _num(r.get("s_per_it"), "{:.1f}")] for r in reference["rows"]]
+        title = gettext("与 Qwen 公布的 LoRA / Q-LoRA 数字对比（序列长度 %(n)s）") % {"n": reference.get("seq_len")}
+        if not reference.get("exact_length", True):
+            title += gettext("：Qwen 没有测这个长度，这是最接近的一档")
+        tables.append(_reference_table(title, reference, ["model", "method", "seq_len", "memory GB", "s/it"],
+                                       [ours, *published]))
+    loss = [[i, v] for i, v in enumerate(result.get("loss_curve") or [], start=1)]
+    step_s = [[i, v] for i, v in enumerate(result.get("step_seconds") or [], start=1)]
+    lines = [_line(gettext("训练损失"), "step", "loss", [{"label": "loss", "points": loss}],
+                   definition=gettext("每个优化步的损失：只计助手回复的 token 的平均负对数似然（用户轮次不计入）。"))] \
+        if loss else []
+    if step_s:
+        lines.append(_line(gettext("每步耗时"), "step", "s", [{"label": "s/step", "points": step_s}],
+                           definition=gettext("一步 = grad_accum 个 micro-batch；s/step 取第一步之后的中位数"
+                                              "（第一步包含一次性的分配和 kernel 选择）。")))
+    after_by_id = {x.get("id"): x for x in after.get("samples") or []}
+    samples = [{"id": b.get("id"), "prompt": b.get("prompt", ""), "expected_tool": b.get("expected_tool"),
+                "before": b.get("generated", ""), "before_tool": b.get("tool"), "before_correct": b.get("correct"),
+                "after": (after_by_id.get(b.get("id")) or {}).get("generated", ""),
+                "after_tool": (after_by_id.get(b.get("id")) or {}).get("tool"),
+                "after_correct": (after_by_id.get(b.get("id")) or {}).get("correct")}
+               for b in (before.get("samples") or [])[:2]]
+    return {"headers": ["", "before", "after"], "rows": rows, "charts": [], "tables": tables, "lines": lines,
+            "samples": samples, "notes": [str(n) for n in result.get("notes") or []],
+            "statements": [gettext("任务得分：held-out 提示的贪心生成在 “Action:” 行写出参考答案的第一个工具、"
+                                   "且 “Action Input:” 是 JSON 对象的比例"
+                                   "（参考不调用工具时，要给出 “Final Answer:”）。")]}
 
 
 def finetune_headline(result: dict) -> dict[str, tuple[float, str]]:
@@ -396,8 +529,10 @@ def finetune_evidence(result: dict) -> str:
 
 
 def long_context_view(result: dict) -> dict:
+    """Perplexity against length per RoPE setting beside Qwen's published Qwen-7B rows, the passkey heatmap
+    (depth x length) per setting, effective length, and prefill time and KV-cache bytes per length."""
     lengths = result.get("lengths") or []
-    rows = []
+    rows, costs, ppl, prefill, heatmaps = [], [], [], [], []
     for s in result.get("settings", []):
         if s.get("status") != "ok":
             rows.append([s.get("setting"), s.get("status"), s.get("reason") or s.get("error", ""),
@@ -406,10 +541,54 @@ def long_context_view(result: dict) -> dict:
         cells = {c.get("length"): c for c in s.get("cells", [])}
         rows.append([s["setting"], *[_num((cells.get(n) or {}).get("perplexity")) for n in lengths],
                      str(s.get("effective_length") or "—")])
+        ppl.append({"label": s["setting"], "points": [[n, (cells.get(n) or {}).get("perplexity")] for n in lengths]})
+        prefill.append({"label": s["setting"], "points": [[n, (cells.get(n) or {}).get("prefill_s")] for n in lengths]})
+        costs.append([s["setting"], *[f"{_num((cells.get(n) or {}).get('prefill_s'), '{:.3f}')} s · "
+                                      f"{_mib((cells.get(n) or {}).get('kv_cache_bytes'))}" for n in lengths]])
+        heatmaps.append(_passkey_heatmap(s["setting"], cells, lengths, result.get("depths") or []))
     headers = ["setting", *[f"ppl @{n}" for n in lengths], "effective length"]
     for row in rows:
         row.extend([""] * (len(headers) - len(row)))
-    return {"headers": headers, "rows": rows, "charts": []}
+    trained = result.get("trained_length")
+    nominal = bool(result.get("trained_length_nominal"))
+    label = gettext("训练长度 %(n)s") % {"n": trained} + (gettext("（名义）") if nominal else "")
+    marks = [{"x": trained, "label": label}] if _number(trained) else []
+    reference = result.get("published_reference") or {}
+    published = [{"label": f"{r.get('setting')} ({gettext('Qwen 公布')})", "reference": True,
+                  "points": list(zip(reference.get("lengths") or [], r.get("perplexity") or [], strict=False))}
+                 for r in reference.get("rows") or []]
+    definition = gettext("长度 L 的困惑度 = exp(L-1 个下一 token 预测的平均 NLL)；"
+                         "虚线是 Qwen 公布的 Qwen-7B 在 %(text)s 上的数字"
+                         "（另一个模型、另一段文本，只比较随长度变化的形状）。") % {"text": reference.get("text", "—")}
+    lines = [_line(gettext("困惑度与长度"), "tokens", "perplexity", ppl + published, definition=definition,
+                   log_x=True, log_y=True, marks=marks, source=reference.get("source", "")),
+             _line(gettext("预填充时间与长度"), "tokens", "s", prefill, log_x=True, marks=marks,
+                   definition=gettext("预填充时间 = 构建 KV 缓存的那一次前向传播。"))]
+    statements = [gettext("有效长度 = 直到该长度为止每个测试长度的 passkey 准确率都达到阈值 %(thr)s 的最大长度。")
+                  % {"thr": _num(result.get("accuracy_threshold"), "{:.0%}")}]
+    if nominal:
+        statements.append(gettext("训练长度 %(n)s 是这个任务设的缩小的名义长度：模型实际训练到 %(real)s token，"
+                                  "缩放公式把 %(n)s 当作训练长度，所以图上看的是每种缩放相对它改变了什么。")
+                          % {"n": trained, "real": result.get("model_trained_length", "—")})
+    return {"headers": headers, "rows": rows, "charts": [], "lines": lines, "heatmaps": heatmaps,
+            "statements": statements, "notes": [str(n) for n in result.get("notes") or []],
+            "tables": [{"title": gettext("每个长度的预填充时间与 KV 缓存"),
+                        "headers": ["setting", *[f"@{n}: prefill · KV cache" for n in lengths]], "rows": costs}]}
+
+
+def _mib(value: Any) -> str:
+    return _num(_number(value) and value / MB, "{:.1f} MiB")
+
+
+def _passkey_heatmap(setting: str, cells: dict, lengths: list, depths: list) -> dict:
+    def cell(n: int, depth: float) -> dict:
+        found = [p for p in (cells.get(n) or {}).get("passkey") or [] if p.get("depth") == depth]
+        acc = found[0].get("accuracy") if found else None
+        return {"value": _num(acc, "{:.0%}"), "shade": round(100 * acc) if _number(acc) else None,
+                "trials": found[0].get("trials") if found else None}
+    return {"title": gettext("passkey 准确率：%(setting)s") % {"setting": setting}, "setting": setting,
+            "row_label": "depth", "col_label": "length", "cols": [str(n) for n in lengths],
+            "rows": [{"label": f"{d:.0%}", "cells": [cell(n, d) for n in lengths]} for d in depths]}
 
 
 def long_context_headline(result: dict) -> dict[str, tuple[float, str]]:
@@ -421,3 +600,32 @@ def long_context_headline(result: dict) -> dict[str, tuple[float, str]]:
 def long_context_evidence(result: dict) -> str:
     heads = long_context_headline(result)
     return "; ".join(f"{name}: effective length {value:.0f}" for name, (value, _unit) in heads.items())
+
+
+# ---- two jobs of one lab side by side --------------------------------------------------------------------
+
+
+def _differing(a: list[tuple[str, str]], b: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    left, right = dict(a), dict(b)
+    keys = [*left, *(k for k in right if k not in left)]
+    return [(k, left.get(k, "—"), right.get(k, "—")) for k in keys if left.get(k, "—") != right.get(k, "—")]
+
+
+def _system_pairs(info: dict | None) -> list[tuple[str, str]]:
+    view = system_rows(info)
+    gpus = [(f"GPU {i}", f"{g['name']} · {g['memory']} · {g['compute_capability']} · {g['driver']}")
+            for i, g in enumerate(view["gpus"])]
+    return [*view["rows"], *gpus, *view["versions"]]
+
+
+def comparison(a, b, headline: Callable[[str, dict | None], dict]) -> dict:
+    """Headline figures of two jobs with b - a and b / a, and the parameters and system info that differ."""
+    fa, fb = headline(a.lab, a.result), headline(b.lab, b.result)
+    figures = []
+    for name in [*fa, *(n for n in fb if n not in fa)]:
+        va, vb = (fa.get(name) or (None, ""))[0], (fb.get(name) or (None, ""))[0]
+        both = _number(va) and _number(vb)
+        figures.append({"label": name, "unit": (fa.get(name) or fb.get(name))[1], "a": va, "b": vb,
+                        "diff": vb - va if both else None, "ratio": vb / va if both and va else None})
+    return {"figures": figures, "params": _differing(param_rows(a.params)["rows"], param_rows(b.params)["rows"]),
+            "system": _differing(_system_pairs(a.system_info), _system_pairs(b.system_info))}

@@ -6,6 +6,7 @@ urlpatterns = [
     path("labs/", views.lab_catalogue, name="labs"),
     path("labs/new/<slug:lab>/", views.lab_new, name="lab_new"),
     path("labs/jobs/<int:pk>/", views.lab_job, name="lab_job"),
+    path("labs/compare/", views.lab_compare, name="lab_compare"),
     path("labs/jobs/<int:pk>/cancel/", views.lab_job_cancel, name="lab_job_cancel"),
     path("labs/runners/new/", views.runner_create, name="runner_create"),
     path("labs/runners/<int:pk>/revoke/", views.runner_revoke, name="runner_revoke"),

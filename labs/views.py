@@ -1,8 +1,8 @@
-"""Lab pages: catalogue, a schema-driven form per lab, job pages with live progress, runner management."""
+"""Lab pages: catalogue, a schema-driven form per lab (labs/forms.py), job pages with live progress, two jobs
+side by side, runner management."""
 
 from __future__ import annotations
 
-import base64
 import json
 
 from django.contrib import messages
@@ -12,11 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 import labcontract
-from core.middleware import size_text
 
-from . import registry, services
+from . import forms, registry, services
 from .models import LabJob, Runner
-from .results import history_chart
+from .results import comparison, history_chart
 
 HISTORY_JOBS = 30  # the job page's chart: the user's latest succeeded jobs of the lab
 
@@ -30,77 +29,6 @@ def lab_catalogue(request: HttpRequest) -> HttpResponse:
     return render(request, "labs/labs.html", context)
 
 
-def _params_from_form(lab: str, post) -> dict:
-    """Turn the schema-driven form back into params; only fields present in the schema are read."""
-    schema = labcontract.LAB_PARAMS[lab]["properties"]
-    params: dict = {}
-    for name, spec in schema.items():
-        if spec.get("type") == "array" and "enum" in spec.get("items", {}):
-            params[name] = post.getlist(name)
-        elif name in post and post[name] != "":
-            kind = spec.get("type")
-            kinds = kind if isinstance(kind, list) else [kind]
-            raw = post[name]
-            if "integer" in kinds or "number" in kinds:
-                try:
-                    params[name] = int(raw) if "integer" in kinds else float(raw)
-                except ValueError:
-                    params[name] = raw  # the schema reports it with the field's name
-            elif "array" in kinds:
-                params[name] = [line for line in raw.splitlines() if line.strip()]
-            else:
-                params[name] = raw
-    return params
-
-
-class LabFormRefused(ValueError):
-    """The lab form's input cannot become a job; the message names the field. Nothing was created."""
-
-
-def _refuse_nul(post) -> None:
-    """PostgreSQL stores params as jsonb, which refuses NUL in any string: say which field has one."""
-    for name, values in post.lists():
-        if "\x00" in name or any("\x00" in value for value in values):
-            raise LabFormRefused(_("字段 %(field)s 里有 NUL 字符（\\0），无法保存，请删除它。")
-                                 % {"field": name.replace("\x00", "\\0")})
-
-
-def _cpp_params(request: HttpRequest) -> dict:
-    limit = labcontract.CPP_SOURCE_MAX_BYTES
-    upload = request.FILES.get("archive")
-    if upload:
-        if upload.size > limit:
-            raise LabFormRefused(_("压缩包过大：%(size)s，上限 %(limit)s。")
-                                 % {"size": size_text(upload.size), "limit": size_text(limit)})
-        return {"archive_b64": base64.b64encode(upload.read()).decode()}
-    source = request.POST.get("source", "")
-    size = len(source.encode("utf-8"))
-    if size > limit:
-        raise LabFormRefused(_("源码过大：%(size)s，上限 %(limit)s。")
-                             % {"size": size_text(size), "limit": size_text(limit)})
-    return {"files": {"tokenizer.cpp": source}}
-
-
-def _fields(lab: registry.Lab) -> list[dict]:
-    fields = []
-    for name, spec in labcontract.LAB_PARAMS[lab.slug]["properties"].items():
-        field = {"name": name, "label": lab.label(name), "default": spec.get("default"), "spec": spec}
-        if spec.get("type") == "array" and "enum" in spec.get("items", {}):
-            field["widget"] = "checkboxes"
-            field["choices"] = spec["items"]["enum"]
-        elif "enum" in spec:
-            field["widget"] = "select"
-            field["choices"] = spec["enum"]
-        elif spec.get("type") == "array":
-            field["widget"] = "lines"
-        elif spec.get("type") == "object":
-            continue
-        else:
-            field["widget"] = "number" if "integer" in str(spec.get("type")) else "text"
-        fields.append(field)
-    return fields
-
-
 def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
     entry = registry.get(lab)
     if entry is None or lab not in labcontract.LABS:
@@ -109,14 +37,17 @@ def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
     if request.method == "POST":
         queue = request.POST.get("queue", entry.queues[0])
         try:
-            _refuse_nul(request.POST)
-            params = _cpp_params(request) if entry.upload else _params_from_form(lab, request.POST)
+            forms.refuse_nul(request.POST)
+            params = forms.cpp_params(request) if entry.upload else forms.params_from_form(lab, request.POST,
+                                                                                             request.FILES)
             job = services.job_create(user=request.user, lab=lab, queue=queue, params=params)
         except (labcontract.ContractError, ValueError) as exc:
             error = str(exc)
         else:
             return redirect("lab_job", pk=job.pk)
-    context = {"lab": entry, "fields": [] if entry.upload else _fields(entry), "error": error}
+    typed = request.POST if error else None
+    context = {"lab": entry, "fields": [] if entry.upload else forms.fields(entry, typed), "error": error,
+               "queue": typed.get("queue") if typed else entry.queues[0]}
     return render(request, "labs/lab_new.html", context)
 
 
@@ -132,6 +63,23 @@ def lab_job(request: HttpRequest, pk: int) -> HttpResponse:
         context["history"] = history_chart(lab.headline, reversed(recent)) if lab else None
         context["history_json"] = json.dumps(context["history"], ensure_ascii=False) if context["history"] else ""
     return render(request, template, context)
+
+
+def lab_compare(request: HttpRequest) -> HttpResponse:
+    """Two of the learner's jobs of one lab side by side: headline figures with difference and ratio, and the
+    parameters and runner system info that differ."""
+    try:
+        pks = [int(request.GET.get(key, "")) for key in ("a", "b")]
+    except ValueError:
+        raise Http404(_("对比需要两个任务编号 a 和 b。")) from None
+    jobs = [get_object_or_404(LabJob.objects.select_related("runner"), pk=pk, user=request.user) for pk in pks]
+    if jobs[0].lab != jobs[1].lab:
+        message = _("#%(a)s 与 #%(b)s 是不同的实验（%(lab_a)s、%(lab_b)s），不能并排对比。") % {
+            "a": jobs[0].pk, "b": jobs[1].pk, "lab_a": registry.title(jobs[0].lab),
+            "lab_b": registry.title(jobs[1].lab)}
+        return render(request, "labs/lab_compare.html", {"jobs": jobs, "refused": message}, status=400)
+    context = {"jobs": jobs, "title": registry.title(jobs[0].lab), **comparison(*jobs, registry.headline)}
+    return render(request, "labs/lab_compare.html", context)
 
 
 @require_POST

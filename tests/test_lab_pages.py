@@ -30,8 +30,8 @@ def result_data(name: str) -> dict:
 def make_job(user, lab: str, result: dict | None, *, params: dict | None = None, status=LabJob.Status.SUCCEEDED,
              **extra) -> LabJob:
     return LabJob.objects.create(user=user, lab=lab, queue="lab.cpu", params=params or {}, status=status,
-                                 result=result, system_info=SYSTEM, progress=100, stage="完成",
-                                 finished_at=timezone.now(), **extra)
+                                 result=result, progress=100, stage="完成", finished_at=timezone.now(),
+                                 **{"system_info": SYSTEM, **extra})
 
 
 def page(client, job: LabJob, lang: str = "zh-hans") -> str:
@@ -172,3 +172,158 @@ def test_a_single_job_or_a_tokenizer_history_charts_what_it_has(client_a, user):
     chart = json.loads(html_lib.unescape(html.split('data-chart="')[1].split('"')[0]))
     assert [(d["label"], d["unit"]) for d in chart["datasets"]] == [("exact match", "%"), ("MB/s", "MB/s")]
     assert chart["datasets"][0]["data"] == [100.0, 100.0]
+
+
+# ---- serving-bench, finetune, long-context: the charts, heatmaps and references a learner reads --------------
+
+
+def charts(html: str) -> dict[str, dict]:
+    """Every canvas.lab-chart's data, by its title (what static/js/lab-charts.js draws)."""
+    import html as html_lib
+    import re
+
+    found = [json.loads(html_lib.unescape(raw)) for raw in
+             re.findall(r'<canvas class="lab-chart" data-chart="([^"]*)"', html)]
+    return {c["title"]: c for c in found}
+
+
+def heatmap(html: str, setting: str) -> list[list[str]]:
+    import re
+
+    table = html.split(f'data-testid="lab-heatmap" data-setting="{setting}"')[1].split("</table>")[0]
+    return [re.findall(r'data-shade="(\d+)"', row) for row in table.split("<tr>")[2:]]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_the_serving_page_charts_latency_and_throughput_per_engine_and_says_where_the_slos_hold(
+        client_a, user, lang):
+    result = result_data("serving-bench")
+    html = page(client_a, make_job(user, "serving-bench", result), lang)
+    engine = result["engines"][0]
+    drawn = charts(html)
+    latency = drawn["transformers: TTFT p50/p99 and TPOT against concurrency"]
+    assert [(d["label"], d["points"]) for d in latency["datasets"]] == \
+        [(s["name"], s["points"]) for s in engine["charts"]["latency_vs_concurrency"]["series"]]
+    assert latency["x"] == "concurrency (requests in flight)" and latency["y"] == "ms"
+    assert result["definitions"]["ttft"] in latency["definition"] and "vLLM bench serve" in latency["definition"]
+    tps = drawn["transformers: output tokens/s against concurrency"]
+    assert tps["datasets"][0]["points"] == [[1.0, engine["levels"][0]["output_throughput"]],
+                                            [2.0, engine["levels"][1]["output_throughput"]]]
+    said = html.split('data-testid="lab-statements">')[1].split("</ul>")[0]
+    assert "c=2" in said and "TTFT ≤ 60000 ms" in said and "90%" in said
+    assert ("highest load" in said and "no saturation point" in said) if lang == "en" else "没有饱和点" in said
+    assert "vLLM&#x27;s server runs on a CUDA GPU" in html  # vllm: unsupported on a CPU, said why
+
+
+@pytest.mark.django_db
+def test_a_rate_sweep_draws_goodput_against_rate_with_the_slo_target_line(client_a, user):
+    from gpu_runner.labs.serving_bench import charts as runner_charts
+
+    result = result_data("serving-bench")
+    engine = result["engines"][0]
+    for lv, rate in zip(engine["levels"], (1.0, 4.0), strict=True):  # the same levels, as a rate sweep
+        lv.update(mode="rate", request_rate=rate, concurrency=None)
+    engine["charts"] = runner_charts(engine["levels"], {"ttft_ms": 30}, 0.9, {})
+    engine["saturation"], engine["max_rate_meeting_slo"] = {"rate": engine["saturation"]["concurrency"]}, 1.0
+    result["slo"] = {"ttft_ms": 30}
+    html = page(client_a, make_job(user, "serving-bench", result), "en")
+    goodput = charts(html)["transformers: goodput against request rate"]
+    line = next(d for d in goodput["datasets"] if d["reference"])
+    assert line["label"] == "SLO line: 90% of the offered rate" and line["points"] == [[1.0, 0.9], [4.0, 3.6]]
+    assert [d["label"] for d in goodput["datasets"] if not d["reference"]] == ["goodput", "request throughput"]
+    assert result["definitions"]["goodput"] in goodput["definition"]
+    assert "1.0 req/s" in html.split('data-testid="lab-statements">')[1].split("</ul>")[0]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_the_finetune_page_shows_the_loss_curve_qwens_published_figures_and_samples(client_a, user, lang):
+    result = result_data("finetune")
+    html = page(client_a, make_job(user, "finetune", result), lang)
+    loss = next(c for c in charts(html).values() if c["y"] == "loss")
+    assert loss["datasets"][0]["points"] == [[i, v] for i, v in enumerate(result["loss_curve"], start=1)]
+    assert loss["x"] == "step" and len(loss["datasets"][0]["points"]) == 12
+    source = result["published_reference"]["source"]
+    assert f'<a href="{source}" rel="noopener">' in html
+    assert "<td>Qwen-7B</td><td>Q-LoRA</td><td>256</td><td>11.5</td><td>3.0</td>" in html
+    assert "<td>lora</td><td>256</td><td>3.3</td><td>2.82</td>" in html  # this job's row, beside them
+    assert "<td>2.389</td><td>1.170</td>" in html and "<td>10.91</td><td>3.22</td>" in html
+    assert html.count('<details data-testid="sample">') == 2 and "<details open" not in html
+    assert "Thought: Kunming is a city in China." in html and "The weather in Kunming is quite hot" in html
+    assert result["adapter"]["path"] in html and "9.4 MiB" in html
+    assert ("Adapter (stays on the runner)" if lang == "en" else "适配器（留在 runner 上）") in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_the_long_context_page_charts_perplexity_on_a_log_axis_with_qwens_rows_and_the_passkey_heatmaps(
+        client_a, user, lang):
+    result = result_data("long-context")
+    html = page(client_a, make_job(user, "long-context", result), lang)
+    ppl = next(c for c in charts(html).values() if c["y"] == "perplexity")
+    assert ppl["log_x"] is True and ppl["source"] == result["published_reference"]["source"]
+    ours = {d["label"]: d["points"] for d in ppl["datasets"] if not d["reference"]}
+    assert list(ours) == ["none", "linear×4", "dynamic×4", "yarn×4"]
+    assert ours["none"] == [[c["length"], c["perplexity"]] for c in result["settings"][0]["cells"]]
+    published = [d for d in ppl["datasets"] if d["reference"]]
+    assert len(published) == 4 and published[0]["points"][2] == [4096, 39.35]
+    assert ppl["marks"][0]["x"] == 256 and "256" in ppl["marks"][0]["label"]
+    assert f'<a href="{result["published_reference"]["source"]}" rel="noopener">' in html
+    assert heatmap(html, "none") == [["100"] * 4] * 3 and heatmap(html, "linear×4") == [["0"] * 4] * 3
+    nominal = ("reduced nominal" in html and "8192" in html) if lang == "en" else "缩小的名义长度" in html
+    assert nominal
+    assert "<td>none</td><td>0.247 s · 5.6 MiB</td>" in html and "<td>1.171 s · 45.0 MiB</td>" in html  # prefill, KV
+
+
+@pytest.mark.django_db
+def test_gpu_telemetry_of_a_cuda_job_is_drawn_over_time(client_a, user):
+    import time
+
+    from gpu_runner.telemetry import GpuSampler
+    from tests.support import FakeNvml  # test double: no NVIDIA driver on this machine
+
+    with GpuSampler(interval_ms=10, device_index=0, nvml=FakeNvml()) as sampler:
+        time.sleep(0.1)
+    result = result_data("finetune") | {"telemetry": sampler.result()}
+    drawn = charts(page(client_a, make_job(user, "finetune", result), "en"))
+    util = next(c for c in drawn.values() if c["title"].startswith("GPU utilisation"))
+    memory = next(c for c in drawn.values() if c["title"].startswith("GPU memory"))
+    power = next(c for c in drawn.values() if c["title"].startswith("GPU power"))
+    series = result["telemetry"]["series"]
+    assert [p[0] for p in util["datasets"][0]["points"]] == series["t_s"] and len(series["t_s"]) >= 3
+    assert {p[1] for p in util["datasets"][0]["points"]} == {87} and util["y"] == "%"
+    assert {p[1] for p in memory["datasets"][0]["points"]} == {6 * 1024} and memory["y"] == "MiB"
+    assert {p[1] for p in power["datasets"][0]["points"]} == {412.5}
+    assert "NVML" in util["definition"]
+
+
+@pytest.mark.django_db
+def test_quant_precisions_carry_their_own_telemetry_compile_flag_and_bandwidth(client_a, user):
+    import time
+
+    from gpu_runner.telemetry import GpuSampler
+    from tests.support import FakeNvml  # test double: no NVIDIA driver on this machine
+
+    with GpuSampler(interval_ms=10, device_index=0, nvml=FakeNvml()) as sampler:
+        time.sleep(0.06)
+    result = result_data("quant-inference")
+    fp32 = next(e for e in result["precisions"] if e["precision"] == "fp32")
+    fp32.update(telemetry=sampler.result(), compiled=True, achieved_gb_per_s=3120.5)
+    html = page(client_a, make_job(user, "quant-inference", result), "en")
+    util = next(c for c in charts(html).values() if c["title"].startswith("GPU utilisation"))
+    assert "during the timed runs" in util["title"] and [d["label"] for d in util["datasets"]] == ["fp32"]
+    assert "<th>achieved GB/s</th><th>compiled</th>" in html
+    row = html.split("<td>fp32</td>")[1].split("</tr>")[0]
+    assert "<td>3120</td><td>yes</td>" in row
+
+
+@pytest.mark.django_db
+def test_the_vllm_engines_settings_are_a_table(client_a, user):
+    result = result_data("vllm-batch")
+    engine = next(e for e in result["engines"] if e["engine"] == "hf-continuous-batching")
+    engine["vllm_settings"] = {"gpu_memory_utilization": 0.42, "enable_prefix_caching": False}
+    html = page(client_a, make_job(user, "vllm-batch", result), "en")
+    table = html.split("vLLM settings of hf-continuous-batching")[1].split("</table>")[0]
+    assert '<th scope="row">gpu_memory_utilization</th><td>0.42</td>' in table
+    assert '<th scope="row">enable_prefix_caching</th><td>False</td>' in table

@@ -79,3 +79,51 @@ def test_job_pages_in_both_languages_with_the_history_chart(page, live_server, u
         page.locator("[data-testid=source-file] summary").click()
         assert page.locator("[data-testid=source-file] pre").is_visible()
     assert errors == []
+
+
+def test_new_lab_pages_and_the_comparison_draw_their_charts_on_desktop_and_phone(page, live_server, user):
+    long_a = make_job(user, "long-context", result_data("long-context"), days_ago=1,
+                      params={"settings": [{"type": "none"}, {"type": "linear", "factor": 4}], "lengths": [128, 1024]})
+    long_b = make_job(user, "long-context", result_data("long-context"),
+                      params={"settings": [{"type": "none"}, {"type": "yarn", "factor": 4}], "lengths": [128, 1024]})
+    tuning = make_job(user, "finetune", result_data("finetune"))
+    serving = make_job(user, "serving-bench", result_data("serving-bench"))
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+    login(page, live_server)
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    for lang in ("zh-hans", "en"):
+        page.context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
+        for width, size in (("desktop", {"width": 1280, "height": 900}), ("phone", {"width": 390, "height": 844})):
+            page.set_viewport_size(size)
+            for name, job in (("long-context", long_b), ("finetune", tuning), ("serving", serving)):
+                page.goto(f"{live_server.url}/labs/jobs/{job.pk}/")
+                charts = page.locator("canvas.lab-chart")
+                assert charts.count() >= 2
+                page.wait_for_function("() => [...document.querySelectorAll('canvas.lab-chart')]"
+                                       ".every(c => c.dataset.drawn === 'true')")
+                assert charts.first.bounding_box()["width"] <= size["width"]
+                # nothing makes the page scroll sideways (a long URL or path breaks instead)
+                assert page.evaluate("document.documentElement.scrollWidth") <= size["width"], name
+                page.screenshot(path=str(SCREENS / f"lab-{name}-{lang}-{width}.png"), full_page=True)
+                charts.first.screenshot(path=str(SCREENS / f"lab-{name}-{lang}-{width}-chart.png"))
+            page.goto(f"{live_server.url}/labs/jobs/{long_b.pk}/")
+            page.get_by_test_id("compare-link").first.click()
+            page.wait_for_url(f"**/labs/compare/?a={long_a.pk}&b={long_b.pk}")
+            assert page.get_by_test_id("compare-figures").is_visible()
+            page.screenshot(path=str(SCREENS / f"lab-compare-{lang}-{width}.png"), full_page=True)
+    page.emulate_media(color_scheme="dark")  # the charts read the dark palette when they are drawn
+    page.goto(f"{live_server.url}/labs/jobs/{long_b.pk}/")
+    page.wait_for_function("() => document.querySelector('canvas.lab-chart').dataset.drawn === 'true'")
+    dark = "lab-long-context-en-phone-dark"
+    page.locator("figure.lab-line").first.screenshot(path=str(SCREENS / f"{dark}-chart.png"))
+    page.get_by_test_id("lab-heatmap").first.screenshot(path=str(SCREENS / f"{dark}-heatmap.png"))
+    page.goto(f"{live_server.url}/labs/jobs/{tuning.pk}/")
+    sample = page.get_by_test_id("sample").first
+    assert not sample.locator("pre").first.is_visible()  # collapsed until opened
+    sample.locator("summary").click()
+    assert sample.locator("pre").first.is_visible()
+    assert errors == []

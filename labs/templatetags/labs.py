@@ -1,6 +1,8 @@
 """Template helpers for lab result pages: a job's result, runner system info and parameters as the rows the
 templates render (labs/results.py)."""
 
+import json
+
 from django import template
 
 from .. import registry
@@ -27,3 +29,9 @@ def params_view(params):
 @register.filter
 def lab_title(slug: str) -> str:
     return registry.title(slug)
+
+
+@register.filter
+def json_attr(value) -> str:
+    """A chart's data as JSON for a data- attribute (the template's autoescaping makes it attribute-safe)."""
+    return json.dumps(value, ensure_ascii=False, default=str)

@@ -37,7 +37,7 @@ FINETUNE_PARAMS: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "model": {"type": "string", "minLength": 1, "maxLength": 500, "default": "fixture",
+        "model": {"type": "string", "minLength": 1, "maxLength": 500, "default": "smollm2-135m",
                   "description": "'fixture', a model name the runner knows, or an absolute path to a Hugging Face "
                                  "model directory on the runner (for qlora-gptq: a GPTQ checkpoint)"},
         "method": {"enum": list(FINETUNE_METHODS), "default": "lora"},

@@ -38,7 +38,7 @@ LONG_CONTEXT_PARAMS: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "model": {"type": "string", "minLength": 1, "maxLength": 500, "default": "fixture"},
+        "model": {"type": "string", "minLength": 1, "maxLength": 500, "default": "smollm2-135m"},
         "settings": {"type": "array", "minItems": 1, "maxItems": 8, "uniqueItems": True, "items": _SETTING,
                      "default": [{"type": "none"}, {"type": "linear", "factor": 4}, {"type": "dynamic", "factor": 4},
                                  {"type": "yarn", "factor": 4}]},

@@ -32,8 +32,8 @@ SERVING_BENCH_PARAMS: dict[str, Any] = {
     "additionalProperties": False,
     "properties": {
         "model": {
-            "type": "string", "minLength": 1, "maxLength": 500, "default": "fixture",
-            "description": "'fixture', 'smollm2-135m' or an absolute path to a Hugging Face model directory",
+            "type": "string", "minLength": 1, "maxLength": 500, "default": "smollm2-135m",
+            "description": "'smollm2-135m', 'fixture' or an absolute path to a Hugging Face model directory",
         },
         "engines": {
             "type": "array", "items": {"enum": list(SERVING_ENGINES)}, "minItems": 1, "uniqueItems": True,

@@ -5,6 +5,7 @@ test module imported by another runs its module-level code twice."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from types import SimpleNamespace
 
 
@@ -93,3 +94,46 @@ class FakeNvml:
 
     def nvmlDeviceGetTemperature(self, h: int, sensor: int) -> int:
         return 55
+
+
+LAB_RESULTS = Path(__file__).parent / "data" / "lab_results"  # real results of each lab's runner code
+
+
+def runner_system_info(**changes) -> dict:
+    """System info as a CUDA runner host reports it with a job (one H200), for pages that show it."""
+    info = {"cpu": {"model": "AMD EPYC 7763 64-Core Processor", "cores": 16}, "ram_bytes": 128 * 1024**3,
+            "cuda_devices": [{"name": "NVIDIA H200", "memory_bytes": 150_000_000_000, "compute_capability": "9.0",
+                              "driver": "570.124.06"}],
+            "versions": {"torch": "2.13.0", "transformers": "4.57.1", "vllm": None},
+            "queues": ["lab.cpu", "lab.cuda"], "hostname": "gpu-box", "queue": "lab.cuda"}
+    info.update(changes)
+    return {k: v for k, v in info.items() if v is not ...}
+
+
+def lab_result(name: str) -> dict:
+    """A real result from tests/data/lab_results (e.g. "quant-inference", "cpp-tokenizer-ce")."""
+    import json
+
+    return json.loads((LAB_RESULTS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def make_lab_job(user, lab: str, result: dict | None, *, params: dict | None = None, status: str = "succeeded",
+                 **extra):
+    """A finished lab job as a runner leaves it, with runner_system_info() unless system_info is given."""
+    from django.utils import timezone
+
+    from labs.models import LabJob
+
+    return LabJob.objects.create(user=user, lab=lab, queue="lab.cpu", params=params or {}, status=status,
+                                 result=result, progress=100, stage="完成", finished_at=timezone.now(),
+                                 **{"system_info": runner_system_info(), **extra})
+
+
+def lab_job_page(client, job, lang: str = "zh-hans") -> str:
+    """The job page's HTML in a language, asserting it answered 200."""
+    from django.urls import reverse
+
+    client.cookies["django_language"] = lang
+    response = client.get(reverse("lab_job", args=[job.pk]))
+    assert response.status_code == 200
+    return response.content.decode()

@@ -10,7 +10,12 @@ import re
 import pytest
 from django.urls import reverse
 
-from tests.test_lab_pages import SYSTEM, make_job, page, result_data
+from tests.support import lab_job_page as page
+from tests.support import lab_result as result_data
+from tests.support import make_lab_job as make_job
+from tests.support import runner_system_info
+
+SYSTEM = runner_system_info()
 
 pytestmark = pytest.mark.django_db
 

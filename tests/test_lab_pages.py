@@ -13,32 +13,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from labs.models import LabJob
+from tests.support import LAB_RESULTS, runner_system_info
+from tests.support import lab_job_page as page
+from tests.support import lab_result as result_data
+from tests.support import make_lab_job as make_job
 
-RESULTS = Path(__file__).parent / "data" / "lab_results"
+RESULTS = LAB_RESULTS
 ROOT = Path(__file__).resolve().parent.parent
-SYSTEM = {"cpu": {"model": "AMD EPYC 7763 64-Core Processor", "cores": 16}, "ram_bytes": 128 * 1024**3,
-          "cuda_devices": [{"name": "NVIDIA H200", "memory_bytes": 150_000_000_000, "compute_capability": "9.0",
-                            "driver": "570.124.06"}],
-          "versions": {"torch": "2.13.0", "transformers": "4.57.1", "vllm": None},
-          "queues": ["lab.cpu", "lab.cuda"], "hostname": "gpu-box", "queue": "lab.cuda"}
+SYSTEM = runner_system_info()
 
 
-def result_data(name: str) -> dict:
-    return json.loads((RESULTS / f"{name}.json").read_text(encoding="utf-8"))
 
-
-def make_job(user, lab: str, result: dict | None, *, params: dict | None = None, status=LabJob.Status.SUCCEEDED,
-             **extra) -> LabJob:
-    return LabJob.objects.create(user=user, lab=lab, queue="lab.cpu", params=params or {}, status=status,
-                                 result=result, progress=100, stage="完成", finished_at=timezone.now(),
-                                 **{"system_info": SYSTEM, **extra})
-
-
-def page(client, job: LabJob, lang: str = "zh-hans") -> str:
-    client.cookies["django_language"] = lang
-    response = client.get(reverse("lab_job", args=[job.pk]))
-    assert response.status_code == 200
-    return response.content.decode()
 
 
 @pytest.mark.django_db

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import secrets
-from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -17,17 +16,14 @@ from django.utils import timezone
 from knowledge.models import ChecklistItem
 from labs.models import LabJob, Runner
 from practice.models import Exercise, Submission
+from tests.support import LAB_RESULTS, runner_system_info
 from tracker.models import Profile, Status, Task
 from tracker.services import plan_progress, task_set_notes, task_set_status
 
 pytestmark = pytest.mark.django_db
 
-RESULTS = Path(__file__).parent / "data" / "lab_results"
-SYSTEM = {"cpu": {"model": "AMD EPYC 7763 64-Core Processor", "cores": 16}, "ram_bytes": 128 * 1024**3,
-          "cuda_devices": [{"name": "NVIDIA H200", "memory_bytes": 150_000_000_000, "compute_capability": "9.0",
-                            "driver": "570.124.06"}],
-          "versions": {"torch": "2.13.0", "transformers": "4.57.1"},
-          "queues": ["lab.cpu", "lab.cuda"], "queue": "lab.cuda"}
+RESULTS = LAB_RESULTS
+SYSTEM = {k: v for k, v in runner_system_info().items() if k != "hostname"}  # the leak test adds its own
 # One distinctive string per private thing a learner's record holds; none may reach the public page.
 MARKERS = {
     "task note": "LEAK-task-note-4e1f",

@@ -13,16 +13,14 @@ from django.utils import timezone
 
 from labs.models import LabJob
 from practice.models import Exercise, Submission
+from tests.support import LAB_RESULTS, runner_system_info
 from tests.support import browser_login as login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "tests" / "data" / "lab_results"
+RESULTS = LAB_RESULTS
 SCREENS = ROOT / "var" / "screens"
-SYSTEM = {"cpu": {"model": "AMD EPYC 7763 64-Core Processor", "cores": 16}, "ram_bytes": 128 * 1024**3,
-          "cuda_devices": [{"name": "NVIDIA H200", "memory_bytes": 150_000_000_000, "compute_capability": "9.0",
-                            "driver": "570.124.06"}], "versions": {"torch": "2.13.0", "transformers": "4.57.1"},
-          "queues": ["lab.cuda"], "hostname": "gpu-box-7", "queue": "lab.cuda"}
+SYSTEM = runner_system_info(queues=["lab.cuda"], hostname="gpu-box-7")
 PHONE = {"width": 390, "height": 844}
 
 

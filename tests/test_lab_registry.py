@@ -49,3 +49,19 @@ def test_an_unknown_lab_is_summarised_as_raw_json_not_an_error():
     view = registry.summary("from-a-newer-site", {"x": 1})
     assert view["known"] is False and '"x": 1' in view["raw"]
     assert registry.title("from-a-newer-site") == "from-a-newer-site" and registry.headline("nope", {}) == {}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("slug", list(labcontract.LABS))
+def test_a_succeeded_job_of_every_lab_counts_as_evidence_for_its_skills(slug, plan_content, make_user):
+    from evidence.skills import skill_levels
+    from labs.models import LabJob
+
+    user = make_user(f"evidence-{slug}")
+    before = {lvl.skill.slug: lvl for lvl in skill_levels(user)}
+    LabJob.objects.create(user=user, lab=slug, queue="lab.cpu", status=LabJob.Status.FAILED, result=None)
+    assert all(slug not in lvl.labs_done for lvl in skill_levels(user))  # a failed job proves nothing
+    LabJob.objects.create(user=user, lab=slug, queue="lab.cpu", status=LabJob.Status.SUCCEEDED, result={})
+    after = {lvl.skill.slug: lvl for lvl in skill_levels(user)}
+    for skill in registry.LABS[slug].skills:
+        assert after[skill].labs_done == [slug] and after[skill].earned > before[skill].earned

@@ -4,9 +4,10 @@ next steps and interview readiness, as plain context for evidence/dashboard.html
 What only writes change (plan progress, skill evidence, activity, lab results) is computed once per
 (content version, user version, day) in each process and kept in the "local" cache; every write to what it
 shows bumps the user's version (core.versions), so a status change, a verdict, a finished job or a review is
-on the next dashboard. What the clock changes (cards falling due, recall decaying) is read on every request.
-A miss runs at most ten queries whatever the history (every list is an aggregate, a slice, or bounded by the
-content's size); a hit runs one.
+on the next dashboard.
+What the clock changes (cards falling due, recall decaying by the day) is kept until the first moment it can
+move. A miss runs ten queries whatever the history (every list is an aggregate, a slice, or bounded by the
+content's size); a hit runs none.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from core.versions import current_versions
 from knowledge.models import ReviewLog
-from knowledge.reviews import review_summary
+from knowledge.reviews import ReviewSummary, review_summary
 from labs import registry
 from labs.models import LabJob
 from practice.models import DIFFICULTY_WEIGHTS, Exercise, Submission
@@ -88,9 +89,8 @@ def record_figures(user, *, today: dt.date) -> dict:
             "weakest": weak, "exercise": exercise}
 
 
-def add_clock_figures(data: dict, user, *, now: dt.datetime) -> dict:
+def add_clock_figures(data: dict, reviews: ReviewSummary) -> dict:
     """What the clock changes: readiness per skill and the review queue."""
-    reviews = review_summary(user, now=now)
     for lvl in data["levels"]:
         lvl.readiness = reviews.readiness.get(lvl.skill.id, 0)
     return {**data, "queue": {"due": reviews.due, "new": reviews.new}}
@@ -99,7 +99,7 @@ def add_clock_figures(data: dict, user, *, now: dt.datetime) -> dict:
 def figures(user, *, now: dt.datetime | None = None) -> dict:
     """Everything the panels show, as plain data (compared across export and import); never cached."""
     now = now or timezone.now()
-    return add_clock_figures(record_figures(user, today=timezone.localdate(now)), user, now=now)
+    return add_clock_figures(record_figures(user, today=timezone.localdate(now)), review_summary(user, now=now))
 
 
 def summary(data: dict) -> dict:
@@ -116,26 +116,30 @@ def summary(data: dict) -> dict:
     }
 
 
-def _written(user, *, today: dt.date) -> dict:
-    """The write-driven part of the dashboard, from this process's cache when no version moved since."""
+def _data(user, *, now: dt.datetime) -> dict:
+    """The dashboard's figures, from this process's cache while no version moved, the day is the same and the
+    clock has changed nothing (ReviewSummary.until)."""
     local = caches["local"]
     key = f"dashboard:{user.id}"
-    stamp = (*current_versions(user.id), today)
-    cached = local.get(key)
-    if cached and cached[0] == stamp:
-        return cached[1]
-    data = {"plan": plan_overview(user, today=today),
-            "recent": list(StatusChange.objects.filter(user=user).select_related("task")
-                           .only("at", "old", "new", "task__slug", "task__title", "task__title_en")[:10]),
-            **record_figures(user, today=today)}
-    local.set(key, (stamp, data))
-    return data
+    stamp = (*current_versions(user.id), timezone.localdate(now))
+    entry = local.get(key)
+    if entry is None or entry["stamp"] != stamp:
+        today = stamp[2]
+        written = {"plan": plan_overview(user, today=today),
+                   "recent": list(StatusChange.objects.filter(user=user).select_related("task")
+                                  .only("at", "old", "new", "task__slug", "task__title", "task__title_en")[:10]),
+                   **record_figures(user, today=today)}
+        entry = {"stamp": stamp, "data": written, "until": now}
+    if now >= entry["until"]:
+        reviews = review_summary(user, now=now)
+        entry.update(data=add_clock_figures(entry["data"], reviews), until=reviews.until)
+        local.set(key, entry)
+    return entry["data"]
 
 
 def dashboard_context(user) -> dict:
     """The dashboard's template context."""
-    now = timezone.now()
-    data = add_clock_figures(_written(user, today=timezone.localdate(now)), user, now=now)
+    data = dict(_data(user, now=timezone.now()))
     plan, levels, days = data.pop("plan"), data["levels"], data["days"]
     chart = {"labels": [lvl.skill.display_title for lvl in levels], "evidence": [lvl.pct for lvl in levels],
              "readiness": [lvl.readiness for lvl in levels]}

@@ -65,11 +65,24 @@ def queue_counts(user, *, now: dt.datetime | None = None) -> dict[str, int]:
             "new": items.exclude(cards__user=user).count()}
 
 
+FOREVER = dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
 @dataclass
 class ReviewSummary:
     readiness: dict[int, int]  # skill id -> percent
     due: int
     new: int
+    until: dt.datetime  # the first moment the clock alone changes it: a card falls due, or its recall decays
+
+
+def _next_change(now: dt.datetime, due: dt.datetime, last_review: dt.datetime | None) -> dt.datetime:
+    """When the clock alone next changes what a reviewed card adds: it falls due, or another whole day passes
+    since its last review (fsrs counts elapsed time in whole days)."""
+    falls_due = due if due > now else FOREVER
+    if last_review is None:
+        return falls_due
+    return min(falls_due, last_review + dt.timedelta(days=max(0, (now - last_review).days) + 1))
 
 
 def review_summary(user, *, now: dt.datetime | None = None) -> ReviewSummary:
@@ -82,18 +95,25 @@ def review_summary(user, *, now: dt.datetime | None = None) -> ReviewSummary:
     recall: dict[int, float] = {}
     by_skill: dict[int, list[int]] = {}
     due = new = 0
-    for item_id, skill_id, card_id, card_due, stability, last_review in rows:
-        if item_id not in recall:
-            # Retrievability needs only the two columns kept beside the card's JSON (no JSON decoding).
+    until = FOREVER
+    for item_id, skill_id, card_id, card_due, stability, last_review in rows:  # one row per (item, skill)
+        if item_id in recall:
+            pass
+        elif card_id is None:
+            recall[item_id] = 0.0
+            new += 1
+        else:
+            # Only the two columns kept beside the card's JSON are needed (no JSON decoding); the Card gets an
+            # id because without one fsrs sleeps a millisecond to make a unique one.
             card = Card(card_id=card_id, stability=stability, last_review=last_review)
-            recall[item_id] = SCHEDULER.get_card_retrievability(card, now) if card_id else 0.0
-            due += card_id is not None and card_due <= now
-            new += card_id is None
+            recall[item_id] = SCHEDULER.get_card_retrievability(card, now)
+            due += card_due <= now
+            until = min(until, _next_change(now, card_due, last_review))
         if skill_id is not None:
             by_skill.setdefault(skill_id, []).append(item_id)
     readiness = {skill_id: round(100 * sum(recall[i] for i in items) / len(items))
                  for skill_id, items in by_skill.items()}
-    return ReviewSummary(readiness=readiness, due=due, new=new)
+    return ReviewSummary(readiness=readiness, due=due, new=new, until=until)
 
 
 def readiness_by_skill(user, *, now: dt.datetime | None = None) -> dict[int, int]:

@@ -129,3 +129,15 @@ def test_the_dashboard_runs_at_most_twelve_queries(client, make_user, plan_conte
         assert client.get(reverse("dashboard")).status_code == 200
     with django_assert_max_num_queries(MAX_QUERIES):
         assert client.get(reverse("dashboard")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_clock_part_is_kept_only_until_a_card_falls_due(user, plan_content):
+    from knowledge.reviews import review_summary
+
+    now = timezone.now()
+    item = ChecklistItem.objects.filter(user__isnull=True, archived=False).first()
+    card = review_item(user=user, item=item, rating=1, now=now)  # "Again": due again within minutes
+    summary = review_summary(user, now=now)
+    assert summary.due == 0 and summary.until == card.due
+    assert review_summary(user, now=summary.until).due == 1

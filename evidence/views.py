@@ -18,14 +18,14 @@ from labs.models import LabJob
 from practice.models import Exercise, Submission
 from tracker.models import Skill, Status, Task
 
-from . import dashboard as panels
 from . import transfer
+from .dashboard import dashboard_context
 from .forms import ImportForm
 from .skills import skill_levels
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "evidence/dashboard.html", panels.dashboard_context(request.user))
+    return render(request, "evidence/dashboard.html", dashboard_context(request.user))
 
 
 def skill_detail(request: HttpRequest, slug: str) -> HttpResponse:

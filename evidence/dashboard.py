@@ -6,7 +6,7 @@ What only writes change (plan progress, skill evidence, activity, lab results) i
 shows bumps the user's version (core.versions), so a status change, a verdict, a finished job or a review is
 on the next dashboard.
 What the clock changes (cards falling due, recall decaying by the day) is kept until the first moment it can
-move. A miss runs ten queries whatever the history (every list is an aggregate, a slice, or bounded by the
+move. A miss runs nine queries whatever the history (every list is an aggregate, a slice, or bounded by the
 content's size); a hit runs none.
 """
 
@@ -16,8 +16,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.cache import caches
-from django.db.models import Count
-from django.db.models.functions import TruncDate
+from django.db.models import Count, F, Window
+from django.db.models.functions import Least, RowNumber, TruncDate
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
@@ -68,9 +68,16 @@ def heatmap_html(days: list[Day]) -> SafeString:
     return mark_safe(cells)
 
 
-def recent_lab_results(user, *, limit: int = 5) -> list[LabJob]:
-    return list(LabJob.objects.filter(user=user, status=LabJob.Status.SUCCEEDED).defer("log_tail", "params")
-                .order_by("-created_at", "-id")[:limit])
+def lab_results(user, *, limit: int = 5) -> tuple[list[LabJob], set[str]]:
+    """The user's latest `limit` succeeded jobs, and every lab they have a succeeded job of, in one query: the
+    rows that are among the latest `limit` overall or the latest of their lab (at most `limit` + one per lab)."""
+    newest_first = [F("created_at").desc(), F("id").desc()]
+    rows = list(LabJob.objects.filter(user=user, status=LabJob.Status.SUCCEEDED).defer("log_tail", "params")
+                .annotate(overall=Window(RowNumber(), order_by=newest_first),
+                          in_lab=Window(RowNumber(), partition_by=[F("lab")], order_by=newest_first))
+                .annotate(rank=Least(F("overall") - limit + 1, F("in_lab"))).filter(rank__lte=1)
+                .order_by("overall"))
+    return [job for job in rows if job.overall <= limit], {job.lab for job in rows}
 
 
 def suggested_exercise(levels: list[SkillLevel]) -> tuple[SkillLevel | None, Exercise | None]:
@@ -83,9 +90,10 @@ def suggested_exercise(levels: list[SkillLevel]) -> tuple[SkillLevel | None, Exe
 
 def record_figures(user, *, today: dt.date) -> dict:
     """What only writes change: skill evidence, activity, lab results, the suggested exercise."""
-    levels = skill_levels(user)
+    recent, measured = lab_results(user)
+    levels = skill_levels(user, labs=measured)
     weak, exercise = suggested_exercise(levels)
-    return {"levels": levels, "days": activity_days(user, today=today), "labs": recent_lab_results(user),
+    return {"levels": levels, "days": activity_days(user, today=today), "labs": recent,
             "weakest": weak, "exercise": exercise}
 
 

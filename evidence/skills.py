@@ -66,8 +66,9 @@ def _skills_with_tasks(user):
 
 
 def skill_levels(user, *, labs: set[str] | None = None) -> list[SkillLevel]:
-    """One SkillLevel per live skill, in taxonomy order (three queries: skills with their tasks and the user's
-    status of each, exercise links with whether the user solved each, the labs the user measured)."""
+    """One SkillLevel per live skill, in taxonomy order (two queries: skills with their tasks and the user's
+    status of each, exercise links with whether the user solved each; a third for the labs the user measured
+    unless `labs` names them)."""
     levels: dict[int, SkillLevel] = {}
     for row in _skills_with_tasks(user):
         lvl = levels.setdefault(row.id, SkillLevel(skill=row))

@@ -141,3 +141,18 @@ def test_the_clock_part_is_kept_only_until_a_card_falls_due(user, plan_content):
     summary = review_summary(user, now=now)
     assert summary.due == 0 and summary.until == card.due
     assert review_summary(user, now=summary.until).due == 1
+
+
+@pytest.mark.django_db
+def test_lab_results_are_the_latest_five_and_every_lab_ever_measured(user):
+    from evidence.dashboard import lab_results
+
+    now = timezone.now()
+    old = LabJob.objects.create(user=user, lab="cpp-tokenizer", queue="lab.cpu", status="succeeded", result={},
+                                created_at=now - dt.timedelta(days=30))
+    LabJob.objects.create(user=user, lab="vllm-batch", queue="lab.cpu", status="failed", created_at=now)
+    newer = [LabJob.objects.create(user=user, lab="quant-inference", queue="lab.cpu", status="succeeded", result={},
+                                   created_at=now - dt.timedelta(days=i)) for i in range(6)]
+    recent, measured = lab_results(user)
+    assert [job.id for job in recent] == [job.id for job in newer[:5]]
+    assert measured == {"quant-inference", old.lab}

@@ -135,6 +135,23 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Caches. "default" holds the tokens of core.versions, which every process must share (the web processes
+# read them; the workers that judge submissions and finish lab jobs bump them): CACHE_URL=redis://... in
+# production (compose sets it), else a file cache under VAR_DIR, which the processes of `make run` share.
+# "local" holds what a token validates (evidence.dashboard's summaries): per process, so a summary never
+# outlives the process that computed it, and a cached token from an older database finds nothing to validate.
+CACHE_URL = os.environ.get("CACHE_URL", "").strip()
+if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(f"CACHE_URL={CACHE_URL!r}: use a redis://, rediss:// or unix:// address")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache"),
+          "OPTIONS": {"MAX_ENTRIES": 100_000}},
+    "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "deploydojo-local",
+              "TIMEOUT": 24 * 3600, "OPTIONS": {"MAX_ENTRIES": 1000}},
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

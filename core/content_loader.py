@@ -23,6 +23,7 @@ from django.apps import apps
 from django.db import models, transaction
 
 import labcontract
+from core.versions import bump_content_version
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
@@ -225,6 +226,7 @@ def load_content(content_dir: Path, *, check_only: bool = False,
         with transaction.atomic():
             for source, result in parsed:
                 source.apply(result, sync)
+            bump_content_version()
     return LoadReport(counts=dict(sync.counts), checked_files=files, warnings=[e for e in problems if e not in errors])
 
 

@@ -1,7 +1,13 @@
-"""The dashboard's evidence panels: skills chart, activity heatmap, measured lab results, next steps and
-interview readiness, as plain context for templates the dashboard includes.
+"""The dashboard: plan progress beside the skills it evidences, the activity heatmap, measured lab results,
+next steps and interview readiness, as plain context for evidence/dashboard.html and the templates it includes.
 
-The query count is fixed (about 17) whatever the user's history: every list is an aggregate or a slice.
+What only writes change (plan progress, skill evidence, activity, lab results) is computed once per
+(content version, user version, day) in each process and kept in the "local" cache; every write to what it
+shows bumps the user's version (core.versions), so a status change, a verdict, a finished job or a review is
+on the next dashboard.
+What the clock changes (cards falling due, recall decaying by the day) is kept until the first moment it can
+move. A miss runs nine queries whatever the history (every list is an aggregate, a slice, or bounded by the
+content's size); a hit runs none.
 """
 
 from __future__ import annotations
@@ -9,19 +15,22 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count
-from django.db.models.functions import TruncDate
+from django.core.cache import caches
+from django.db.models import Count, F, Window
+from django.db.models.functions import Least, RowNumber, TruncDate
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from core.versions import current_versions
 from knowledge.models import ReviewLog
-from knowledge.reviews import queue_counts, readiness_by_skill
+from knowledge.reviews import ReviewSummary, review_summary
 from labs import registry
 from labs.models import LabJob
-from practice.models import Exercise, Submission
+from practice.models import DIFFICULTY_WEIGHTS, Exercise, Submission
 from tracker.models import StatusChange
+from tracker.services import plan_overview
 
-from .skills import SkillLevel, skill_levels, solved_exercise_ids, succeeded_labs, weakest
+from .skills import SkillLevel, skill_levels, weakest
 
 HEATMAP_WEEKS = 53
 
@@ -44,12 +53,12 @@ def activity_days(user, *, today: dt.date | None = None) -> list[Day]:
     today = today or timezone.localdate()
     start = today - dt.timedelta(days=today.weekday() + 7 * (HEATMAP_WEEKS - 1))
     since = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
+    per_source = [model.objects.filter(user=user, **{f"{field}__gte": since}).annotate(day=TruncDate(field))
+                  .values("day").annotate(n=Count("id")).order_by()
+                  for model, field in ((StatusChange, "at"), (Submission, "created_at"), (ReviewLog, "reviewed_at"))]
     counts: dict[dt.date, int] = {}
-    for model, field in ((StatusChange, "at"), (Submission, "created_at"), (ReviewLog, "reviewed_at")):
-        rows = (model.objects.filter(user=user, **{f"{field}__gte": since}).annotate(day=TruncDate(field))
-                .values("day").annotate(n=Count("id")).order_by())
-        for row in rows:
-            counts[row["day"]] = counts.get(row["day"], 0) + row["n"]
+    for row in per_source[0].union(*per_source[1:], all=True):  # one query
+        counts[row["day"]] = counts.get(row["day"], 0) + row["n"]
     return [Day(d, counts.get(d, 0)) for d in (start + dt.timedelta(days=i) for i in range((today - start).days + 1))]
 
 
@@ -59,34 +68,46 @@ def heatmap_html(days: list[Day]) -> SafeString:
     return mark_safe(cells)
 
 
-def recent_lab_results(user, *, limit: int = 5) -> list[LabJob]:
-    return list(LabJob.objects.filter(user=user, status=LabJob.Status.SUCCEEDED).defer("log_tail", "params")
-                .order_by("-created_at", "-id")[:limit])
+def lab_results(user, *, limit: int = 5) -> tuple[list[LabJob], set[str]]:
+    """The user's latest `limit` succeeded jobs, and every lab they have a succeeded job of, in one query: the
+    rows that are among the latest `limit` overall or the latest of their lab (at most `limit` + one per lab)."""
+    newest_first = [F("created_at").desc(), F("id").desc()]
+    rows = list(LabJob.objects.filter(user=user, status=LabJob.Status.SUCCEEDED).defer("log_tail", "params")
+                .annotate(overall=Window(RowNumber(), order_by=newest_first),
+                          in_lab=Window(RowNumber(), partition_by=[F("lab")], order_by=newest_first))
+                .annotate(rank=Least(F("overall") - limit + 1, F("in_lab"))).filter(rank__lte=1)
+                .order_by("overall"))
+    return [job for job in rows if job.overall <= limit], {job.lab for job in rows}
 
 
-def suggested_exercise(levels: list[SkillLevel], solved: set[int]) -> tuple[SkillLevel | None, Exercise | None]:
-    """An unsolved exercise for the weakest skill (always one query, so the count does not depend on data)."""
+def suggested_exercise(levels: list[SkillLevel]) -> tuple[SkillLevel | None, Exercise | None]:
+    """The easiest unsolved exercise of the weakest skill that has one."""
     weak = weakest(levels, with_unsolved=True)
-    skill_id = weak.skill.id if weak else 0
-    exercise = (Exercise.objects.live().filter(skills__id=skill_id).exclude(pk__in=list(solved))
-                .order_by("difficulty", "order", "slug").first())
-    return weak, exercise
+    if weak is None:
+        return None, None
+    return weak, min(weak.unsolved, key=lambda e: (DIFFICULTY_WEIGHTS.get(e.difficulty, 1), e.order, e.slug))
+
+
+def record_figures(user, *, today: dt.date) -> dict:
+    """What only writes change: skill evidence, activity, lab results, the suggested exercise."""
+    recent, measured = lab_results(user)
+    levels = skill_levels(user, labs=measured)
+    weak, exercise = suggested_exercise(levels)
+    return {"levels": levels, "days": activity_days(user, today=today), "labs": recent,
+            "weakest": weak, "exercise": exercise}
+
+
+def add_clock_figures(data: dict, reviews: ReviewSummary) -> dict:
+    """What the clock changes: readiness per skill and the review queue."""
+    for lvl in data["levels"]:
+        lvl.readiness = reviews.readiness.get(lvl.skill.id, 0)
+    return {**data, "queue": {"due": reviews.due, "new": reviews.new}}
 
 
 def figures(user, *, now: dt.datetime | None = None) -> dict:
-    """Everything the panels show, as plain data (compared across export and import)."""
+    """Everything the panels show, as plain data (compared across export and import); never cached."""
     now = now or timezone.now()
-    today = timezone.localdate(now)
-    solved = solved_exercise_ids(user)
-    labs = succeeded_labs(user)
-    levels = skill_levels(user, solved=solved, labs=labs)
-    readiness = readiness_by_skill(user, now=now)
-    for lvl in levels:
-        lvl.readiness = readiness.get(lvl.skill.id, 0)
-    days = activity_days(user, today=today)
-    weak, exercise = suggested_exercise(levels, solved)
-    return {"levels": levels, "days": days, "labs": recent_lab_results(user), "queue": queue_counts(user, now=now),
-            "weakest": weak, "exercise": exercise, "solved": solved}
+    return add_clock_figures(record_figures(user, today=timezone.localdate(now)), review_summary(user, now=now))
 
 
 def summary(data: dict) -> dict:
@@ -103,12 +124,33 @@ def summary(data: dict) -> dict:
     }
 
 
-def panels(user) -> dict:
-    """The context of the dashboard's evidence panels (evidence/_dashboard_panels.html, _next_steps.html)."""
-    data = figures(user)
-    days = data["days"]
-    chart = {"labels": [lvl.skill.display_title for lvl in data["levels"]],
-             "evidence": [lvl.pct for lvl in data["levels"]],
-             "readiness": [lvl.readiness for lvl in data["levels"]]}
-    return {**data, "chart": chart, "heatmap": heatmap_html(days), "active_days": sum(1 for d in days if d.count),
-            "activity_total": sum(d.count for d in days), "knowledge_summary": summary(data)}
+def _data(user, *, now: dt.datetime) -> dict:
+    """The dashboard's figures, from this process's cache while no version moved, the day is the same and the
+    clock has changed nothing (ReviewSummary.until)."""
+    local = caches["local"]
+    key = f"dashboard:{user.id}"
+    stamp = (*current_versions(user.id), timezone.localdate(now))
+    entry = local.get(key)
+    if entry is None or entry["stamp"] != stamp:
+        today = stamp[2]
+        written = {"plan": plan_overview(user, today=today),
+                   "recent": list(StatusChange.objects.filter(user=user).select_related("task")
+                                  .only("at", "old", "new", "task__slug", "task__title", "task__title_en")[:10]),
+                   **record_figures(user, today=today)}
+        entry = {"stamp": stamp, "data": written, "until": now}
+    if now >= entry["until"]:
+        reviews = review_summary(user, now=now)
+        entry.update(data=add_clock_figures(entry["data"], reviews), until=reviews.until)
+        local.set(key, entry)
+    return entry["data"]
+
+
+def dashboard_context(user) -> dict:
+    """The dashboard's template context."""
+    data = dict(_data(user, now=timezone.now()))
+    plan, levels, days = data.pop("plan"), data["levels"], data["days"]
+    chart = {"labels": [lvl.skill.display_title for lvl in levels], "evidence": [lvl.pct for lvl in levels],
+             "readiness": [lvl.readiness for lvl in levels]}
+    return {**data, "progress": plan.progress, "doing": plan.doing, "next_tasks": plan.next_tasks, "chart": chart,
+            "heatmap": heatmap_html(days), "active_days": sum(1 for d in days if d.count),
+            "activity_total": sum(d.count for d in days)}

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, Subquery
 
 from labs import registry
 from labs.models import LabJob
 from practice.models import DIFFICULTY_WEIGHTS, Exercise, Submission
-from tracker.models import Skill, Status, Task
+from tracker.models import Skill, Status, TaskProgress
 
 TASK_POINTS = 1
 LAB_POINTS = 3  # a measured lab run is strong evidence: it needs a working deployment
@@ -32,6 +32,7 @@ class SkillLevel:
     labs_done: list[str] = field(default_factory=list)
     labs_total: int = 0
     readiness: int | None = None  # percent; set by the review read-model
+    unsolved: list[Exercise] = field(default_factory=list, repr=False)  # live exercises not yet solved
 
     @property
     def earned(self) -> int:
@@ -51,50 +52,56 @@ class SkillLevel:
         return min(5, self.pct // 20)
 
 
-def solved_exercise_ids(user) -> set[int]:
-    # order_by(): the model's default ordering would otherwise join DISTINCT and return every row.
-    return set(Submission.objects.filter(user=user, mode=Submission.Mode.SUBMIT, verdict="AC")
-               .order_by().values_list("exercise_id", flat=True).distinct())
-
-
 def succeeded_labs(user) -> set[str]:
+    # order_by(): the model's default ordering would otherwise join DISTINCT and return every row.
     return set(LabJob.objects.filter(user=user, status=LabJob.Status.SUCCEEDED)
                .order_by().values_list("lab", flat=True).distinct())
 
 
-def skill_levels(user, *, solved: set[int] | None = None, labs: set[str] | None = None) -> list[SkillLevel]:
-    """One SkillLevel per live skill, in taxonomy order (six queries)."""
-    skills = list(Skill.objects.live())
-    levels = {s.id: SkillLevel(skill=s) for s in skills}
-    by_slug = {s.slug: levels[s.id] for s in skills}
-    task_links = Task.skills.through.objects.filter(task__archived=False)
-    for row in task_links.values("skill_id").annotate(n=Count("task_id")):
-        if row["skill_id"] in levels:
-            levels[row["skill_id"]].tasks_total = row["n"]
-    done = task_links.filter(task__progress__user=user, task__progress__status=Status.DONE)
-    for row in done.values("skill_id").annotate(n=Count("task_id")):
-        if row["skill_id"] in levels:
-            levels[row["skill_id"]].tasks_done = row["n"]
-    solved = solved_exercise_ids(user) if solved is None else solved
-    ex_links = Exercise.skills.through.objects.filter(exercise__archived=False)
-    for skill_id, ex_id, difficulty in ex_links.values_list("skill_id", "exercise_id", "exercise__difficulty"):
-        lvl = levels.get(skill_id)
+def _skills_with_tasks(user):
+    """One row per (live skill, live task) pair, a skill without tasks once, each with the user's status."""
+    status = TaskProgress.objects.filter(user=user, task_id=OuterRef("live_task__id")).values("status")[:1]
+    return (Skill.objects.live().annotate(live_task=FilteredRelation("tasks", condition=Q(tasks__archived=False)))
+            .annotate(task_pk=F("live_task__id"), task_status=Subquery(status)))
+
+
+def skill_levels(user, *, labs: set[str] | None = None) -> list[SkillLevel]:
+    """One SkillLevel per live skill, in taxonomy order (two queries: skills with their tasks and the user's
+    status of each, exercise links with whether the user solved each; a third for the labs the user measured
+    unless `labs` names them)."""
+    levels: dict[int, SkillLevel] = {}
+    for row in _skills_with_tasks(user):
+        lvl = levels.setdefault(row.id, SkillLevel(skill=row))
+        if row.task_pk is not None:
+            lvl.tasks_total += 1
+            lvl.tasks_done += row.task_status == Status.DONE
+    solved = Exists(Submission.objects.filter(user=user, exercise_id=OuterRef("exercise_id"),
+                                              mode=Submission.Mode.SUBMIT, verdict="AC"))
+    # Only what a suggestion needs of an exercise (its statement and tests stay in the database).
+    links = (Exercise.skills.through.objects.filter(exercise__archived=False).select_related("exercise")
+             .only("skill_id", "exercise__slug", "exercise__title", "exercise__title_en", "exercise__difficulty",
+                   "exercise__order").annotate(solved=solved))
+    for link in links:
+        lvl = levels.get(link.skill_id)
         if lvl is None:
             continue
-        weight = DIFFICULTY_WEIGHTS.get(difficulty, 1)
+        weight = DIFFICULTY_WEIGHTS.get(link.exercise.difficulty, 1)
         lvl.exercise_points_total += weight
         lvl.exercises_total += 1
-        if ex_id in solved:
+        if link.solved:
             lvl.exercise_points += weight
             lvl.exercises_solved += 1
+        else:
+            lvl.unsolved.append(link.exercise)
     labs = succeeded_labs(user) if labs is None else labs
+    by_slug = {lvl.skill.slug: lvl for lvl in levels.values()}
     for lab in registry.LABS.values():
         for slug in lab.skills:
             if slug in by_slug:
                 by_slug[slug].labs_total += 1
                 if lab.slug in labs:
                     by_slug[slug].labs_done.append(lab.slug)
-    return [levels[s.id] for s in skills]
+    return list(levels.values())
 
 
 def skill_map(levels: list[SkillLevel]) -> dict[str, SkillLevel]:

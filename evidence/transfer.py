@@ -31,6 +31,7 @@ from django.utils.translation import gettext_noop
 from fsrs import Card
 
 import labcontract
+from core.versions import bump_user_version
 from knowledge.models import Article, ChecklistItem, ReviewCard, ReviewLog
 from labs.models import LabJob
 from practice.models import Exercise, Submission
@@ -444,6 +445,7 @@ def import_record(user, data: Any) -> ImportReport:
             _import_jobs(user, data["lab_jobs"], report)
             items = _import_items(user, data["checklist_items"], articles, skills, report)
             _import_reviews(user, data, items, report)
+            bump_user_version(user.id)
     except DatabaseError as exc:
         # The checks above are meant to catch everything first; should one be missing, the learner still
         # gets an answer (and nothing was written: the transaction rolled back), and the log the details.

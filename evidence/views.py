@@ -16,26 +16,16 @@ from knowledge.models import Article
 from labs import registry
 from labs.models import LabJob
 from practice.models import Exercise, Submission
-from tracker import services as plan
-from tracker.models import Skill, Status, StatusChange, Task
+from tracker.models import Skill, Status, Task
 
-from . import dashboard as panels
 from . import transfer
+from .dashboard import dashboard_context
 from .forms import ImportForm
 from .skills import skill_levels
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    context = {
-        "progress": plan.plan_progress(user),
-        "doing": Task.objects.live().filter(progress__user=user, progress__status=Status.DOING)
-        .select_related("phase"),
-        "recent": StatusChange.objects.filter(user=user).select_related("task")[:10],
-        "next_tasks": plan.next_expected_tasks(user),
-        **panels.panels(user),
-    }
-    return render(request, "evidence/dashboard.html", context)
+    return render(request, "evidence/dashboard.html", dashboard_context(request.user))
 
 
 def skill_detail(request: HttpRequest, slug: str) -> HttpResponse:

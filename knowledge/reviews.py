@@ -4,11 +4,14 @@ queue, and readiness per skill (mean recall probability of the skill's items).""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import FilteredRelation, Q, QuerySet
 from django.utils import timezone
 from fsrs import Card, Rating, Scheduler
+
+from core.versions import bump_user_version
 
 from .models import ChecklistItem, ReviewCard, ReviewLog
 
@@ -40,6 +43,7 @@ def review_item(*, user, item: ChecklistItem, rating: int, now: dt.datetime | No
         row.reps += 1
         row.save()
     ReviewLog.objects.create(user=user, card=row, rating=int(rating_enum), reviewed_at=now, duration_ms=duration_ms)
+    bump_user_version(user.id)  # the dashboard's activity counts reviews
     return row
 
 
@@ -61,21 +65,59 @@ def queue_counts(user, *, now: dt.datetime | None = None) -> dict[str, int]:
             "new": items.exclude(cards__user=user).count()}
 
 
-def readiness_by_skill(user, *, now: dt.datetime | None = None) -> dict[int, int]:
-    """skill id -> percent: mean FSRS retrievability over the skill's items, never-reviewed items counting 0.
+FOREVER = dt.datetime.max.replace(tzinfo=dt.UTC)
 
-    Two queries; the rows read are bounded by the checklist's size, not by the review history.
-    """
+
+@dataclass
+class ReviewSummary:
+    readiness: dict[int, int]  # skill id -> percent
+    due: int
+    new: int
+    until: dt.datetime  # the first moment the clock alone changes it: a card falls due, or its recall decays
+
+
+def _next_change(now: dt.datetime, due: dt.datetime, last_review: dt.datetime | None) -> dt.datetime:
+    """When the clock alone next changes what a reviewed card adds: it falls due, or another whole day passes
+    since its last review (fsrs counts elapsed time in whole days)."""
+    falls_due = due if due > now else FOREVER
+    if last_review is None:
+        return falls_due
+    return min(falls_due, last_review + dt.timedelta(days=max(0, (now - last_review).days) + 1))
+
+
+def review_summary(user, *, now: dt.datetime | None = None) -> ReviewSummary:
+    """Readiness per skill (mean FSRS retrievability over the skill's items, never-reviewed items counting 0)
+    and the queue's counts, from one query whose rows are bounded by the checklist, not by the history."""
     now = now or timezone.now()
-    links = ChecklistItem.skills.through.objects.filter(
-        Q(checklistitem__user__isnull=True, checklistitem__archived=False) | Q(checklistitem__user=user)
-    ).values_list("skill_id", "checklistitem_id")
-    recall = {item_id: SCHEDULER.get_card_retrievability(Card.from_dict(card), now)
-              for item_id, card in ReviewCard.objects.filter(user=user).values_list("item_id", "card")}
-    totals: dict[int, list[float]] = {}
-    for skill_id, item_id in links:
-        totals.setdefault(skill_id, []).append(recall.get(item_id, 0.0))
-    return {skill_id: round(100 * sum(v) / len(v)) for skill_id, v in totals.items()}
+    rows = (visible_items(user).annotate(mine=FilteredRelation("cards", condition=Q(cards__user=user)))
+            .order_by().values_list("id", "skills__id", "mine__id", "mine__due", "mine__stability",
+                                    "mine__last_review"))
+    recall: dict[int, float] = {}
+    by_skill: dict[int, list[int]] = {}
+    due = new = 0
+    until = FOREVER
+    for item_id, skill_id, card_id, card_due, stability, last_review in rows:  # one row per (item, skill)
+        if item_id in recall:
+            pass
+        elif card_id is None:
+            recall[item_id] = 0.0
+            new += 1
+        else:
+            # Only the two columns kept beside the card's JSON are needed (no JSON decoding); the Card gets an
+            # id because without one fsrs sleeps a millisecond to make a unique one.
+            card = Card(card_id=card_id, stability=stability, last_review=last_review)
+            recall[item_id] = SCHEDULER.get_card_retrievability(card, now)
+            due += card_due <= now
+            until = min(until, _next_change(now, card_due, last_review))
+        if skill_id is not None:
+            by_skill.setdefault(skill_id, []).append(item_id)
+    readiness = {skill_id: round(100 * sum(recall[i] for i in items) / len(items))
+                 for skill_id, items in by_skill.items()}
+    return ReviewSummary(readiness=readiness, due=due, new=new, until=until)
+
+
+def readiness_by_skill(user, *, now: dt.datetime | None = None) -> dict[int, int]:
+    return review_summary(user, now=now).readiness
 
 
 def intervals_preview(user, item: ChecklistItem, *, now: dt.datetime | None = None) -> dict[int, dt.timedelta]:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.markdown import render_markdown
+from core.versions import bump_user_version
 from practice.models import Submission
 from tracker.models import Skill, Status, TaskProgress
 
@@ -82,6 +83,7 @@ def checklist_add(request: HttpRequest) -> HttpResponse:
     item.user, item.source, item.key = request.user, ChecklistItem.Source.USER, ChecklistItem.new_user_key()
     item.save()
     form.save_m2m()
+    bump_user_version(request.user.id)  # the dashboard's review queue and readiness count the learner's items
     messages.success(request, _("已加入面试清单。"))
     return redirect("checklist")
 
@@ -95,6 +97,7 @@ def _field_reason(form, name: str, error: str) -> str:
 @require_POST
 def checklist_delete(request: HttpRequest, pk: int) -> HttpResponse:
     get_object_or_404(ChecklistItem, pk=pk, user=request.user).delete()
+    bump_user_version(request.user.id)
     return redirect("checklist")
 
 

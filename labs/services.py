@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_noop as _
 
 import labcontract
+from core.versions import bump_user_version
 
 from . import registry
 from .models import LabJob, Runner, hash_token
@@ -252,7 +253,8 @@ def finish(runner: Runner, job_id: int, body: dict, *, succeeded: bool) -> dict:
             values.update(status=LabJob.Status.FAILED, stage=_("失败"), error=failure)
     else:
         values.update(error=body["error"], stage=_("失败"))
-    LabJob.objects.filter(id=job.id, status=LabJob.Status.RUNNING, attempt=body["attempt"]).update(**values)
+    if LabJob.objects.filter(id=job.id, status=LabJob.Status.RUNNING, attempt=body["attempt"]).update(**values):
+        bump_user_version(job.user_id)  # a measured result is evidence on the dashboard
     return {"ok": True}
 
 

@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from core.versions import bump_user_version
+
 from .models import Exercise, Submission
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,7 @@ def submission_create(*, user, exercise: Exercise, source: str = "", mode: str =
                 _("你已有 %(n)d 个提交在排队或运行，请等它们判完再提交。") % {"n": unfinished})
         submission = Submission.objects.create(user=user, exercise=exercise, source=source, mode=mode,
                                                enqueued_at=timezone.now(), deliveries=1)
+        bump_user_version(user.id)  # the dashboard's activity counts submissions
         transaction.on_commit(lambda: _enqueue(submission.id))
     if not transaction.get_connection().in_atomic_block:
         submission.refresh_from_db()  # the enqueue ran on commit: show its outcome (queue down) at once
@@ -81,12 +84,14 @@ def _numeric_submit(*, user, exercise: Exercise, answer: str) -> Submission:
     ok = math.isfinite(value) and math.isclose(value, exercise.answer, rel_tol=tol.get("rel", 1e-9),
                                                abs_tol=tol.get("abs", 0.0))
     now = timezone.now()
-    return Submission.objects.create(
+    submission = Submission.objects.create(
         user=user, exercise=exercise, source=answer.strip()[:200], mode=Submission.Mode.SUBMIT,
         status=Submission.Status.DONE, verdict="AC" if ok else "WA", score=1.0 if ok else 0.0,
         passed=int(ok), total=1, started_at=now, finished_at=now,
         message="" if ok else gettext_noop("与参考答案相差超过允许误差。"),
     )
+    bump_user_version(user.id)
+    return submission
 
 
 def _tests_for(submission: Submission) -> tuple[list[list], list, list[str]]:
@@ -135,6 +140,7 @@ def submission_judge(submission_id: int) -> Submission | None:
         **outcome)
     if not written:
         return None
+    bump_user_version(submission.user_id)  # a verdict can solve an exercise: skill levels move
     for name, value in outcome.items():
         setattr(submission, name, value)
     return submission

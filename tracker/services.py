@@ -6,9 +6,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, FilteredRelation, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from core.versions import bump_user_version
 
 from .models import COMPLETE_STATUSES, Phase, Profile, Status, StatusChange, Task, TaskProgress
 
@@ -29,6 +31,7 @@ def task_set_status(*, user, task: Task, status: str) -> TaskProgress:
         progress.updated_at = timezone.now()
         progress.completed_at = timezone.now() if status in COMPLETE_STATUSES else None
         progress.save()
+        bump_user_version(user.id)
     return progress
 
 
@@ -124,8 +127,11 @@ def start_date_for(user) -> dt.date | None:
 
 
 def plan_progress(user, *, today: dt.date | None = None) -> PlanProgress:
+    return _plan_progress(user, today=today or timezone.localdate(), start=start_date_for(user))
+
+
+def _plan_progress(user, *, today: dt.date, start: dt.date | None) -> PlanProgress:
     """Per-phase counts in one aggregate query, plus schedule status against the user's start date."""
-    today = today or timezone.localdate()
     mine = Q(tasks__archived=False)
     phases = (
         Phase.objects.live()
@@ -140,7 +146,6 @@ def plan_progress(user, *, today: dt.date | None = None) -> PlanProgress:
         )
         .order_by("order")
     )
-    start = start_date_for(user)
     result = PlanProgress(start_date=start)
     expected_total = 0.0
     for phase in phases:
@@ -158,19 +163,28 @@ def plan_progress(user, *, today: dt.date | None = None) -> PlanProgress:
     return result
 
 
-def next_expected_tasks(user, *, limit: int = 5, today: dt.date | None = None) -> list[Task]:
-    """Unfinished tasks of the phases whose planned window has begun (all phases without a start date)."""
+@dataclass
+class PlanOverview:
+    progress: PlanProgress
+    doing: list[Task]
+    next_tasks: list[Task]
+
+
+def plan_overview(user, *, limit: int = 5, today: dt.date | None = None) -> PlanOverview:
+    """Progress per phase, the tasks in progress, and the next expected tasks: unfinished tasks of the phases
+    whose planned window has begun (all phases without a start date), those in progress first. Three queries
+    whatever the history: the open tasks are read once, bounded by the plan's size."""
     today = today or timezone.localdate()
     start = start_date_for(user)
-    tasks = Task.objects.live().select_related("phase", "section").exclude(
-        progress__user=user, progress__status__in=COMPLETE_STATUSES
-    )
-    if start:
-        started_weeks = max(0, (today - start).days // 7)
-        tasks = tasks.filter(phase__start_week__lte=started_weeks)
-    # Tasks already in progress come first: finishing beats starting.
-    doing = set(
-        TaskProgress.objects.filter(user=user, status=Status.DOING).values_list("task_id", flat=True)
-    )
-    ordered = sorted(tasks[: limit + len(doing)], key=lambda t: (t.id not in doing,))
-    return ordered[:limit]
+    started_weeks = max(0, (today - start).days // 7) if start else None
+    # Only what the dashboard shows of a task: the rows are kept in its cache.
+    tasks = (Task.objects.live().select_related("phase")
+             .only("slug", "title", "title_en", "phase__slug", "phase__title", "phase__title_en", "phase__start_week")
+             .annotate(mine=FilteredRelation("progress", condition=Q(progress__user=user)))
+             .annotate(my_status=F("mine__status")))
+    open_tasks = [t for t in tasks if t.my_status not in COMPLETE_STATUSES]
+    doing = [t for t in open_tasks if t.my_status == Status.DOING]
+    expected = [t for t in open_tasks if started_weeks is None or t.phase.start_week <= started_weeks]
+    # Tasks already in progress come first: finishing beats starting (sorted() keeps plan order otherwise).
+    next_tasks = sorted(expected, key=lambda t: t.my_status != Status.DOING)[:limit]
+    return PlanOverview(progress=_plan_progress(user, today=today, start=start), doing=doing, next_tasks=next_tasks)

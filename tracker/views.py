@@ -15,6 +15,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.versions import bump_user_version
+
 from . import services
 from .forms import NotesForm, ScheduleForm
 from .models import Phase, PlanNote, Profile, Resource, Status, StatusChange, Task, TaskProgress, plan_frame
@@ -58,6 +60,7 @@ def schedule(request: HttpRequest) -> HttpResponse:
     form = ScheduleForm(request.POST, instance=profile)
     if form.is_valid():
         form.save()
+        bump_user_version(request.user.id)  # the dashboard's schedule and next tasks follow the start date
         messages.success(request, _("开始日期已保存。"))
     else:
         messages.error(request, _("日期无效。"))

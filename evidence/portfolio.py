@@ -15,11 +15,11 @@ from django.db.models import OuterRef, Subquery
 
 from labs import registry
 from labs.models import LabJob
-from practice.models import Exercise
+from practice.models import Exercise, Submission
 from tracker import services as plan
 from tracker.models import Profile, Skill
 
-from .skills import SkillLevel, skill_levels, solved_exercise_ids
+from .skills import SkillLevel, skill_levels
 
 # The runner system-info keys a visitor may see (labcontract.CAPABILITIES minus hostname, queue and queues).
 PUBLIC_SYSTEM_KEYS = ("cpu", "ram_bytes", "cuda_devices", "versions")
@@ -90,9 +90,9 @@ class Portfolio:
 def portfolio(profile: Profile) -> Portfolio:
     """Everything the public page shows, in a fixed number of queries (about 14) whatever the history."""
     user = profile.user
-    solved = solved_exercise_ids(user)
+    solved = Submission.objects.filter(user=user, mode=Submission.Mode.SUBMIT, verdict="AC").values("exercise_id")
     exercises = list(Exercise.objects.live().filter(pk__in=solved).prefetch_related("skills")
                      .order_by("difficulty", "order", "slug"))
     return Portfolio(username=user.get_username(), published_at=profile.portfolio_published_at,
-                     progress=plan.plan_progress(user), levels=skill_levels(user, solved=solved),
+                     progress=plan.plan_progress(user), levels=skill_levels(user),
                      labs=latest_lab_results(user), solved=solved_by_skill(exercises), solved_count=len(exercises))

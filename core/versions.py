@@ -15,12 +15,14 @@ rows) is not served either. Lower apps call this module; the evidence app, which
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 from django.core.cache import cache
 from django.db import transaction
 
 CONTENT_KEY = "version:content"
+log = logging.getLogger(__name__)
 
 
 def _user_key(user_id: int) -> str:
@@ -28,7 +30,11 @@ def _user_key(user_id: int) -> str:
 
 
 def _bump(key: str) -> None:
-    cache.set(key, secrets.token_hex(8), timeout=None)
+    # A cache that is down must not fail the write that bumps: readers then get fresh tokens too (below).
+    try:
+        cache.set(key, secrets.token_hex(8), timeout=None)
+    except Exception:  # noqa: BLE001 - any backend error (Redis down, disk full)
+        log.warning("could not bump %s; summaries are recomputed until the cache is back", key, exc_info=True)
 
 
 def _bump_now_and_on_commit(key: str) -> None:
@@ -48,10 +54,14 @@ def bump_content_version() -> None:
 def current_versions(user_id: int) -> tuple[str, str]:
     """(content token, user token), creating whichever is missing: one cache round trip when both exist."""
     keys = [CONTENT_KEY, _user_key(user_id)]
-    found = cache.get_many(keys)
-    for key in keys:
-        if key not in found:
-            found[key] = secrets.token_hex(8)
-            cache.add(key, found[key], timeout=None)
-            found[key] = cache.get(key, found[key])  # another process may have added one first
+    try:
+        found = cache.get_many(keys)
+        for key in keys:
+            if key not in found:
+                found[key] = secrets.token_hex(8)
+                cache.add(key, found[key], timeout=None)
+                found[key] = cache.get(key, found[key])  # another process may have added one first
+    except Exception:  # noqa: BLE001 - the cache is down: tokens that match nothing, so nothing stale is served
+        log.warning("version cache unavailable; computing summaries afresh", exc_info=True)
+        return secrets.token_hex(8), secrets.token_hex(8)
     return found[CONTENT_KEY], found[keys[1]]

@@ -156,3 +156,16 @@ def test_lab_results_are_the_latest_five_and_every_lab_ever_measured(user):
     recent, measured = lab_results(user)
     assert [job.id for job in recent] == [job.id for job in newer[:5]]
     assert measured == {"quant-inference", old.lab}
+
+
+def test_a_cache_that_is_down_fails_no_write_and_serves_nothing_stale(client_a, plan_content, settings):
+    """Redis gone (nothing listens on port 1): a status change still saves, and the dashboard, computed afresh,
+    shows it."""
+    settings.CACHES = {**settings.CACHES, "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                                      "LOCATION": "redis://127.0.0.1:1/0"}}  # Django resets caches
+    before = shown(client_a)
+    task = Task.objects.live().order_by("phase__order", "order").first()
+    response = client_a.post(reverse("task_status", args=[task.slug]), {"status": "done"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert task.progress.get().status == Status.DONE
+    assert shown(client_a)["overall"] > before["overall"]

@@ -12,7 +12,10 @@ from fake_openai_server import running
 from gpu_runner import loadgen
 
 # Large enough that a loaded 2-core CI machine adds less than 5% to them.
-TTFT_MS, ITL_MS, CAPACITY, TOKENS = 400.0, 40.0, 2, 6
+# Long enough that what neither side controls stays well inside 5 %: on this project's 2-core VMs a streamed
+# response's first token reaches a client 20-50 ms after the fake server's deadline (a raw socket sees most of
+# it too), which is 5-13 % of a 400 ms TTFT and 1-2.5 % of 2 s; later tokens keep their spacing.
+TTFT_MS, ITL_MS, CAPACITY, TOKENS = 2000.0, 200.0, 2, 6
 E2EL_MS = TTFT_MS + (TOKENS - 1) * ITL_MS
 
 

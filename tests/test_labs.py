@@ -214,6 +214,7 @@ def gpu_runner_process(live_server, transactional_db, make_user):
     env = {**os.environ, "DEPLOYDOJO_SITE_URL": live_server.url, "DEPLOYDOJO_RUNNER_TOKEN": token,
            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    (ROOT / "var").mkdir(exist_ok=True)  # a fresh clone has none
     log = open(ROOT / "var" / "test-gpu-runner.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "gpu_runner", "--name", f"ci-{os.getpid()}"], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -6,7 +6,6 @@ DISTINCT in the database, never one query per row.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, Subquery
@@ -104,20 +103,8 @@ def skill_levels(user, *, labs: set[str] | None = None) -> list[SkillLevel]:
     return list(levels.values())
 
 
-def skill_map(levels: list[SkillLevel]) -> dict[str, SkillLevel]:
-    return {lvl.skill.slug: lvl for lvl in levels}
-
-
 def weakest(levels: list[SkillLevel], *, with_unsolved: bool = False) -> SkillLevel | None:
     """The skill with the least evidence among those that have any to earn (and an unsolved exercise)."""
     candidates = [lvl for lvl in levels if lvl.possible
                   and (not with_unsolved or lvl.exercises_solved < lvl.exercises_total)]
     return min(candidates, key=lambda lvl: (lvl.pct, lvl.skill.order)) if candidates else None
-
-
-def evidence_counts(levels: list[SkillLevel]) -> dict[str, dict[str, int]]:
-    out: dict[str, dict[str, int]] = defaultdict(dict)
-    for lvl in levels:
-        out[lvl.skill.slug] = {"pct": lvl.pct, "tasks_done": lvl.tasks_done,
-                               "exercises_solved": lvl.exercises_solved, "labs": len(lvl.labs_done)}
-    return dict(out)

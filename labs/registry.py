@@ -33,6 +33,7 @@ COMMON_LABELS: Mapping[str, Promise] = {
     "warmup": _("预热次数（不计时）"),
     "seed": _("随机种子"),
     "dtype": _("数据类型"),
+    "engines": _("引擎"),
 }
 
 
@@ -53,9 +54,6 @@ class Lab:
     def label(self, param: str) -> str:
         return str(self.labels.get(param) or COMMON_LABELS.get(param) or param)
 
-    def needs(self, queue: str) -> str:
-        return str(QUEUE_NEEDS.get(queue, queue))
-
 
 _ENTRIES: dict[str, Lab] = {lab.slug: lab for lab in (
     Lab(
@@ -75,7 +73,7 @@ _ENTRIES: dict[str, Lab] = {lab.slug: lab for lab in (
         queues=labcontract.LAB_QUEUES["vllm-batch"],
         skills=("inference-acceleration",),
         summarise=results.vllm_view, headline=results.vllm_headline, evidence=results.vllm_evidence,
-        labels={"engines": _("引擎"), "num_prompts": _("请求数"), "prompt_len_min": _("最短提示长度"),
+        labels={"num_prompts": _("请求数"), "prompt_len_min": _("最短提示长度"),
                 "prompt_len_max": _("最长提示长度"), "output_len": _("输出长度"),
                 "output_len_max": _("最长输出长度（留空则固定）"), "static_batch_size": _("静态批大小"),
                 "gpu_memory_utilization": _("vLLM 的 gpu_memory_utilization（0–0.95，留空由 runner 按空闲显存决定）")},
@@ -96,7 +94,7 @@ _ENTRIES: dict[str, Lab] = {lab.slug: lab for lab in (
         queues=labcontract.LAB_QUEUES["serving-bench"],
         skills=("api-serving", "inference-acceleration"),
         summarise=results.serving_view, headline=results.serving_headline, evidence=results.serving_evidence,
-        labels={"engines": _("引擎"), "base_url": _("已在运行的服务地址（只允许本机回环，留空则由 runner 启动）"),
+        labels={"base_url": _("已在运行的服务地址（只允许本机回环，留空则由 runner 启动）"),
                 "served_model": _("服务里的模型名（留空用 model）"), "api": _("接口"),
                 "prompt_tokens": _("每个请求的提示 token 数"), "output_tokens": _("每个请求的输出 token 数"),
                 "ignore_eos": _("忽略 EOS（固定输出长度）"),
@@ -155,11 +153,6 @@ def title(slug: str) -> str:
     return str(lab.title) if lab else slug
 
 
-def skills_of(slug: str) -> tuple[str, ...]:
-    lab = LABS.get(slug)
-    return lab.skills if lab else ()
-
-
 def labs_evidencing(skill_slug: str) -> list[Lab]:
     return [lab for lab in LABS.values() if skill_slug in lab.skills]
 
@@ -182,12 +175,3 @@ def summary(slug: str, result: dict | None) -> dict:
 def headline(slug: str, result: dict | None) -> dict[str, tuple[float, str]]:
     lab = LABS.get(slug)
     return lab.headline(result or {}) if lab else {}
-
-
-def evidence(slug: str, result: dict | None, device_name: str = "") -> str:
-    lab = LABS.get(slug)
-    if lab is None:
-        return ""
-    line = lab.evidence(result or {})
-    return f"{line} on {device_name}" if line and device_name else line
-

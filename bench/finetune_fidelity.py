@@ -40,7 +40,7 @@ def default_model() -> str:
 
 
 def lab_params(model: str) -> dict[str, Any]:
-    from labcontract.finetune import FINETUNE_PARAMS
+    from labcontract.labs.finetune import FINETUNE_PARAMS
 
     params = {k: v["default"] for k, v in FINETUNE_PARAMS["properties"].items() if "default" in v}
     return {**params, **SETTINGS, "model": model}

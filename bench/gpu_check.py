@@ -111,7 +111,7 @@ def params_for(lab: str, overrides: dict[str, Any]) -> dict[str, Any]:
     if lab in getattr(labcontract, "LAB_PARAMS", {}):
         return labcontract.lab_params_with_defaults(lab, overrides)
     schema = None
-    for mod_name in ("labcontract.serving", "labcontract.finetune", "labcontract.long_context"):
+    for mod_name in ("labcontract.labs.serving_bench", "labcontract.labs.finetune", "labcontract.labs.long_context"):
         try:
             mod = importlib.import_module(mod_name)
         except ImportError:

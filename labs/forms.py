@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 
 import labcontract
 from core.middleware import size_text
-from labcontract.finetune import FINETUNE_DATASET_MAX_BYTES
+from labcontract.labs import cpp_tokenizer as cpp_contract
+from labcontract.labs.finetune import FINETUNE_DATASET_MAX_BYTES
 
 from . import registry
 
@@ -30,7 +31,7 @@ def refuse_nul(post) -> None:
 
 
 def cpp_params(request: HttpRequest) -> dict:
-    limit = labcontract.CPP_SOURCE_MAX_BYTES
+    limit = cpp_contract.CPP_SOURCE_MAX_BYTES
     upload = request.FILES.get("archive")
     if upload:
         if upload.size > limit:

@@ -14,8 +14,9 @@ from django.views.decorators.http import require_POST
 import labcontract
 
 from . import forms, registry, services
+from .charts import history_chart
+from .compare import comparison
 from .models import LabJob, Runner
-from .results import comparison, history_chart
 
 HISTORY_JOBS = 30  # the job page's chart: the user's latest succeeded jobs of the lab
 

@@ -18,10 +18,10 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-import labcontract
 from core.middleware import size_text
 from evidence.transfer import RecordError, export_record, import_record, read_upload
 from knowledge.models import Article, ChecklistItem
+from labcontract.labs import cpp_tokenizer as cpp_contract
 from labs.models import LabJob, Runner
 from practice.models import Exercise, Submission
 from tracker.models import Profile, Skill, StatusChange, Task, TaskProgress
@@ -120,7 +120,7 @@ def test_the_lab_form_allows_4_mib_and_says_so_above_it(client_a):
                              {"queue": "lab.cpu", "source": "int main(){}\n" + "/" * (3 * MiB)})
     page = response.content.decode()
     assert response.status_code == 200 and 'data-testid="form-error"' in page
-    assert "源码过大" in page and size_text(labcontract.CPP_SOURCE_MAX_BYTES) in page
+    assert "源码过大" in page and size_text(cpp_contract.CPP_SOURCE_MAX_BYTES) in page
     assert not LabJob.objects.exists()
 
 
@@ -277,12 +277,12 @@ def test_a_2_mb_cpp_archive_is_refused_as_too_large_before_any_job(client_a, lan
     response = client_a.post(reverse("lab_new", args=["cpp-tokenizer"]), {"queue": "lab.cpu", "archive": archive})
     page = response.content.decode()
     assert response.status_code == 200 and 'data-testid="form-error"' in page
-    assert words in page and size_text(labcontract.CPP_SOURCE_MAX_BYTES) in page and "2.0 MiB" in page
+    assert words in page and size_text(cpp_contract.CPP_SOURCE_MAX_BYTES) in page and "2.0 MiB" in page
     assert not LabJob.objects.exists()
 
 
 def test_an_archive_at_the_cap_is_still_accepted(client_a):
-    archive = io.BytesIO(b"\x1f\x8b" + b"\0" * (labcontract.CPP_SOURCE_MAX_BYTES - 2))
+    archive = io.BytesIO(b"\x1f\x8b" + b"\0" * (cpp_contract.CPP_SOURCE_MAX_BYTES - 2))
     archive.name = "tokenizer.tar.gz"
     response = client_a.post(reverse("lab_new", args=["cpp-tokenizer"]), {"queue": "lab.cpu", "archive": archive})
     assert response.status_code == 302

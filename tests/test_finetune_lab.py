@@ -13,7 +13,7 @@ import pytest
 
 from gpu_runner.labs import LabContext, finetune
 from labcontract import ContractError
-from labcontract.finetune import (
+from labcontract.labs.finetune import (
     FINETUNE_PARAMS,
     FINETUNE_RESULT,
     DatasetError,

@@ -13,6 +13,7 @@ import pytest
 
 import labcontract
 from gpu_runner.labs import LabContext, cpp_tokenizer, quant_inference, vllm_batch
+from labcontract.labs import cpp_tokenizer as cpp_contract
 
 VLLM_SKIP_REASON = "vLLM cannot be installed on the development and CI machines (no CUDA)"
 
@@ -246,7 +247,7 @@ def test_cpp_source_arrives_as_files_or_any_supported_archive():
     with pytest.raises(cpp_tokenizer.SourceRejected, match="neither"):
         cpp_tokenizer.source_files({"archive_b64": base64.b64encode(b"plain text").decode()})
     with pytest.raises(cpp_tokenizer.SourceRejected, match="over the"):
-        cpp_tokenizer.source_files({"files": {"a.cpp": "x" * (labcontract.CPP_SOURCE_MAX_BYTES + 1)}})
+        cpp_tokenizer.source_files({"files": {"a.cpp": "x" * (cpp_contract.CPP_SOURCE_MAX_BYTES + 1)}})
 
 
 def test_cpp_lab_returns_the_checkers_compile_error_for_broken_source():

@@ -9,7 +9,7 @@ import pytest
 
 from gpu_runner.labs import LabContext, long_context
 from labcontract import ContractError
-from labcontract.long_context import LONG_CONTEXT_PARAMS, LONG_CONTEXT_RESULT, check_long_context_params
+from labcontract.labs.long_context import LONG_CONTEXT_PARAMS, LONG_CONTEXT_RESULT, check_long_context_params
 
 LENGTHS = [320, 128]  # given unsorted: the lab runs them in ascending order
 DEPTHS = [0.75, 0.25]

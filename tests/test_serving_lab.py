@@ -17,7 +17,7 @@ from fake_openai_server import running
 from gpu_runner.errors import LabCancelled
 from gpu_runner.labs import LabContext, serving_bench
 from labcontract import ContractError
-from labcontract.serving import SERVING_BENCH_RESULT, validate_params
+from labcontract.labs.serving_bench import SERVING_BENCH_RESULT, validate_params
 
 CPU_CAPABILITIES = {"cpu": {"model": "test", "cores": 2}, "ram_bytes": 0, "cuda_devices": [], "versions": {},
                     "queues": ["lab.cpu"]}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import labcontract
 from gpu_runner.errors import ChildFailed, LabCancelled, Unsupported
 from gpu_runner.fresh_process import LogTail, run_in_fresh_process
 
@@ -50,19 +52,8 @@ class LabContext:
 
 
 def lab_runner(lab: str) -> Callable[[dict[str, Any], LabContext], dict[str, Any]]:
-    """The orchestration function of a lab; imported lazily so the worker stays light."""
-    if lab == "quant-inference":
-        from gpu_runner.labs.quant_inference import run
-    elif lab == "vllm-batch":
-        from gpu_runner.labs.vllm_batch import run
-    elif lab == "serving-bench":
-        from gpu_runner.labs.serving_bench import run
-    elif lab == "cpp-tokenizer":
-        from gpu_runner.labs.cpp_tokenizer import run
-    elif lab == "finetune":
-        from gpu_runner.labs.finetune import run
-    elif lab == "long-context":
-        from gpu_runner.labs.long_context import run
-    else:
+    """The orchestration function of a lab: ``run`` of the module (or package) named after it in this package —
+    slug "my-lab", module gpu_runner.labs.my_lab. Imported lazily so the worker stays light."""
+    if lab not in labcontract.LABS:
         raise ValueError(f"unknown lab {lab!r}")
-    return run
+    return importlib.import_module(f"{__name__}.{labcontract.SPECS[lab].module}").run

@@ -10,6 +10,7 @@ from typing import Any
 
 import labcontract
 from gpu_runner.labs import LabContext
+from labcontract.labs import cpp_tokenizer as cpp_contract
 
 # The result travels in one HTTP body; per-document detail is dropped first when it would not fit.
 _RESULT_BUDGET_BYTES = labcontract.MAX_BODY_BYTES - 16 * 1024
@@ -30,8 +31,8 @@ def source_files(params: dict[str, Any]) -> dict[str, bytes]:
             raise SourceRejected(f"archive_b64 is not valid base64: {exc}") from None
         files = {"submission" + _archive_suffix(data): data}
     size = sum(len(b) for b in files.values())
-    if size > labcontract.CPP_SOURCE_MAX_BYTES:
-        raise SourceRejected(f"source is {size} bytes, over the {labcontract.CPP_SOURCE_MAX_BYTES}-byte cap")
+    if size > cpp_contract.CPP_SOURCE_MAX_BYTES:
+        raise SourceRejected(f"source is {size} bytes, over the {cpp_contract.CPP_SOURCE_MAX_BYTES}-byte cap")
     return files
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from gpu_runner.errors import Unsupported
 from gpu_runner.labs import LabContext
 from gpu_runner.models import describe_model, prepare_model
-from labcontract.finetune import check_finetune_params, published_reference, validate_dataset_jsonl
+from labcontract.labs.finetune import check_finetune_params, published_reference, validate_dataset_jsonl
 
 TARGET = "gpu_runner.labs.finetune:measure"
 BUILTIN_DATASET = Path(__file__).resolve().parents[2] / "content" / "datasets" / "react-tools"

@@ -23,7 +23,7 @@ from gpu_runner.errors import Unsupported
 from gpu_runner.labs import LabContext
 from gpu_runner.models import describe_model, prepare_model
 from gpu_runner.rope import setting_name
-from labcontract.long_context import check_long_context_params, published_reference
+from labcontract.labs.long_context import check_long_context_params, published_reference
 
 TARGET = "gpu_runner.labs.long_context:measure"
 SHIPPED_TEXT = "shipped essay (gpu_runner/labs/longctx_text.py)"

@@ -28,7 +28,7 @@ from gpu_runner import loadgen
 from gpu_runner.errors import Unsupported
 from gpu_runner.fresh_process import LogTail
 from gpu_runner.labs import LabContext
-from labcontract import serving as contract
+from labcontract.labs import serving_bench as contract
 
 PREPARE = "gpu_runner.labs.serving_bench:prepare"
 SERVING_FIXTURE_VERSION = 1

@@ -19,10 +19,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import labcontract
 from gpu_runner.errors import Unsupported
 from gpu_runner.labs import LabContext
 from gpu_runner.models import describe_model, prepare_model
+from labcontract.labs import vllm_batch as vllm_batch_contract
 
 TARGET = "gpu_runner.labs.vllm_batch:measure"
 NO_VLLM_REASON = ("vLLM is not installed on this runner (it needs a CUDA GPU and its own virtualenv: "
@@ -60,7 +60,7 @@ def engine_reason(engine: str, device: str) -> str | None:
 
 def run(params: dict[str, Any], ctx: LabContext) -> dict[str, Any]:
     dtype = params["dtype"] if params["dtype"] != "auto" else ("bf16" if ctx.device == "cuda" else "fp32")
-    engines = [e for e in labcontract.VLLM_BATCH_ENGINES if e in params["engines"]]
+    engines = [e for e in vllm_batch_contract.VLLM_BATCH_ENGINES if e in params["engines"]]
     entries: list[dict[str, Any]] = []
     workload = None
     prepare_model(ctx, params["model"])

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from labcontract import ContractError, _short
+from labcontract.errors import ContractError, short
+from labcontract.labs.spec import LabSpec
 
 FINETUNE_METHODS = ("lora", "qlora-nf4", "qlora-gptq")
 FINETUNE_DATASETS = ("builtin", "upload")
@@ -191,7 +192,7 @@ def _example(line: str, number: int) -> dict[str, Any]:
             raise ValueError(f'{where} must be an object with "from" and a string "value"')
         role = turn["from"]
         if role not in TURN_ROLES:
-            raise ValueError(f'{where}.from is {_short(repr(role), 40)}; expected one of "user", "assistant" '
+            raise ValueError(f'{where}.from is {short(repr(role), 40)}; expected one of "user", "assistant" '
                              '(or "system" as the first turn)')
         if role == "system":
             if i != 0:
@@ -229,3 +230,21 @@ def check_finetune_params(params: dict[str, Any]) -> None:
     elif len(train) < 2:
         raise ContractError("train_jsonl: one example cannot be split into training and held-out parts; "
                             "add examples or a heldout_jsonl file", "train_jsonl")
+
+
+def _queue_need(filled: dict[str, Any]) -> tuple[str, str, str] | None:
+    if filled["method"] in ("qlora-nf4", "qlora-gptq"):
+        return "lab.cuda", "method", f"{filled['method']} needs a CUDA GPU"
+    return None
+
+
+def _result_failure(result: dict[str, Any]) -> str | None:
+    """A fine-tuning run that did not train is a failed job (its result still says why)."""
+    if result.get("status") != "ok":
+        return f"{result.get('status')}: {result.get('reason') or result.get('error') or 'nothing trained'}"[:4000]
+    return None
+
+
+SPEC = LabSpec(slug="finetune", order=50, queues=("lab.cpu", "lab.cuda"), params=FINETUNE_PARAMS,
+               result=FINETUNE_RESULT, check_params=lambda filled, device: check_finetune_params(filled),
+               queue_need=_queue_need, result_failure=_result_failure)

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 
 import jsonschema
 
-from labcontract import ContractError, _short
+from labcontract.errors import ContractError, short
+from labcontract.labs.spec import LabSpec, no_entry_measured
 
 LAB = "serving-bench"
 # "transformers": `transformers serve` (one request at a time through generate());
@@ -183,7 +184,7 @@ def _check_slo(params: dict[str, Any]) -> None:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
         if name in SLO_FIELDS and not ok:
             raise ContractError(f"{LAB} params: slo.{name} must be a positive number of milliseconds, "
-                                f"got {_short(repr(value), 60)}", f"slo/{name}")
+                                f"got {short(repr(value), 60)}", f"slo/{name}")
 
 
 def validate_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -195,7 +196,7 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
         jsonschema.validate(params, SERVING_BENCH_PARAMS)
     except jsonschema.ValidationError as exc:
         field = "/".join(str(p) for p in exc.absolute_path)
-        raise ContractError(f"{LAB} params: {_short(exc.message)}" + (f" (at {field})" if field else ""),
+        raise ContractError(f"{LAB} params: {short(exc.message)}" + (f" (at {field})" if field else ""),
                             field) from None
     filled = {k: v["default"] for k, v in SERVING_BENCH_PARAMS["properties"].items() if "default" in v}
     filled.update(params)
@@ -210,7 +211,18 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
                 "the duration, or raise the cap", f"request_rates/{i}")
     url = filled["base_url"]
     if url is not None and not is_loopback_url(url):
-        raise ContractError(f"{LAB} params: base_url {_short(repr(url), 100)} is not a loopback address "
+        raise ContractError(f"{LAB} params: base_url {short(repr(url), 100)} is not a loopback address "
                             "(http://127.0.0.1:PORT, http://localhost:PORT or http://[::1]:PORT): the lab only "
                             "measures a server on the runner itself", "base_url")
     return filled
+
+
+def _queue_need(filled: dict[str, Any]) -> tuple[str, str, str] | None:
+    if filled["base_url"] is None and "vllm" in filled["engines"]:
+        return "lab.vllm", "engines", "the vllm engine needs a runner with vLLM"
+    return None
+
+
+SPEC = LabSpec(slug=LAB, order=30, queues=("lab.cpu", "lab.cuda", "lab.vllm"), params=SERVING_BENCH_PARAMS,
+               result=SERVING_BENCH_RESULT, validate_params=validate_params, queue_need=_queue_need,
+               result_failure=no_entry_measured("engines", "engine"))

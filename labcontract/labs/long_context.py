@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from labcontract import ContractError
+from labcontract.errors import ContractError
+from labcontract.labs.spec import LabSpec, no_entry_measured
 
 LONG_CONTEXT_ROPE_TYPES = ("none", "model", "linear", "dynamic", "yarn")
 LONG_CONTEXT_MAX_LENGTH = 131072
@@ -130,3 +131,9 @@ def check_long_context_params(params: dict[str, Any], *, device: str | None = No
     if device == "cpu" and max(params.get("lengths", [0])) > LONG_CONTEXT_CPU_MAX_LENGTH:
         raise ContractError(f"lengths: {max(params['lengths'])} tokens is beyond what a CPU runner finishes "
                             f"(at most {LONG_CONTEXT_CPU_MAX_LENGTH}); use a CUDA runner", "lengths")
+
+
+SPEC = LabSpec(slug="long-context", order=60, queues=("lab.cpu", "lab.cuda"), params=LONG_CONTEXT_PARAMS,
+               result=LONG_CONTEXT_RESULT,
+               check_params=lambda filled, device: check_long_context_params(filled, device=device),
+               result_failure=no_entry_measured("settings", "setting"))

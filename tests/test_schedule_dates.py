@@ -53,3 +53,49 @@ def test_a_stored_year_9999_start_breaks_no_page_and_the_form_puts_it_right(clie
     fixed = client_a.post(reverse("schedule"), {"start_date": "2026-09-01"}, follow=True)
     assert fixed.status_code == 200 and "开始日期已保存" in fixed.content.decode()
     assert _start(user) == dt.date(2026, 9, 1) and "计划窗口" in fixed.content.decode()
+
+
+def _rendered_start(html: str) -> str:
+    field = re.search(r'<input type="date" name="start_date"[^>]*>', html)
+    assert field, "no date input on the plan page"
+    value = re.search(r'value="([^"]*)"', field.group(0))
+    return value.group(1) if value else ""
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_date_input_shows_the_stored_date_in_iso_form_and_saving_it_again_keeps_the_schedule(
+        client_a, user, plan_content, language):
+    client_a.cookies["django_language"] = language
+    client_a.post(reverse("schedule"), {"start_date": "2026-12-01"})
+    for _ in range(2):  # what a learner does: open the plan, press save without touching the date
+        shown = _rendered_start(client_a.get(reverse("plan")).content.decode())
+        assert shown == "2026-12-01"
+        client_a.post(reverse("schedule"), {"start_date": shown})
+        assert _start(user) == dt.date(2026, 12, 1)
+    assert "计划窗口" in client_a.get(reverse("plan")).content.decode() or language == "en"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_in_chinese_saving_the_start_date_twice_in_a_browser_keeps_the_schedule(page, live_server):
+    from django.core.management import call_command
+
+    from tests.support import browser_login
+
+    call_command("load_content", verbosity=0)
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_user("hana", password="s3cret-pass-123")
+    browser_login(page, live_server, "hana")
+    page.goto(f"{live_server.url}/plan/")
+    page.fill("input[name=start_date]", "2026-12-01")
+    page.click("form[action='/plan/schedule/'] button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/plan/")
+    for _ in range(2):
+        assert page.input_value("input[name=start_date]") == "2026-12-01"  # shown, not blank
+        page.click("form[action='/plan/schedule/'] button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/plan/")
+        assert "开始日期已保存" in page.inner_text(".messages")
+    user = get_user_model().objects.get(username="hana")
+    assert Profile.objects.get(user=user).start_date == dt.date(2026, 12, 1)
+    assert page.locator("text=计划窗口").count() > 0

@@ -83,7 +83,10 @@ def schedule(request: HttpRequest) -> HttpResponse:
         return render(request, "tracker/plan.html", _plan_context(request, form), status=400)
     form.save()
     bump_user_version(request.user.id)  # the dashboard's schedule and next tasks follow the start date
-    messages.success(request, _("开始日期已保存。"))
+    if form.cleaned_data["start_date"]:
+        messages.success(request, _("开始日期已保存。"))
+    else:
+        messages.success(request, _("开始日期已清除，计划不再按日期排期。"))
     return redirect("plan")
 
 

@@ -422,16 +422,20 @@ def _check_values(data: Any) -> None:
         labcontract.check_storable(data, max_depth=MAX_DEPTH)
     except labcontract.ContractError as exc:
         raise RecordError(str(exc)) from None
-    stack: list[tuple[Any, str]] = [(data, "")]
+    stack: list[tuple[Any, tuple]] = [(data, ())]
     while stack:  # check_storable has bounded the depth; still no recursion over hostile input
-        item, where = stack.pop()
+        item, path = stack.pop()
         if isinstance(item, dict):
-            stack.extend((v, f"{where}/{k}") for k, v in item.items())
+            stack.extend((v, (path, k)) for k, v in item.items())
         elif isinstance(item, list):
-            stack.extend((v, f"{where}/{i}") for i, v in enumerate(item))
+            stack.extend((v, (path, i)) for i, v in enumerate(item))
         elif isinstance(item, _HugeInteger) or (isinstance(item, int) and not -INT_LIMIT <= item <= INT_LIMIT):
             digits = item.digits if isinstance(item, _HugeInteger) else int(item.bit_length() * 0.30103) + 1  # ~log10
-            raise RecordError(f"{where.lstrip('/') or '(top level)'}: an integer of {digits} digits; "
+            keys = []
+            while path:
+                path, key = path
+                keys.append(key)
+            raise RecordError(f"{_where(reversed(keys))}: an integer of {digits} digits; "
                               f"a record holds integers up to 2**63 - 1")
 
 

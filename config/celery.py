@@ -9,7 +9,10 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.signals import beat_embedded_init, worker_init, worker_process_init
 from kombu import Queue
+
+from core.processes import die_with_parent
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -57,3 +60,20 @@ app.autodiscover_tasks(["tracker", "practice", "labs"])
 @app.task(name="ping")
 def ping() -> str:
     return "pong"
+
+
+# A worker's beat (`worker --beat`) and its pool processes are its children: none may outlive it. SIGKILL of the
+# worker's main process (an OOM kill, a supervisor's last resort) left beat queuing reaper tasks for good.
+_worker_pid: int | None = None
+
+
+@worker_init.connect
+def _remember_worker(**_kwargs) -> None:
+    global _worker_pid
+    _worker_pid = os.getpid()
+
+
+@beat_embedded_init.connect
+@worker_process_init.connect
+def _die_with_worker(**_kwargs) -> None:
+    die_with_parent(parent_pid=_worker_pid)

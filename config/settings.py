@@ -101,6 +101,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "core.middleware.LoginRequiredByDefault",
+    "core.middleware.VisitorsSeeTheProductsNotFound",  # under DEBUG: no URL patterns for a revoked link's visitor
 ]
 
 ROOT_URLCONF = "config.urls"

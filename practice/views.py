@@ -60,9 +60,10 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
             answer=request.POST.get("answer", ""),
         )
     except services.SubmissionRefused as refused:
-        # htmx swaps only 2xx responses: the message is shown in place; a plain form post gets a 429.
-        return render(request, "_refused.html", {"message": str(refused)},
-                      status=200 if request.htmx else 429)
+        # htmx swaps only 2xx responses: the message is shown in place. A plain form post gets 429 when the
+        # learner has too much in the queue, 400 when the submission itself cannot be one (empty, NUL, too long).
+        status = 429 if isinstance(refused, services.TooManyUnfinished) else 400
+        return render(request, "_refused.html", {"message": str(refused)}, status=200 if request.htmx else status)
     if request.htmx:
         return render(request, "practice/_submission.html", {"s": submission})
     return redirect("submission", pk=submission.pk)

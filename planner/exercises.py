@@ -7,9 +7,10 @@ the planner page. `python -m planner.exercises` writes content/exercises/planner
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -93,7 +94,8 @@ def _tp_bytes() -> tuple[float, dict]:
 
 QUESTIONS: tuple[Question, ...] = (
     Question(
-        "planner-kv-per-token-llama3-8b", ("Llama-3-8B 每 token 的 KV cache", "KV cache per token of Llama-3-8B"),
+        "planner-kv-per-token-llama3-8b",
+        ("Llama-3-8B 每 token 的 KV cache", "KV cache per token of Llama-3-8B"),
         "easy", ("gpu-memory",), "bytes", {"rel": 0.001}, _kv_llama3,
         ("Meta-Llama-3-8B 的 config.json：`num_hidden_layers = {L}`、`num_attention_heads = 32`、"
          "`num_key_value_heads = {nkv}`、`hidden_size = 4096`（`head_dim = 4096 / 32 = {dh}`）。\n\n"
@@ -108,7 +110,8 @@ QUESTIONS: tuple[Question, ...] = (
          "(Qwen-7B's 512 KiB)."),
     ),
     Question(
-        "planner-qwen7b-int4-laptop-memory", ("Qwen-7B-Chat-Int4 在 8 GB 笔记本上", "Qwen-7B-Chat-Int4 on an 8 GB laptop"),
+        "planner-qwen7b-int4-laptop-memory",
+        ("Qwen-7B-Chat-Int4 在 8 GB 笔记本上", "Qwen-7B-Chat-Int4 on an 8 GB laptop"),
         "medium", ("gpu-memory", "quantization"), "GiB", {"rel": 0.03}, _qwen7b_int4_4070,
         ("Qwen-7B-Chat-Int4 是 GPTQ 4 bit、分组大小 128 的模型：线性层（注意力与 MLP 的矩阵，共 {linear} 个参数）"
          "每个权重 4 bit，每组 128 个权重另存一个 fp16 缩放和一个 4 bit 零点；embedding、lm_head、归一化和偏置仍是"
@@ -133,7 +136,8 @@ QUESTIONS: tuple[Question, ...] = (
                                       "How many 4k sequences Qwen2.5-7B AWQ serves on an RTX 4090"),
         "medium", ("gpu-memory", "api-serving"), "sequences", {"abs": 0.5}, _awq_users,
         ("用 vLLM 在 RTX 4090（24 GiB）上部署 Qwen2.5-7B-Instruct-AWQ（4 bit，分组 128），`gpu_memory_utilization"
-         " = 0.9`，每条序列按 4096 token 预留 BF16 KV cache。权重 {weights:.2f} GiB，预填充激活约 {activations:.2f} GiB，"
+         " = 0.9`，每条序列按 4096 token 预留 BF16 KV cache。权重 {weights:.2f} GiB，"
+         "预填充激活约 {activations:.2f} GiB，"
          "CUDA graph、context 等固定开销按 {overhead:.1f} GiB 算。Qwen2.5-7B：28 层、4 个 KV 头、`head_dim = 128`。\n\n"
          "最多能同时容纳多少条 4096 token 的序列？",
          "You serve Qwen2.5-7B-Instruct-AWQ (4-bit, group 128) with vLLM on an RTX 4090 (24 GiB), "
@@ -180,7 +184,8 @@ QUESTIONS: tuple[Question, ...] = (
          "whole context."),
     ),
     Question(
-        "planner-tp-allreduce-bytes", ("张量并行每步的 all-reduce 流量", "All-reduce traffic per step under tensor parallelism"),
+        "planner-tp-allreduce-bytes",
+        ("张量并行每步的 all-reduce 流量", "All-reduce traffic per step under tensor parallelism"),
         "hard", ("inference-acceleration", "api-serving"), "bytes", {"rel": 0.01}, _tp_bytes,
         ("Qwen2.5-14B（{L} 层，`hidden_size = {h}`）用张量并行 t = 2 部署在两张 A100 上，解码时 batch = 32。"
          "Megatron 式切分每层做两次 all-reduce（注意力输出投影后、MLP 下投影后），每次归约整批的 BF16 隐状态。"

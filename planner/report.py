@@ -4,7 +4,6 @@ same formula with this plan's numbers) and the chart data. Numbers come from pla
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -96,14 +95,15 @@ def _memory(m: ModelShape, hw: Hardware, s: Settings) -> dict[str, Any]:
             "chart": chart, "chart_json": json.dumps(chart, ensure_ascii=False), "tex": tex, "tex_sequences": seq_tex}
 
 
-def _decode(m: ModelShape, hw: Hardware, s: Settings) -> dict[str, Any]:
+def _decode(m: ModelShape, hw: Hardware, s: Settings, max_sequences: int) -> dict[str, Any]:
     step = cap.decode_step(m, hw, s)
     knee = cap.decode_knee(m, hw, s)
     curve = cap.decode_curve(m, hw, s)
     chart = {"x": _("并发序列数 B"), "y": _("解码上限 tokens/s"), "log_x": True, "log_y": True,
              "datasets": [{"label": _("上限（%(gpu)s）") % {"gpu": hw.name},
                            "points": [[p["batch"], round(p["tokens_per_s"], 2)] for p in curve]}],
-             "marks": [{"x": round(knee, 1), "label": _("拐点 B≈%(b)s") % {"b": f"{knee:.0f}"}}] if knee else []}
+             "marks": ([{"x": round(knee, 1), "label": _("拐点 B≈%(b)s") % {"b": f"{knee:.0f}"}}] if knee else [])
+             + ([{"x": max_sequences, "label": _("显存上限 B=%(b)s") % {"b": max_sequences}}] if max_sequences else [])}
     tex = (r"t_{\text{step}} \ge \max\Big(\underbrace{\tfrac{W_{\text{read}} + B\,K_{\text{seq}}}{t\,BW}}_{\text{"
            + _("带宽") + r"}},\ \underbrace{\tfrac{B\,(2P + 4 L n_q d_h T)}{t\,F}}_{\text{" + _("算力") + r"}}\Big)"
            + r" + t_{\text{comm}}")
@@ -141,7 +141,6 @@ def build(m: ModelShape, hw: Hardware, s: Settings) -> dict[str, Any]:
     memory = _memory(m, hw, s)
     return {
         "shape": m, "hw": hw, "settings": s, "parameters": _parameters(m), "weights": _weights(m, s),
-        "kv": _kv(m, s), "memory": memory, "decode": _decode(m, hw, s), "prefill": _prefill(m, hw, s),
-        "parallel": _parallel(m, hw, s),
-        "headroom_tokens": math.floor(max(0.0, memory["free"]) / max(1, memory["kv_per_sequence"] / s.context)),
+        "kv": _kv(m, s), "memory": memory, "decode": _decode(m, hw, s, memory["max_sequences"]),
+        "prefill": _prefill(m, hw, s), "parallel": _parallel(m, hw, s),
     }

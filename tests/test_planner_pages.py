@@ -9,6 +9,7 @@ import json
 import pytest
 
 from planner import catalog
+from planner.exercises import QUESTIONS
 from planner.views import planner_url
 
 pytestmark = pytest.mark.django_db
@@ -114,3 +115,18 @@ def _query(**params: str) -> str:
     from urllib.parse import urlencode
 
     return urlencode(params)
+
+
+@pytest.mark.parametrize("slug", [q.slug for q in QUESTIONS])
+def test_a_planner_exercise_is_judged_by_the_numeric_checker_within_its_tolerance(user, slug):
+    from practice.models import Exercise
+    from practice.services import submission_create
+
+    question = next(q for q in QUESTIONS if q.slug == slug)
+    answer, _numbers = question.solve()
+    exercise = Exercise.objects.get(slug=slug)
+    assert exercise.answer == pytest.approx(answer) and exercise.tolerance == question.tolerance
+    off = answer * (1 + 3 * question.tolerance.get("rel", 0)) + 3 * question.tolerance.get("abs", 0)
+    assert submission_create(user=user, exercise=exercise, answer=f"{answer:,}").verdict == "AC"
+    assert submission_create(user=user, exercise=exercise, answer=str(off)).verdict == "WA"
+    assert "/planner/" in exercise.explanation and "/planner/" in exercise.explanation_en

@@ -21,6 +21,7 @@ class CatalogModel:
     repo: str
     source: str  # the config.json's public address
     note: str
+    note_zh: str
     config: dict[str, Any]
 
     @property
@@ -31,7 +32,7 @@ class CatalogModel:
 @cache
 def models() -> tuple[CatalogModel, ...]:
     index = json.loads((DATA / "models.json").read_text(encoding="utf-8"))
-    return tuple(CatalogModel(row["slug"], row["name"], row["repo"], row["source"], row["note"],
+    return tuple(CatalogModel(row["slug"], row["name"], row["repo"], row["source"], row["note"], row["note_zh"],
                               json.loads((DATA / row["file"]).read_text(encoding="utf-8"))) for row in index)
 
 

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "tracker",
     "practice",
     "labs",
+    "planner",
     "knowledge",
     "evidence",
 ]

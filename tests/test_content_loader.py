@@ -487,6 +487,21 @@ def test_a_hands_on_article_with_its_hardware_box_passes_and_renders_the_box(min
 
 
 @pytest.mark.django_db
+def test_a_numeric_exercise_refuses_a_known_wrong_answer_its_tolerance_would_accept(mini):
+    path = mini / "exercises" / "attention" / "mini-exercise" / "exercise.yaml"
+    edit_yaml(path, lambda d: d.update(tolerance={"rel": 0.05}, wrong_answers=[
+        {"value": 1000, "why": "2 × 500"}, {"value": 512, "why": "2^9"}]))
+    with pytest.raises(ContentError) as err:
+        load_content(mini, enforce=CHECKS)
+    message = str(err.value)
+    assert "item 'mini-exercise'" in message and "field 'wrong_answers.0.value'" in message
+    assert "known-wrong answer 1000 (2 × 500) is within the tolerance" in message
+    assert not Article.objects.filter(slug="mini-article").exists()
+    edit_yaml(path, lambda d: d.update(tolerance={"rel": 0.01}))  # now 1000 is refused by the check, as it should be
+    load_content(mini, enforce=CHECKS)
+
+
+@pytest.mark.django_db
 def test_an_article_may_show_a_static_file_that_exists(mini):
     _edit_article(mini, "正文，", "正文（![样式](/static/css/dojo.css)），")
     assert check_content(mini) == []

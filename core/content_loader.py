@@ -243,6 +243,7 @@ UNREADABLE = re.compile(r"facts\.md|labs-anchors\.md|\.\./shared")
 FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+\.)\s+\S")
 HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
+ADMONITION = re.compile(r"^!!!\s+\w")
 INLINE_CODE = re.compile(r"(`+).*?\1")
 MD_LINK = re.compile(r"!?\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'(][^)]*)?\)")
 REF_DEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?([^\s>]+)>?", re.M)
@@ -417,9 +418,9 @@ def inline_list_lines(text: str) -> list[int]:
             if not prev_blank and not in_list:
                 bad.append(n)
             in_list = True
-        elif HEADING.match(line):
+        elif HEADING.match(line) or ADMONITION.match(line):
             in_list = False
-            prev_blank = True  # a heading is a block of its own: a list may follow it directly
+            prev_blank = True  # a heading (or a box's `!!!` line) is a block of its own: a list may follow it directly
             continue
         elif prev_blank and not line[:1].isspace():
             in_list = False  # a new top-level paragraph ends the list

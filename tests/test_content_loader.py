@@ -476,14 +476,15 @@ def test_every_problem_is_listed_not_only_the_first(mini):
 
 @pytest.mark.django_db
 def test_a_hands_on_article_with_its_hardware_box_passes_and_renders_the_box(mini):
-    box = ('!!! hardware "在你的硬件上"\n    **8 GB 笔记本**：Int4 权重。\n\n'
+    box = ('!!! hardware "在你的硬件上"\n    - **8 GB 笔记本**：Int4 权重。\n    - 两张卡：TP=2。\n\n'
            '    | 卡 | 能跑 |\n    |---|---|\n    | 24 GB | BF16 |\n\n')
     _edit_article(mini, "labs: [vllm-batch]", "labs: [vllm-batch]\nhands_on: true")
     _edit_article(mini, "完成标准：", box + "完成标准：")
     assert check_content(mini) == []
     html = render_markdown(box)
     assert '<div class="admonition hardware">' in html and '<p class="admonition-title">在你的硬件上</p>' in html
-    assert "<td>24 GB</td>" in html  # the box's body is Markdown too
+    assert "<td>24 GB</td>" in html and "<li>两张卡：TP=2。</li>" in html  # the box's body is Markdown too
+    assert inline_list_lines(box) == []  # a list may open the box's body
 
 
 @pytest.mark.django_db

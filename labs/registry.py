@@ -64,6 +64,7 @@ _ENTRIES: dict[str, Lab] = {lab.slug: lab for lab in (
         skills=("quantization", "gpu-memory"),
         summarise=results.quant_view, headline=results.quant_headline, evidence=results.quant_evidence,
         labels={"precisions": _("精度"), "quality_tokens": _("质量评估的 token 数"),
+                "compile": _("torch.compile 解码（所有精度一致；仅 CUDA）"),
                 "checkpoints": _("预量化检查点（runner 上 GPTQ / AWQ 模型目录的绝对路径）")},
     ),
     Lab(

@@ -500,6 +500,7 @@ def main(argv: list[str] | None = None) -> int:
         cuda, detail = True, "cpu (the rehearsal of gpu_check itself; no CUDA path runs)"
     report: dict[str, Any] = {"check": "deploydojo gpu_check", "budget_s": args.budget_s, "host": host_info(),
                               "run_device": args.device, "cuda_run": cuda and args.device == "cuda",
+                              "cuda_device_order": os.environ.get("CUDA_DEVICE_ORDER"),
                               "cuda": cuda, "device": detail if cuda else None, "models": {}, "results": [],
                               "plan": [{k: r.get(k) for k in ("lab", "model", "variant", "share_s")} for r in runs]}
     out = Path(args.out)

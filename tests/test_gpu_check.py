@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import torch
 
-from gpu_runner.errors import ChildFailed
+from gpu_runner.errors import ChildFailed, LabCancelled
 from gpu_runner.fresh_process import LogTail, run_in_fresh_process
 
 
@@ -60,6 +60,44 @@ def test_child_that_exits_without_a_result_and_hangs_is_killed():
     assert "killed" in log.text()
 
 
+def silent_forever(spec: dict[str, Any], report: Any) -> None:
+    """Child side: report nothing and never finish (a cold compile or a hung load looks like this)."""
+    time.sleep(3600)
+
+
+def test_a_silent_child_is_cancelled_at_the_deadline_not_at_its_own_time_limit():
+    started = time.monotonic()
+    with pytest.raises(LabCancelled):
+        run_in_fresh_process("tests.test_gpu_check:silent_forever", {}, timeout_s=600,
+                             cancel_at=time.monotonic() + 3)
+    assert time.monotonic() - started < 30
+
+
+def test_a_cancelled_share_keeps_the_configurations_already_measured():
+    """A real lab, real children: fp32 is measured, the share runs out while int8-wo starts, int4 is skipped."""
+    import labcontract
+    from gpu_runner.labs import LabContext, quant_inference
+
+    params = labcontract.lab_params_with_defaults("quant-inference", {
+        "model": "fixture", "precisions": ["fp32", "int8-wo", "int4"], "prompt_len": 8, "gen_len": 4, "repeats": 1,
+        "warmup": 0, "quality_tokens": 16})
+    ctx = LabContext(device="cpu", capabilities={}, progress=lambda p, stage: stage.startswith("int8-wo"),
+                     keep_measured=True, cancel_reason="ran past its 40 s share of the budget")
+    result = quant_inference.run(params, ctx)
+    fp32, int8wo, int4 = result["precisions"]
+    assert fp32["status"] == "ok" and fp32["decode_tokens_per_s"] > 0 and fp32["quality"]["perplexity"] > 1
+    assert int8wo == {"precision": "int8-wo", "status": "cancelled",
+                      "reason": "ran past its 40 s share of the budget (int8-wo (2/3))"}
+    assert int4["status"] == "skipped" and int4["reason"].startswith("not run: int8-wo was cancelled before it")
+    rows = _gpu_check().configs_of(result)
+    assert [(r["config"], r["status"]) for r in rows] == [("fp32", "ok"), ("int8-wo", "cancelled"),
+                                                          ("int4", "skipped")]
+    # The worker keeps the old contract: a cancelled job raises, nothing is posted.
+    worker_ctx = LabContext(device="cpu", capabilities={}, progress=lambda p, stage: stage.startswith("fp32"))
+    with pytest.raises(LabCancelled, match="cancelled"):
+        quant_inference.run(params, worker_ctx)
+
+
 # ---- bench/gpu_check.py on this CPU-only machine ------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,6 +122,7 @@ def test_gpu_check_reports_every_lab_unsupported_without_cuda(tmp_path):
     report = json.loads(done.stdout)
     assert json.loads(out.read_text()) == report
     assert report["cuda"] is False and elapsed < 120
+    assert report["cuda_device_order"] == "PCI_BUS_ID"  # CUDA numbers GPUs as NVML does, in every child too
     results = report["results"]
     assert {r["lab"] for r in results} == LABS
     assert {r["model"] for r in results if r["lab"] != "cpp-tokenizer"} == {"fixture", "random-qwen2.5-1.5b"}

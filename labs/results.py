@@ -270,9 +270,17 @@ def _number(value: Any) -> bool:
 
 
 def quant_headline(result: dict) -> dict[str, tuple[float, str]]:
-    """Decode tokens/s per precision (failed or missing entries left out)."""
-    return {e["precision"]: (e["decode_tokens_per_s"], "tok/s") for e in result.get("precisions", [])
+    """Decode tokens/s per precision (failed or missing entries left out); a precision that quantized only part of
+    the Linear weights says how much in its label (torchao int4 on SmolLM2-135M quantizes down_proj alone)."""
+    return {_quant_label(e): (e["decode_tokens_per_s"], "tok/s") for e in result.get("precisions", [])
             if e.get("status") == "ok" and _number(e.get("decode_tokens_per_s"))}
+
+
+def _quant_label(entry: dict) -> str:
+    share = entry.get("quantized_weight_share")
+    if entry["precision"] in ("int8", "int8-wo", "int4") and _number(share) and share < 0.995:
+        return f"{entry['precision']} ({share:.0%} quantized)"
+    return entry["precision"]
 
 
 def vllm_headline(result: dict) -> dict[str, tuple[float, str]]:

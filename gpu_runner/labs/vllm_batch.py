@@ -229,7 +229,9 @@ def _hf_continuous_engine(spec: dict[str, Any], workload: list[dict[str, Any]], 
     attention: list[str] = []
 
     def serve_once(progress: Callable[[float], None], requests: list[dict[str, Any]]) -> dict[str, Any]:
-        with torch.inference_mode():
+        # no_grad, not inference_mode: transformers 5.17's generation thread runs outside inference mode (5.24
+        # carries the caller's mode into it), and updating a cache made under inference_mode there is an error.
+        with torch.no_grad():
             manager = model.init_continuous_batching(generation_config=gen_config, continuous_batching_config=cb_config)
             manager.warmup()  # dummy batches (CUDA graphs on a GPU), untimed
             attention[:] = [model.config._attn_implementation]

@@ -271,6 +271,10 @@ def run(params: dict[str, Any], ctx: LabContext) -> dict[str, Any]:
             entries.append({"engine": engine, "status": "unsupported", "reason": str(exc)})
         except LabCancelled as exc:  # kept (bench/gpu_check.py) or raised on (the worker)
             entries.append(ctx.kept_cancellation(exc, "engine", engine))
+        except ServerStartFailed as exc:  # ends a worker's job with the log; the GPU check keeps the other engines
+            if not ctx.keep_measured:
+                raise
+            entries.append({"engine": engine, "status": "error", "error": str(exc)[-3000:]})
     ctx.report(100, "done")
     return {"lab": contract.LAB, "model": params["model"], "device": ctx.device,
             "workload": _workload(params, prepared), "slo": params["slo"], "slo_target": params["slo_target"],

@@ -198,6 +198,13 @@ def test_a_transformers_server_that_cannot_load_its_model_ends_the_job_with_its_
     message = str(info.value)
     assert "exited with code" in message and "Traceback" in message
     assert "Traceback" in ctx.log.text()  # the server's output is in the job's log too
+    # The GPU check keeps what a lab measured: there a failed server is the engine's error entry, not the end.
+    kept = serving_bench.run({"model": str(broken), "engines": ["transformers", "vllm"], "concurrency": [1],
+                              "server_timeout_s": 120},
+                             LabContext(device="cpu", capabilities=CPU_CAPABILITIES, keep_measured=True))
+    (failed, vllm) = kept["engines"]
+    assert failed["status"] == "error" and "exited with code" in failed["error"] and vllm["status"] == "unsupported"
+    jsonschema.validate(kept, SERVING_BENCH_RESULT)
 
 
 @pytest.mark.slow

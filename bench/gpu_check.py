@@ -46,7 +46,7 @@ BUDGET_S = 420.0  # 7 of the GPU machine's 15 minutes (one to two go to starting
 BUILD_CAP_S = 40.0  # building the random 1.5B model on the GPU and saving its 3 GB (imports included)
 PLAN_15_MIN = """\
 The 15 minutes of a lent GPU machine (about 1-2 go to starting it), as one command:
-  here, once, PyPI reachable:  bash bench/gpu_check_wheels.sh      (-> var/gpu_check_wheels, ~20 MiB)
+  here, once, PyPI reachable:  bash bench/gpu_check_wheels.sh      (-> var/gpu_check_wheels, ~16 MiB)
   there, from the repository root, carrying var/gpu_check_wheels, timeout_s 540:
     python -m pip install --no-index --find-links var/gpu_check_wheels -r bench/gpu_check_requirements.txt \\
       && python bench/gpu_check.py --out "$OUT/gpu_check.json"
@@ -78,7 +78,8 @@ ALL_PRECISIONS = ["fp32", "bf16", "fp16", "int8", "int8-wo", "int4", "nf4", "gpt
 # Shares (s) per run: (fixture on CUDA, random 1.5B on CUDA, fixture in the CPU rehearsal). Sized from the
 # rehearsal's measured times: on the 2-core development machine under load (transformers 5.17) every fresh process
 # paid 5-10 s of imports and model build, quant-inference's 6 CPU precisions took 113 s, vllm-batch's 3 engines
-# 72 s, LoRA 50 s, long-context's 4 settings 85 s (before their CPU parameters were cut below). A GPU machine's
+# 72 s, LoRA 50 s, long-context's 4 settings 85 s; with the CPU parameters below and one torch thread: 51, 45, 61
+# (serving-bench), 15 and 32 s, 205 s in all. A GPU machine's
 # 16 cores import in about half that; on the GPU each process also pays ~2 s of CUDA start-up, loading 3 GB, and
 # for the compiled row a cold torch.compile (tens of seconds per precision). A share is a cap, not a reservation:
 # a run that ends early leaves its time to the next. The sums fit the budget (tests/test_gpu_check.py).

@@ -274,7 +274,9 @@ def run(params: dict[str, Any], ctx: LabContext) -> dict[str, Any]:
         except ServerStartFailed as exc:  # ends a worker's job with the log; the GPU check keeps the other engines
             if not ctx.keep_measured:
                 raise
-            entries.append({"engine": engine, "status": "error", "error": str(exc)[-3000:]})
+            text = str(exc)  # what happened (first line) and the end of the server's output
+            entries.append({"engine": engine, "status": "error",
+                            "error": text if len(text) <= 3000 else f"{text[:300]}\n...\n{text[-2700:]}"})
     ctx.report(100, "done")
     return {"lab": contract.LAB, "model": params["model"], "device": ctx.device,
             "workload": _workload(params, prepared), "slo": params["slo"], "slo_target": params["slo_target"],

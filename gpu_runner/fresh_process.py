@@ -52,12 +52,14 @@ OnProgress = Callable[[float, str], bool]
 
 
 def run_in_fresh_process(target: str, spec: dict[str, Any], *, on_progress: OnProgress | None = None,
-                         log: LogTail | None = None, timeout_s: float = 3600.0, exit_grace_s: float = 30.0) -> Any:
+                         log: LogTail | None = None, timeout_s: float = 3600.0, exit_grace_s: float = 30.0,
+                         cancel_at: float | None = None) -> Any:
     """Run MODULE:FUNC(spec, report) in a new interpreter and return its JSON result.
 
     Once the result has arrived the child has `exit_grace_s` to exit; one that hangs on the way out (an atexit
     handler, a library's shutdown, a worker keeping the pipe open) is killed with its process group and the
-    result stands. Raises Unsupported, ChildFailed or LabCancelled (after killing the child's whole group).
+    result stands. Raises Unsupported, ChildFailed or LabCancelled (after killing the child's whole group): on a
+    cancelling progress answer, or once time.monotonic() passes `cancel_at` even if the child reports nothing.
     """
     log = log or LogTail()
     read_fd, write_fd = os.pipe()
@@ -84,6 +86,8 @@ def run_in_fresh_process(target: str, spec: dict[str, Any], *, on_progress: OnPr
             except queue.Empty:
                 if time.monotonic() > exit_deadline:
                     break  # the result is in but the pipe stays open: the exit wait below settles it
+                if cancel_at is not None and final is None and time.monotonic() > cancel_at:
+                    raise LabCancelled() from None
                 if time.monotonic() > deadline:
                     raise ChildFailed(f"{target} ran past its {timeout_s:.0f} s limit") from None
                 continue
@@ -91,6 +95,8 @@ def run_in_fresh_process(target: str, spec: dict[str, Any], *, on_progress: OnPr
                 break
             if msg["type"] == "progress":
                 if on_progress and on_progress(float(msg["fraction"]), str(msg["stage"])):
+                    raise LabCancelled()
+                if cancel_at is not None and time.monotonic() > cancel_at:
                     raise LabCancelled()
             else:
                 final = msg

@@ -228,25 +228,32 @@ def _load_torchao(path: Path, precision: str, device: str, notes: list[str]) -> 
         raise Unsupported(f"torchao does not import here: {exc}") from None
     cuda = device.startswith("cuda")
     base = torch.bfloat16 if cuda else torch.float32
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=base).to(device).eval()
+    # Loaded into host memory; quantize_(device=...) moves each Linear to the device just before quantizing it, so
+    # the GPU never holds the whole float model (a model whose int4 form fits but whose bf16 form does not runs).
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=base).eval()
     version = torchao.__version__
+    if cuda:
+        notes.append("quantized layer by layer on the way to the GPU (the float model stays in host memory)")
     if precision == "int8":  # CPU; CUDA int8 is bitsandbytes LLM.int8() above
         # W8A8: activations quantized per token at every call. torch.ao's quantize_dynamic (deprecated in favour
         # of this) scales a whole activation tensor to 7 bits, which outlier channels ruin: on SmolLM2-135M its
         # top-1 agreement with fp32 was 0.37 against 0.84 here.
         from torchao.quantization import Int8DynamicActivationInt8WeightConfig
 
-        quantize_(model, Int8DynamicActivationInt8WeightConfig())
-        return model, f"torchao {version} int8 dynamic activations (per token) x int8 weights (per channel)", notes
+        quantize_(model, Int8DynamicActivationInt8WeightConfig(), device=device)
+        backend = f"torchao {version} int8 dynamic activations (per token) x int8 weights (per channel)"
+        return model.to(device), backend, notes
     if precision == "int8-wo":
-        quantize_(model, Int8WeightOnlyConfig())
-        return model, f"torchao {version} int8 weight-only (per-channel scales)", notes
+        quantize_(model, Int8WeightOnlyConfig(), device=device)
+        return model.to(device), f"torchao {version} int8 weight-only (per-channel scales)", notes
     if cuda:
         try:
-            quantize_(model, Int4WeightOnlyConfig(group_size=128, int4_packing_format=INT4_CUDA_PACKING))
-        except (ImportError, ValueError, RuntimeError, AssertionError) as exc:
-            raise Unsupported(f"torchao {version} int4 weight-only ({INT4_CUDA_PACKING}) failed on this GPU: "
+            quantize_(model, Int4WeightOnlyConfig(group_size=128, int4_packing_format=INT4_CUDA_PACKING), device=device)
+        except (ImportError, NotImplementedError) as exc:  # a kernel this build lacks; any other error (out of
+            # memory included) is a failure of the run and is reported as one, never as "unsupported"
+            raise Unsupported(f"torchao {version} int4 weight-only ({INT4_CUDA_PACKING}) is not available here: "
                               f"{type(exc).__name__}: {exc}") from None
+        model.to(device)
         # tinygemm pads in-features to a multiple of 1024 and out-features to 8 (Int4TilePackedTo4dTensor.from_hp):
         # the weight bytes reported are the packed tensors as stored, padding included.
         notes.append("int4 packed for tinygemm (in-features padded to a multiple of 1024); layers whose in-features "
@@ -254,7 +261,8 @@ def _load_torchao(path: Path, precision: str, device: str, notes: list[str]) -> 
         return model, f"torchao {version} int4 weight-only, group 128 ({INT4_CUDA_PACKING}, tinygemm), bf16", notes
     # torchao's packed int4 CPU kernels need extra libraries; the portable layout keeps one int4 value per
     # byte, so the figures show int4's rounding error but not its memory saving.
-    quantize_(model, IntxWeightOnlyConfig(weight_dtype=torch.int4, granularity=PerGroup(32)))
+    quantize_(model, IntxWeightOnlyConfig(weight_dtype=torch.int4, granularity=PerGroup(32)), device=device)
+    model.to(device)
     notes.append("int4 values stored unpacked, one per byte (torchao IntxWeightOnly on CPU): weight bytes match "
                  "int8, the accuracy effect is int4's")
     return model, f"torchao {version} int4 weight-only, group 32 (unpacked)", notes

@@ -63,8 +63,17 @@ def nvml_unavailable_reason(nvml: ModuleType | None = None) -> str | None:
     return None
 
 
+def cuda_order_like_nvml() -> None:
+    """Make CUDA number GPUs as NVML (and nvidia-smi) do, by PCI bus id. CUDA's default order is fastest first, so on
+    a host with two different GPUs CUDA device 0 (and CUDA_VISIBLE_DEVICES=0) could be NVML's device 1, and the
+    telemetry and vLLM's free-memory figure would read another GPU. Called before anything initialises CUDA; child
+    processes inherit it."""
+    os.environ["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID"
+
+
 def nvml_handle(nvml: ModuleType, device_index: int | None) -> Any:
-    """The NVML handle of the job's device: CUDA_VISIBLE_DEVICES' first entry when set (index or UUID)."""
+    """The NVML handle of the job's device: CUDA_VISIBLE_DEVICES' first entry when set (index or UUID); an index
+    means the same GPU to NVML and CUDA once cuda_order_like_nvml() has run."""
     if device_index is None:
         visible = os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",")[0].strip()
         if visible.startswith(("GPU-", "MIG-")):

@@ -93,3 +93,14 @@ def test_a_succeeded_job_of_every_lab_counts_as_evidence_for_its_skills(slug, pl
     after = {lvl.skill.slug: lvl for lvl in skill_levels(user)}
     for skill in registry.LABS[slug].skills:
         assert after[skill].labs_done == [slug] and after[skill].earned > before[skill].earned
+
+
+def test_a_precision_that_quantized_only_part_of_the_weights_says_so_in_its_headline():
+    result = {"precisions": [
+        {"precision": "bf16", "status": "ok", "decode_tokens_per_s": 40.0, "quantized_weight_share": 0.0},
+        {"precision": "int4", "status": "ok", "decode_tokens_per_s": 41.0, "quantized_weight_share": 0.2},
+        {"precision": "int8-wo", "status": "ok", "decode_tokens_per_s": 30.0, "quantized_weight_share": 1.0},
+        {"precision": "int8", "status": "ok", "decode_tokens_per_s": 20.0}]}  # recorded before the share existed
+    assert registry.headline("quant-inference", result) == {
+        "bf16": (40.0, "tok/s"), "int4 (20% quantized)": (41.0, "tok/s"), "int8-wo": (30.0, "tok/s"),
+        "int8": (20.0, "tok/s")}

@@ -221,7 +221,7 @@ def _hf_continuous_engine(spec: dict[str, Any], workload: list[dict[str, Any]], 
     # prefill a full set of slots like static batching does; no prefix sharing (random prompts share none, and
     # a repeat must not reuse the previous run's cache).
     cb_config = ContinuousBatchingConfig(
-        page_size=CONTINUOUS_PAGE_TOKENS, num_blocks=slots * pages_per_request + 1,
+        **page_size_field(ContinuousBatchingConfig, CONTINUOUS_PAGE_TOKENS), num_blocks=slots * pages_per_request + 1,
         max_batch_tokens=max(slots, sum(prompts[:slots])), max_requests_per_batch=slots,
         allow_block_sharing=False, seed=spec["seed"])
     gen_config = GenerationConfig(do_sample=False, max_new_tokens=max(w["output_len"] for w in workload),
@@ -229,7 +229,9 @@ def _hf_continuous_engine(spec: dict[str, Any], workload: list[dict[str, Any]], 
     attention: list[str] = []
 
     def serve_once(progress: Callable[[float], None], requests: list[dict[str, Any]]) -> dict[str, Any]:
-        with torch.inference_mode():
+        # no_grad, not inference_mode: transformers 5.17's generation thread runs outside inference mode (5.24
+        # carries the caller's mode into it), and updating a cache made under inference_mode there is an error.
+        with torch.no_grad():
             manager = model.init_continuous_batching(generation_config=gen_config, continuous_batching_config=cb_config)
             manager.warmup()  # dummy batches (CUDA graphs on a GPU), untimed
             attention[:] = [model.config._attn_implementation]
@@ -250,6 +252,20 @@ def _hf_continuous_engine(spec: dict[str, Any], workload: list[dict[str, Any]], 
         return out
 
     return serve
+
+
+def page_size_field(config_class: Any, tokens: int) -> dict[str, int]:
+    """The KV-cache page size keyword of this transformers' ContinuousBatchingConfig: `block_size` in 5.17 (a
+    `page_size=` there is a TypeError), `page_size` in 5.20.2 (the vLLM runner's pin) and 5.24, which keep
+    `block_size` only as a deprecated alias that warns. Read from the dataclass's fields, not a version number."""
+    import dataclasses
+
+    fields = {f.name for f in dataclasses.fields(config_class)}
+    for name in ("page_size", "block_size"):
+        if name in fields:
+            return {name: tokens}
+    raise Unsupported(f"this transformers' ContinuousBatchingConfig has neither page_size nor block_size "
+                      f"(fields: {', '.join(sorted(fields))})")
 
 
 def _collect(manager: Any, requests: list[dict[str, Any]], progress: Callable[[float], None]) -> dict[str, Any]:

@@ -56,6 +56,9 @@ QUANT_INFERENCE_PARAMS = {
         "warmup": {"type": "integer", "minimum": 0, "maximum": 10, "default": 1},
         # The reference's log-probs (tokens x vocab, fp32) go to disk: 512 x Qwen's 152k vocab is 311 MB.
         "quality_tokens": {"type": "integer", "minimum": 8, "maximum": 512, "default": 128},
+        # torch.compile the decode step (static KV cache, CUDA graphs) for every precision of the job alike; CUDA
+        # only (transformers compiles generate() there): on a CPU runner each precision is reported unsupported.
+        "compile": {"type": "boolean", "default": False},
         # Pre-quantized checkpoints (local directories) for the "gptq" and "awq" precisions.
         "checkpoints": {
             "type": "object",

@@ -82,9 +82,17 @@ def quant_evidence(result: dict) -> str:
 
 
 def quant_headline(result: dict) -> dict[str, tuple[float, str]]:
-    """Decode tokens/s per precision (failed or missing entries left out)."""
-    return {e["precision"]: (e["decode_tokens_per_s"], "tok/s") for e in result.get("precisions", [])
+    """Decode tokens/s per precision (failed or missing entries left out); a precision that quantized only part of
+    the Linear weights says how much in its label (torchao int4 on SmolLM2-135M quantizes down_proj alone)."""
+    return {_quant_label(e): (e["decode_tokens_per_s"], "tok/s") for e in result.get("precisions", [])
             if e.get("status") == "ok" and is_number(e.get("decode_tokens_per_s"))}
+
+
+def _quant_label(entry: dict) -> str:
+    share = entry.get("quantized_weight_share")
+    if entry["precision"] in ("int8", "int8-wo", "int4") and is_number(share) and share < 0.995:
+        return f"{entry['precision']} ({share:.0%} quantized)"
+    return entry["precision"]
 
 
 KIND = Lab(
@@ -94,5 +102,6 @@ KIND = Lab(
     skills=("quantization", "gpu-memory"),
     summarise=quant_view, headline=quant_headline, evidence=quant_evidence,
     labels={"precisions": _("精度"), "quality_tokens": _("质量评估的 token 数"),
+            "compile": _("torch.compile 解码（所有精度一致；仅 CUDA）"),
             "checkpoints": _("预量化检查点（runner 上 GPTQ / AWQ 模型目录的绝对路径）")},
 )

@@ -16,7 +16,8 @@ What is enforced where:
   namespaces. The filesystem is only read-only ``/usr`` (with ``/usr/local`` masked: site-local
   installs and admin config such as npmrc tokens live there), the usr-merge symlinks, a handful of
   non-secret ``/etc`` files, a fresh ``/proc`` and minimal ``/dev``, and two size-capped tmpfs:
-  ``/tmp`` and the work dir ``/work``. We never bind all of ``/etc``: it holds service configs,
+  ``/tmp`` and the work dir ``/work`` — the only writable places: the root, ``/etc``, ``/dev`` (``/dev/shm``
+  included) and the ``/usr/local`` mask are remounted read-only once the mounts are in place. We never bind all of ``/etc``: it holds service configs,
   ``/etc/environment`` and credentials that submissions have no business reading; Python and the
   dynamic linker need only ``ld.so.cache`` and ``alternatives``, and ``passwd``/``group`` are
   synthesised so that nothing about the host's accounts leaks. ``/work`` being a tmpfs (not a host
@@ -42,7 +43,9 @@ What is enforced where:
   ``wait4``. Every failure of the command becomes a field of ``Outcome``; ``run`` never raises
   because of what the command did.
 
-Known limits: no cgroup (it is not delegated everywhere the judge runs), so CPU is capped per
+Known limits: tmpfs counts bytes in pages, so many small files still stop at the cap, but empty files and
+directories use no pages — only kernel memory for their inodes, bounded by what the CPU and wall limits let a run
+create and freed when the run ends (bwrap cannot set ``nr_inodes``); no cgroup (it is not delegated everywhere the judge runs), so CPU is capped per
 process and the whole run by the wall clock; a command exiting with 128+N is reported as killed by
 signal N (bwrap reports signals that way); ``cpu_s`` counts processes that were waited for.
 """
@@ -269,6 +272,11 @@ def _bwrap_argv(
         fd = _memfd(name, data)
         fds.append(fd)
         cmd += ["--perms", f"{mode & 0o7777:04o}", "--file", str(fd), f"/work/{name}"]
+    # Nothing writable but the two capped tmpfs: bwrap's own root (where /etc and the mount points live), the
+    # /usr/local mask and /dev (with its /dev/shm directory) are tmpfs without a size, so they become read-only once
+    # every mount is in place; the device nodes inside /dev are bind mounts of their own and stay writable. Without
+    # this a submission wrote 1 GiB to / (host shared memory 121 -> 1,145 MiB).
+    cmd += ["--remount-ro", "/usr/local", "--remount-ro", "/dev", "--remount-ro", "/"]
     # The command itself is the namespace's PID 1, so the bwrap process we wait4() on is its direct
     # parent and the rusage (CPU, peak RSS) is the command's. With bwrap's own init in between, bwrap
     # exits on an eventfd without reaping it and the figures are lost. As PID 1 the command also

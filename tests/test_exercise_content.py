@@ -18,7 +18,13 @@ CODE_FOLDERS = sorted(p.parent for p in EXERCISES.glob("*/*/exercise.yaml")
 WRONG = [(folder, wrong) for folder in CODE_FOLDERS for wrong in sorted(folder.glob("wrong_*.py"))]
 
 
-def judge(folder: Path, source: str):
+# A solution labelled TLE is judged with this many times its exercise's CPU limit and must still run out: the verdict
+# then holds on a machine this many times faster than the one running the suite (the limit is CPU seconds for all
+# tests together).
+TLE_MARGIN = 3
+
+
+def judge(folder: Path, source: str, cpu_scale: float = 1.0):
     meta = yaml.safe_load((folder / "exercise.yaml").read_text(encoding="utf-8"))
     hidden = json.loads((folder / "tests.json").read_text(encoding="utf-8"))["tests"]
     cases = meta["examples"] + hidden
@@ -32,7 +38,8 @@ def judge(folder: Path, source: str):
         sized = _module(folder / "generator.py", f"gen_{folder.name.replace('-', '_')}").sized
         rng = random.Random(SEED + 7)
         complexity_args = [sized(rng, n) for n in complexity["sizes"]]
-    limits = Limits(cpu_s=meta["limits"]["time_s"], wall_s=meta["limits"]["time_s"] * 3 + 5,
+    cpu_s = meta["limits"]["time_s"] * cpu_scale
+    limits = Limits(cpu_s=cpu_s, wall_s=cpu_s * 3 + 5,
                     memory_mb=meta["limits"]["memory_mb"])
     report = run_submission(source, entry=meta["entry"], tests=[c["args"] for c in cases], limits=limits,
                             numpy_args=meta.get("numpy_args", False), complexity=complexity,
@@ -105,12 +112,16 @@ def test_reference_solution_is_accepted(folder):
 def test_known_wrong_solution_fails_with_its_verdict(folder, wrong):
     source = wrong.read_text(encoding="utf-8")
     expect = source.splitlines()[0].split("expect:", 1)[1].strip().split()[0]
-    verdict = judge(folder, source)
+    verdict = judge(folder, source, cpu_scale=TLE_MARGIN if expect == "TLE" else 1.0)
     assert verdict.verdict != "AC", f"{folder.name}/{wrong.name} was accepted"
     if expect == "COMPLEXITY":
         # Numerically right but materialises n×n: every test passes, the growth check fails.
         assert verdict.passed == verdict.total and verdict.complexity_exponent is not None
         assert verdict.complexity_exponent > yaml.safe_load((folder / "exercise.yaml").read_text())["complexity"][
             "max_exponent"]
+    elif expect == "TLE":
+        assert verdict.verdict == "TLE", (
+            f"{folder.name}/{wrong.name} finished within {TLE_MARGIN}x its CPU limit ({verdict.verdict}): on a machine "
+            f"{TLE_MARGIN}x faster it would not get TLE; make the largest tests more adversarial")
     else:
         assert verdict.verdict == expect, f"{folder.name}/{wrong.name}: {verdict.verdict} {verdict.message}"

@@ -1,4 +1,6 @@
-"""Test generator for candy-distribution: edge cases, random rows with runs, then n = 10^4 rows."""
+"""Test generator for candy-distribution: edge cases, random rows with runs, then n = 10^4 rows.
+
+The last ones are single runs across the whole row, the worst case of walking each child's slopes."""
 
 import random
 
@@ -37,6 +39,12 @@ def generate(rng: random.Random, i: int) -> list:
         return [[k // 2 for k in range(MAX_N)][::-1][: MAX_N // 2] + [k for k in range(MAX_N // 2)]]
     if i == 29:
         return [_runs(rng, MAX_N, 3000)]
+    if i >= 30:
+        # Whole-row runs again, both ways: a solution that walks each child's slopes pays n²/2 steps on each, so
+        # together they cost an O(n²) solution several times the limit on a machine several times faster.
+        rising = [2 * k for k in range(MAX_N)]
+        return [[rising, rising[::-1], list(range(MAX_N)), list(range(MAX_N, 0, -1)), rising,
+                 [TOP - k for k in range(MAX_N)]][i - 30]]
     n = rng.randint(2, 40 * (i - 6))
     if i % 3 == 0:
         return [[rng.randint(0, rng.choice([2, 10, TOP])) for _ in range(n)]]

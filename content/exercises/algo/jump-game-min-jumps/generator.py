@@ -35,7 +35,8 @@ def generate(rng: random.Random, i: int) -> list:
     if i < len(fixed):
         return fixed[i]
     if i >= 27:
-        # Maximum size: tiny jumps so the greedy layers are many and the answer is in the thousands.
+        # Maximum size: tiny jumps so the greedy layers are many and the answer is in the thousands. Enough of them
+        # that an O(n²) DP costs several times the CPU limit in all, on a machine several times faster too.
         nums = _reachable_row(rng, MAX_N, 3 + (i - 27), 0.3)
         return [nums]
     n = rng.randint(2, 60 * (i - 5))

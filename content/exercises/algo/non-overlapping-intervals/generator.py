@@ -27,7 +27,8 @@ def generate(rng: random.Random, i: int) -> list:
     if i < len(fixed):
         return fixed[i]
     if i >= 26:
-        # Maximum size; short bookings in a narrow window give long chains of touching / clashing pairs.
+        # Maximum size; short bookings in a narrow window give long chains of touching / clashing pairs. Enough of
+        # them that an O(n²) DP costs several times the CPU limit in all, on a machine several times faster too.
         return [_bookings(rng, MAX_N, 0, 2000 * (i - 24), 40 + 30 * (i - 26))]
     n = rng.randint(2, 12 * (i - 5))
     width = rng.choice([50, 1000, HI])

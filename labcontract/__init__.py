@@ -37,7 +37,7 @@ MAX_BODY_BYTES = 256 * 1024
 HEARTBEAT_INTERVAL_S = 30
 HEARTBEAT_TIMEOUT_S = 120  # a runner silent this long is offline; its running jobs are failed/retried
 
-LABS = ("quant-inference", "vllm-batch", "serving-bench", "cpp-tokenizer", "finetune", "long-context")
+LABS = ("quant-inference", "vllm-batch", "serving-bench", "cpp-tokenizer", "finetune", "long-context", "kernels")
 # Capability queues, least capable first: a runner serving lab.vllm serves lab.cuda too (gpu_runner/capabilities.py).
 QUEUES = ("lab.cpu", "lab.cuda", "lab.vllm")
 # Regex engines a C++ tokenizer submission may use (qwen.cpp uses RE2; PCRE2 also has Qwen's lookahead), linked
@@ -52,6 +52,7 @@ LAB_QUEUES: dict[str, tuple[str, ...]] = {
     "cpp-tokenizer": ("lab.cpu",),
     "finetune": ("lab.cpu", "lab.cuda"),
     "long-context": ("lab.cpu", "lab.cuda"),
+    "kernels": ("lab.cpu", "lab.cuda"),
 }
 # Task name per queue: routing is by task name (config/celery.py routes "lab.cpu.*" to lab.cpu ...).
 TASK_FOR_QUEUE = {q: f"{q}.run_lab" for q in QUEUES}
@@ -393,6 +394,7 @@ from labcontract.long_context import (  # noqa: E402
     LONG_CONTEXT_RESULT,
     check_long_context_params,
 )
+from labcontract import kernels  # noqa: E402
 
 LAB_PARAMS = {
     "quant-inference": QUANT_INFERENCE_PARAMS,
@@ -401,6 +403,7 @@ LAB_PARAMS = {
     "cpp-tokenizer": CPP_TOKENIZER_PARAMS,
     "finetune": FINETUNE_PARAMS,
     "long-context": LONG_CONTEXT_PARAMS,
+    "kernels": kernels.PARAMS,
 }
 
 
@@ -428,6 +431,8 @@ def lab_params_with_defaults(lab: str, params: dict, *, queue: str | None = None
         check_finetune_params(filled)
     elif lab == "long-context":
         check_long_context_params(filled, device=None if queue is None else ("cpu" if queue == "lab.cpu" else "cuda"))
+    elif lab == "kernels":
+        kernels.check_params(filled, ContractError)
     if queue is not None and (refusal := queue_refusal(lab, queue, filled)):
         raise refusal
     return filled
@@ -437,6 +442,8 @@ def queue_refusal(lab: str, queue: str, filled: dict) -> ContractError | None:
     """Why a job with these (filled) params cannot run on `queue`, naming the field, or None. Q-LoRA needs a
     CUDA GPU (bitsandbytes NF4, GPTQ kernels); starting a vLLM server needs a runner with vLLM. Lengths a CPU
     cannot finish are check_long_context_params's."""
+    if lab == "kernels":
+        return kernels.queue_refusal(queue, filled, ContractError)
     need = field = why = None
     if lab == "finetune" and filled["method"] in ("qlora-nf4", "qlora-gptq"):
         need, field, why = "lab.cuda", "method", f"{filled['method']} needs a CUDA GPU"
@@ -604,6 +611,7 @@ RESULT_SCHEMAS: dict[str, dict] = {
     "cpp-tokenizer": CPP_TOKENIZER_RESULT,
     "finetune": FINETUNE_RESULT,
     "long-context": LONG_CONTEXT_RESULT,
+    "kernels": kernels.RESULT,
 }
 
 
@@ -645,6 +653,8 @@ def result_failure(lab: str, result: dict) -> str | None:
     job as failed, the site to record it so."""
     if lab == "cpp-tokenizer" and result.get("status") not in ("OK", "WA"):
         return f"{result.get('status')}: {result.get('message') or 'the check did not run'}"[:4000]
+    if lab == "kernels":
+        return kernels.result_failure(result)
     if lab == "finetune" and result.get("status") != "ok":
         return f"{result.get('status')}: {result.get('reason') or result.get('error') or 'nothing trained'}"[:4000]
     entries = {"serving-bench": ("engines", "engine"), "long-context": ("settings", "setting")}.get(lab)

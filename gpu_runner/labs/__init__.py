@@ -63,6 +63,8 @@ def lab_runner(lab: str) -> Callable[[dict[str, Any], LabContext], dict[str, Any
         from gpu_runner.labs.finetune import run
     elif lab == "long-context":
         from gpu_runner.labs.long_context import run
+    elif lab == "kernels":
+        from gpu_runner.labs.kernels import run
     else:
         raise ValueError(f"unknown lab {lab!r}")
     return run

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 import labcontract
 
-from . import results
+from . import kernels_lab, results
 
 # What a runner must have to consume each queue: the job page names it when no usable runner has it.
 QUEUE_NEEDS: Mapping[str, Promise] = {"lab.cpu": _("CPU"), "lab.cuda": _("CUDA GPU"), "lab.vllm": _("vLLM")}
@@ -50,6 +50,7 @@ class Lab:
     evidence: Callable[[dict], str]  # result -> one line of measured figures
     labels: Mapping[str, Promise] = field(default_factory=dict)
     upload: bool = False  # the form takes source files instead of schema fields (the C++ tokenizer)
+    intro: Callable[[], list] | None = None  # problems shown above the form (the kernel lab's statements)
 
     def label(self, param: str) -> str:
         return str(self.labels.get(param) or COMMON_LABELS.get(param) or param)
@@ -137,6 +138,19 @@ _ENTRIES: dict[str, Lab] = {lab.slug: lab for lab in (
                 "ppl_windows": _("每个长度的困惑度窗口数"), "passkey_depths": _("passkey 深度（0–1，每行一个）"),
                 "passkey_trials": _("每格 passkey 试验次数"), "accuracy_threshold": _("有效长度的准确率阈值"),
                 "eval_text": _("评估文本（留空用内置文章）")},
+    ),
+    Lab(
+        slug="kernels",
+        title=_("GEMM 与 softmax 内核"),
+        subtitle=_("你自己的 GEMM 和 softmax：C++ 对比 OpenBLAS、CUDA 对比 cuBLAS，新输入校验、冷缓存计时、放到实测 roofline 上"),
+        queues=labcontract.LAB_QUEUES["kernels"],
+        skills=("cpp-cuda",),
+        summarise=kernels_lab.view, headline=kernels_lab.headline, evidence=kernels_lab.evidence,
+        labels={"problem": _("题目"), "target": _("目标（cpu：g++ -O3 -march=native -fopenmp；cuda：nvcc）"),
+                "source": _("源码（一个文件，按题目给的签名导出 extern \"C\" 函数）"),
+                "sizes": _("尺寸（每行一个：GEMM 为 M N K，softmax 为 rows cols；留空用默认集合）"),
+                "threads": _("线程数（留空用 runner 的全部 CPU）"), "library": _("同时测库（OpenBLAS / cuBLAS）")},
+        intro=kernels_lab.intro,
     ),
 )}
 # In the contract's order (the catalogue lists them so); a test asserts both name the same labs.

@@ -324,7 +324,7 @@ def _line(title: str, x: str, y: str, datasets: list[dict], *, definition: str =
     as vertical lines at an x, the definition its figures follow and the public source of any reference."""
     return {"title": title, "x": x, "y": y, "log_x": log_x, "log_y": log_y, "definition": definition,
             "source": source, "marks": marks or [],
-            "datasets": [{"label": d["label"], "reference": bool(d.get("reference")),
+            "datasets": [{"label": d["label"], "reference": bool(d.get("reference")), "scatter": bool(d.get("scatter")),
                           "points": [[px, py] for px, py in d["points"] if _number(px) and _number(py)]}
                          for d in datasets]}
 

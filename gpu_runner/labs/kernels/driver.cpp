@@ -59,13 +59,14 @@ static void die(int code, const char* msg) {
     _exit(code);
 }
 
-// One array in its own mapping: [guard page][canary bytes][data, 64-byte aligned][slack][guard page].
-// The data ends as close to the trailing guard page as 64-byte alignment allows, so a write a few
-// elements past the end faults, and the canary bytes catch writes before the start or in the slack.
+// One array in its own mapping: [guard][canary bytes][data, 64-byte aligned][slack][guard]. Each guard is
+// PROT_NONE and as long as the array itself (64 KiB .. 256 MiB; address space only, no memory), so a write up
+// to a whole array's length past either end faults; the data ends as close to the trailing guard as 64-byte
+// alignment allows, and the canary bytes catch writes just before the start or in the slack.
 struct Guarded {
     const char* name;
     unsigned char* base = nullptr;  // the whole mapping
-    size_t map_bytes = 0, data_off = 0, bytes = 0, body_bytes = 0;
+    size_t map_bytes = 0, guard_bytes = 0, data_off = 0, bytes = 0, body_bytes = 0;
     float* data() const { return (float*)(base + data_off); }
 };
 static Guarded arrays[3];
@@ -77,28 +78,25 @@ static Guarded* guarded(const char* name, size_t count) {
     g->name = name;
     g->bytes = count * sizeof(float);
     g->body_bytes = ((g->bytes + 64 + page - 1) / page) * page;  // at least 64 canary bytes before
-    g->map_bytes = g->body_bytes + 2 * page;
-    void* p = mmap(nullptr, g->map_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    size_t guard = g->bytes < (64u << 10) ? (64u << 10) : (g->bytes > (256u << 20) ? (256u << 20) : g->bytes);
+    g->guard_bytes = ((guard + page - 1) / page) * page;
+    g->map_bytes = g->body_bytes + 2 * g->guard_bytes;
+    void* p = mmap(nullptr, g->map_bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) die(5, "harness: cannot map the arrays (memory limit)\n");
     g->base = (unsigned char*)p;
-    mprotect(g->base, page, PROT_NONE);
-    mprotect(g->base + page + g->body_bytes, page, PROT_NONE);
-    size_t end = page + g->body_bytes;
+    mprotect(g->base + g->guard_bytes, g->body_bytes, PROT_READ | PROT_WRITE);
+    size_t end = g->guard_bytes + g->body_bytes;
     g->data_off = (end - g->bytes) & ~(size_t)63;
-    memset(g->base + page, CANARY, g->body_bytes);
+    memset(g->base + g->guard_bytes, CANARY, g->body_bytes);
     return g;
 }
 
-static void protect(Guarded* g, int prot) {
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    mprotect(g->base + page, g->body_bytes, prot);
-}
+static void protect(Guarded* g, int prot) { mprotect(g->base + g->guard_bytes, g->body_bytes, prot); }
 
 // Guard bytes intact? Otherwise exit 4 naming where the first changed byte lies.
 static void check_canaries(const Guarded* g) {
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    const unsigned char* body = g->base + page;
-    size_t lead = g->data_off - page, tail_start = g->data_off + g->bytes - page;
+    const unsigned char* body = g->base + g->guard_bytes;
+    size_t lead = g->data_off - g->guard_bytes, tail_start = g->data_off + g->bytes - g->guard_bytes;
     for (size_t i = 0; i < lead; i++)
         if (body[i] != CANARY) {
             char msg[200];

@@ -124,7 +124,8 @@ def run_limits(problem: str, dims: list[int], threads: int, flush_bytes: int, wa
                warmup: int, repeats: int, target: str) -> sandbox.Limits:
     out_floats = dims[0] * dims[1]
     in_floats = dims[0] * dims[2] + dims[2] * dims[1] if problem == "gemm" else out_floats
-    data_mb = ((in_floats + out_floats) * 4 + flush_bytes) >> 20
+    # Each array is mapped with a PROT_NONE guard as long as itself on either side: address space, no memory.
+    data_mb = ((in_floats + out_floats) * 4 * 3 + flush_bytes) >> 20
     # glibc gives each thread a stack of RLIMIT_STACK (256 MiB in the sandbox) of address space.
     memory_mb = data_mb + 512 + (threads + 2) * (sandbox.STACK_BYTES >> 20)
     if target == "cuda":

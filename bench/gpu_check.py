@@ -66,6 +66,7 @@ LAB_MODULES = {
     "serving-bench": "gpu_runner.labs.serving_bench",
     "finetune": "gpu_runner.labs.finetune",
     "long-context": "gpu_runner.labs.long_context",
+    "kernels": "gpu_runner.labs.kernels",
 }
 ALL_PRECISIONS = ["fp32", "bf16", "fp16", "int8", "int8-wo", "int4", "nf4", "gptq", "awq"]
 
@@ -99,6 +100,11 @@ def plan(models: list[str]) -> list[dict[str, Any]]:
         ]
         for r in runs[-6:]:
             r["model"] = model
+    # The kernel lab's CUDA path (nvcc in the sandbox with the GPU's device nodes, cuBLAS through torch): no model.
+    gemm_cu = (ROOT / "content/labs/kernels/gemm/steps/4-register-blocked.cu").read_text()
+    runs.append({"lab": "kernels", "model": None, "no_model": True, "share_s": 15, "params": {
+        "problem": "gemm", "target": "cuda", "source": gemm_cu, "sizes": [[512, 512, 512], [1023, 1025, 1027]],
+        "repeats": 3}})
     runs.append({"lab": "cpp-tokenizer", "model": None, "share_s": 0, "params": {},
                  "no_cuda_path": "the C++ tokenizer lab compiles and runs the learner's code on the CPU only"})
     return runs
@@ -284,7 +290,7 @@ def prepared(run: dict[str, Any]) -> str:
     """"ok" when the lab imports and the planned params validate against its schema, else the error."""
     try:
         importlib.import_module(LAB_MODULES[run["lab"]])
-        params_for(run["lab"], {**run["params"], "model": "fixture"})
+        params_for(run["lab"], {**run["params"], **({} if run.get("no_model") else {"model": "fixture"})})
     except Exception as exc:  # noqa: BLE001
         return f"{type(exc).__name__}: {exc}"[-2000:]
     return "ok"
@@ -302,7 +308,7 @@ def run_one(run: dict[str, Any], model_ref: str, deadline: float, device: str = 
     except Exception:  # noqa: BLE001 - a lab that does not import here is reported, not fatal
         return {**row, "status": "failed", "stage": "import", "traceback": traceback.format_exc()[-6000:]}
     try:
-        params = params_for(run["lab"], {**run["params"], "model": model_ref})
+        params = params_for(run["lab"], {**run["params"], **({} if run.get("no_model") else {"model": model_ref})})
     except Exception:  # noqa: BLE001
         return {**row, "status": "failed", "stage": "params", "traceback": traceback.format_exc()[-6000:]}
     stages: list[str] = []
@@ -413,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
                                           "prepared": prepared(run)})
                 continue
             ref = model_refs.get(run["model"])
-            if ref is None:
+            if ref is None and not run.get("no_model"):
                 report["results"].append({**row, "status": "unsupported",
                                           "reason": f"model {run['model']} could not be built (see models)"})
                 continue

@@ -6,15 +6,15 @@ built with nvcc, which needs lab.cuda), source (one file), sizes ([M, N, K] for 
 softmax; null: the runner's default set), warmup, repeats, threads (null: every CPU of the runner), library
 (measure the library at the same sizes).
 
-Result: {"lab": "kernels", "problem", "target", "status": OK | WA | RE | TLE | CE | REJECTED | UNAVAILABLE |
-UNSUPPORTED, "message", "compile"?: {"ok", "command", "message", "seconds"}, "machine"?: {"cpu", "threads",
-"llc_bytes", "flush_bytes", "gpu"}, "settings"?, "sizes"?: [{"dims", "status": ok | WA | RE | TLE | CE |
-skipped, "time_s": STATS, "gflop_s", "gb_s", "intensity", "max_error", "checked", "first_bad"?: {"run", "row",
+Result: {"lab": "kernels", "problem", "target", "status": ok | WA | RE | TLE | CE | REJECTED | UNAVAILABLE |
+unsupported, "message", "reason"? (unsupported), "compile"?: {"ok", "command", "message", "seconds"},
+"machine"?: {"cpu", "threads", "llc_bytes", "flush_bytes", "gpu"}, "settings"?,
+"sizes"?: [{"dims", "status": ok | WA | RE | TLE | CE | skipped, "time_s": STATS, "gflop_s", "gb_s", "intensity", "max_error", "checked", "first_bad"?: {"run", "row",
 "col", "got", "expected", "allowed_abs_error"}, "library"?: {"time_s", "gflop_s"}, "share_of_library",
 "share_of_bound", "message"?}], "library"?: {...names and threadpoolctl's report}, "roofline"?: {"copy": {"gb_s",
 ...} | {"error"}, "peak_gflop_s", "ridge_intensity", "datasheet", "points": [{"who": kernel | library, "dims",
 "intensity", "gflop_s", "bound_gflop_s", "share_of_bound"}]}, "notes"?}.
-A result whose kernel never ran (CE, REJECTED, UNAVAILABLE, UNSUPPORTED) makes the job a failure.
+A result whose kernel never ran (CE, REJECTED, UNAVAILABLE, unsupported) makes the job a failure.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ LAB = "kernels"
 QUEUES = ("lab.cpu", "lab.cuda")
 PROBLEMS = ("gemm", "softmax")
 TARGETS = ("cpu", "cuda")
-STATUSES = ("OK", "WA", "RE", "TLE", "CE", "REJECTED", "UNAVAILABLE", "UNSUPPORTED")
-FAILED_STATUSES = ("CE", "REJECTED", "UNAVAILABLE", "UNSUPPORTED")
+# "ok": every run of every size matched; "unsupported" (with "reason"): this runner cannot build or run the target.
+STATUSES = ("ok", "WA", "RE", "TLE", "CE", "REJECTED", "UNAVAILABLE", "unsupported")
+FAILED_STATUSES = ("CE", "REJECTED", "UNAVAILABLE", "unsupported")
 SOURCE_MAX_BYTES = 256 * 1024
 MAX_DIM = 16384
 # Every run's whole output comes back to be judged: this many floats per size at most (outputs x runs).
@@ -144,6 +145,6 @@ RESULT = {
         "notes": {"type": "array", "items": {"type": "string"}},
     },
     # A kernel that was built and run has a verdict per size.
-    "if": {"properties": {"status": {"enum": ["OK", "WA", "RE", "TLE"]}}},
+    "if": {"properties": {"status": {"enum": ["ok", "WA", "RE", "TLE"]}}},
     "then": {"required": ["compile", "sizes"]},
 }

@@ -63,7 +63,8 @@ def view(result: dict) -> dict:
     bad = next((e for e in sizes if e.get("first_bad")), None)
     if bad:
         b = bad["first_bad"]
-        statements.append(_("第一个出错的元素：尺寸 %(size)s，第 %(run)s 次运行，[%(row)s][%(col)s] = %(got)s，应为 %(exp)s")
+        statements.append(_("第一个出错的元素：尺寸 %(size)s，第 %(run)s 次运行，"
+                            "[%(row)s][%(col)s] = %(got)s，应为 %(exp)s")
                           % {"size": _size(bad["dims"]), "run": b["run"], "row": b["row"], "col": b["col"],
                              "got": b["got"], "exp": b["expected"]})
     compile_report = result.get("compile") or {}
@@ -126,7 +127,7 @@ def _roofline_lines(result: dict, problem: str | None) -> list[dict]:
 
 def headline(result: dict) -> dict[str, tuple[float, str]]:
     """At the largest size judged correct: the kernel's GFLOP/s and its share of the library."""
-    if result.get("status") != "OK":
+    if result.get("status") != "ok":
         return {}
     ok = [e for e in result.get("sizes") or [] if e.get("status") == "ok" and _number(e.get("gflop_s"))]
     if not ok:

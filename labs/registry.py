@@ -142,7 +142,8 @@ _ENTRIES: dict[str, Lab] = {lab.slug: lab for lab in (
     Lab(
         slug="kernels",
         title=_("GEMM 与 softmax 内核"),
-        subtitle=_("你自己的 GEMM 和 softmax：C++ 对比 OpenBLAS、CUDA 对比 cuBLAS，新输入校验、冷缓存计时、放到实测 roofline 上"),
+        subtitle=_("你自己的 GEMM 和 softmax：C++ 对比 OpenBLAS、CUDA 对比 cuBLAS，"
+                   "新输入校验、冷缓存计时、放到实测 roofline 上"),
         queues=labcontract.LAB_QUEUES["kernels"],
         skills=("cpp-cuda",),
         summarise=kernels_lab.view, headline=kernels_lab.headline, evidence=kernels_lab.evidence,

@@ -63,7 +63,7 @@ def test_child_that_exits_without_a_result_and_hangs_is_killed():
 # ---- bench/gpu_check.py on this CPU-only machine ------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parent.parent
-LABS = {"quant-inference", "vllm-batch", "cpp-tokenizer", "serving-bench", "finetune", "long-context"}
+LABS = {"quant-inference", "vllm-batch", "cpp-tokenizer", "serving-bench", "finetune", "long-context", "kernels"}
 
 
 def _gpu_check():
@@ -86,7 +86,8 @@ def test_gpu_check_reports_every_lab_unsupported_without_cuda(tmp_path):
     assert report["cuda"] is False and elapsed < 120
     results = report["results"]
     assert {r["lab"] for r in results} == LABS
-    assert {r["model"] for r in results if r["lab"] != "cpp-tokenizer"} == {"fixture", "random-qwen2.5-1.5b"}
+    assert {r["model"] for r in results if r["lab"] not in ("cpp-tokenizer", "kernels")} == {"fixture",
+                                                                                            "random-qwen2.5-1.5b"}
     assert {r["variant"] for r in results if r["lab"] == "finetune"} == {"lora", "qlora-nf4"}
     for r in results:
         assert r["status"] == "unsupported", r

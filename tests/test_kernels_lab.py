@@ -124,7 +124,7 @@ def test_a_build_error_fails_the_job_with_the_compilers_message_and_a_missing_sy
 
 def test_a_cuda_kernel_on_a_runner_without_a_gpu_is_unsupported_with_the_reason():
     result = lab.run({"problem": "gemm", "target": "cuda", "source": STARTER}, ctx())
-    assert result["status"] == "UNSUPPORTED" and "no CUDA GPU" in result["message"]
+    assert result["status"] == "unsupported" and "no CUDA GPU" in result["reason"]
     labcontract.validate_result("kernels", result)
     assert labcontract.result_failure("kernels", result)
     with pytest.raises(Unsupported, match="no CUDA GPU"):
@@ -156,7 +156,7 @@ def test_a_blocked_threaded_gemm_in_process_gets_the_library_beside_it_and_point
     result = lab.run({"problem": "gemm", "source": source, "sizes": [[64, 64, 64], [65, 63, 31]], "warmup": 1,
                       "repeats": 2, "threads": 2}, ctx())
     labcontract.validate_result("kernels", result)
-    assert result["status"] == "OK" and labcontract.result_failure("kernels", result) is None
+    assert result["status"] == "ok" and labcontract.result_failure("kernels", result) is None
     assert result["library"]["blas"][0]["internal_api"] == "openblas" and result["library"]["threads"] == 2
     roof = result["roofline"]
     assert roof["copy"]["gb_s"] > 0 and roof["peak_gflop_s"] > 0 and roof["ridge_intensity"] > 0
@@ -210,7 +210,7 @@ def test_a_real_runner_judges_the_naive_gemm_against_openblas_and_the_site_store
         assert job.status == LabJob.Status.SUCCEEDED, f"{job.error}\n{log}"
         result = job.result
         labcontract.validate_result("kernels", result)
-        assert result["status"] == "OK" and [e["status"] for e in result["sizes"]] == ["ok", "ok"]
+        assert result["status"] == "ok" and [e["status"] for e in result["sizes"]] == ["ok", "ok"]
         assert result["library"]["blas"][0]["internal_api"] == "openblas"
         assert all(e["library"]["gflop_s"] > 0 and e["share_of_library"] > 0 for e in result["sizes"])
         assert result["roofline"]["copy"]["gb_s"] > 0 and len(result["roofline"]["points"]) == 4

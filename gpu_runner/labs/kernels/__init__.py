@@ -71,7 +71,7 @@ def run(params: dict[str, Any], ctx: LabContext) -> dict[str, Any]:
         try:
             cuda = cuda_toolchain(ctx)
         except Unsupported as exc:
-            return {**result, "status": "UNSUPPORTED", "message": str(exc)}
+            return {**result, "status": "unsupported", "reason": str(exc), "message": str(exc)}
     ok, why = sandbox.available()
     if not ok:
         return {**result, "status": "UNAVAILABLE", "message": why}
@@ -98,7 +98,7 @@ def run(params: dict[str, Any], ctx: LabContext) -> dict[str, Any]:
                           warmup=warmup, repeats=repeats, flush=flush, threads=threads, cuda=cuda)
     result["sizes"] = entries
     failed = next((e for e in entries if e["status"] not in ("ok", "skipped")), None)
-    result["status"] = "OK" if failed is None else failed["status"]
+    result["status"] = "ok" if failed is None else failed["status"]
     result["message"] = _message(problem, failed)
     if any(e["status"] == "ok" for e in entries):
         add_comparison(ctx, result, driver=driver, threads=threads, flush=flush, llc=llc,
@@ -143,8 +143,8 @@ def _message(problem: str, failed: dict[str, Any] | None) -> str:
     size = "x".join(map(str, failed["dims"]))
     if failed["status"] == "WA":
         b = failed["first_bad"]
-        return (f"wrong answer at size {size}, run {b['run']}: first bad element [{b['row']}][{b['col']}] = {b['got']}, "
-                f"expected {b['expected']} (allowed error {b['allowed_abs_error']:.3g})")
+        return (f"wrong answer at size {size}, run {b['run']}: first bad element [{b['row']}][{b['col']}] = "
+                f"{b['got']}, expected {b['expected']} (allowed error {b['allowed_abs_error']:.3g})")
     return f"{failed['status']} at size {size}: {failed.get('message', '')}"
 
 

@@ -16,8 +16,9 @@ What is enforced where:
   namespaces. The filesystem is only read-only ``/usr`` (with ``/usr/local`` masked: site-local
   installs and admin config such as npmrc tokens live there), the usr-merge symlinks, a handful of
   non-secret ``/etc`` files, a fresh ``/proc`` and minimal ``/dev``, and two size-capped tmpfs:
-  ``/tmp`` and the work dir ``/work`` — the only writable places: the root, ``/etc``, ``/dev`` (``/dev/shm``
-  included) and the ``/usr/local`` mask are remounted read-only once the mounts are in place. We never bind all of ``/etc``: it holds service configs,
+  ``/tmp`` and the work dir ``/work`` — the only writable places: the root, ``/etc``, ``/dev``
+  (``/dev/shm`` included) and the ``/usr/local`` mask are remounted read-only once the mounts are in
+  place. We never bind all of ``/etc``: it holds service configs,
   ``/etc/environment`` and credentials that submissions have no business reading; Python and the
   dynamic linker need only ``ld.so.cache`` and ``alternatives``, and ``passwd``/``group`` are
   synthesised so that nothing about the host's accounts leaks. ``/work`` being a tmpfs (not a host
@@ -45,8 +46,9 @@ What is enforced where:
 
 Known limits: tmpfs counts bytes in pages, so many small files still stop at the cap, but empty files and
 directories use no pages — only kernel memory for their inodes, bounded by what the CPU and wall limits let a run
-create and freed when the run ends (bwrap cannot set ``nr_inodes``); no cgroup (it is not delegated everywhere the judge runs), so CPU is capped per
-process and the whole run by the wall clock; a command exiting with 128+N is reported as killed by
+create and freed when the run ends (bwrap cannot set ``nr_inodes``; measured: 319,000 empty files in 4 CPU
+seconds); no cgroup (it is not delegated everywhere the judge runs), so CPU is capped per process and the whole
+run by the wall clock; a command exiting with 128+N is reported as killed by
 signal N (bwrap reports signals that way); ``cpu_s`` counts processes that were waited for.
 """
 

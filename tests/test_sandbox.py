@@ -44,6 +44,11 @@ def test_fork_bomb_is_contained_and_leaves_no_process():
     code = f"# {marker}\nimport os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
     out = py(code, limits=Limits(cpu_s=1, wall_s=2, procs=16, memory_mb=64))
     assert out.timed_out or out.signal is not None
+    # The kernel kills the namespace's processes when its init dies; on a loaded machine their exit can trail
+    # run()'s return by a few milliseconds.
+    deadline = time.monotonic() + 2
+    while processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert processes_with(marker) == []
 
 
@@ -67,7 +72,9 @@ def test_memory_bomb_gets_memory_error_not_the_host():
 def test_infinite_loop_is_killed_at_the_cpu_limit():
     out = py("while True: pass", limits=Limits(cpu_s=1, wall_s=5))
     assert out.signal == signal.SIGKILL and not out.timed_out
-    assert 0.9 <= out.cpu_s < 1.5
+    # The kernel enforces RLIMIT_CPU on its precise runtime; wait4's tick-sampled utime read as low as 0.82 s for
+    # the same kill on a loaded VM, so the lower bound only says that it ran into the CPU limit, not the wall.
+    assert 0.5 <= out.cpu_s < 1.5
 
 
 def test_sleeping_forever_hits_the_wall_clock_limit():

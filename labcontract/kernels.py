@@ -7,11 +7,11 @@ softmax; null: the runner's default set), warmup, repeats, threads (null: every 
 (measure the library at the same sizes).
 
 Result: {"lab": "kernels", "problem", "target", "status": ok | WA | RE | TLE | CE | REJECTED | UNAVAILABLE |
-unsupported, "message", "reason"? (unsupported), "compile"?: {"ok", "command", "message", "seconds"},
-"machine"?: {"cpu", "threads", "llc_bytes", "flush_bytes", "gpu"}, "settings"?,
-"sizes"?: [{"dims", "status": ok | WA | RE | TLE | CE | skipped, "time_s": STATS, "gflop_s", "gb_s",
-"intensity", "max_error", "checked", "first_bad"?: {"run", "row", "col", "got", "expected",
-"allowed_abs_error"}, "library"?: {"time_s", "gflop_s"}, "share_of_library", "share_of_bound", "message"?}], "library"?: {...names and threadpoolctl's report}, "roofline"?: {"copy": {"gb_s",
+unsupported, "message", "reason"? (unsupported), "compile"?: {"ok", "command", "message", "seconds"}, "machine"?:
+{"cpu", "threads", "llc_bytes", "flush_bytes", "gpu"}, "settings"?, "sizes"?: [{"dims", "status": ok | WA | RE |
+TLE | CE | skipped, "time_s": STATS, "gflop_s", "gb_s", "intensity", "max_error", "checked", "first_bad"?: {"run",
+"row", "col", "got", "expected", "allowed_abs_error"}, "library"?: {"time_s", "gflop_s"}, "share_of_library",
+"share_of_bound", "message"?}], "library"?: {...names and threadpoolctl's report}, "roofline"?: {"copy": {"gb_s",
 ...} | {"error"}, "peak_gflop_s", "ridge_intensity", "datasheet", "points": [{"who": kernel | library, "dims",
 "intensity", "gflop_s", "bound_gflop_s", "share_of_bound"}]}, "notes"?}.
 A result whose kernel never ran (CE, REJECTED, UNAVAILABLE, unsupported) makes the job a failure.

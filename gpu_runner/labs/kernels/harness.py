@@ -47,7 +47,7 @@ class Limits:
     compile_cpu_s: float = 120.0
     compile_memory_mb: int = 2048
     compiler_message_bytes: int = 4000
-    run_wall_s: float = 120.0
+    run_wall_s: float = 300.0  # per size, all runs: a naive 1024^3 GEMM on a busy 2-core machine needs ~150 s
     max_source_bytes: int = 256 * 1024
 
 

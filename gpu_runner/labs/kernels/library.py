@@ -25,15 +25,19 @@ def blas_info() -> list[dict[str, Any]]:
     return [{k: d.get(k) for k in keep} for d in threadpool_info() if d.get("user_api") == "blas"]
 
 
-def _cpu_gemm(m: int, n: int, k: int, warmup: int, repeats: int, flush: np.ndarray, rng) -> list[float]:
-    import torch
+def _flush_with_threads(flush: np.ndarray, salt: int, pool) -> None:
+    """Every thread rewrites its share (NumPy releases the GIL), so each core's caches and the LLC are refilled;
+    plain threads that then sleep, where torch's OpenMP threads would spin and steal a core from OpenBLAS."""
+    chunks = np.array_split(flush, pool._max_workers)
+    list(pool.map(lambda c: np.add(np.multiply(c, 3, out=c), salt, out=c), chunks))
 
+
+def _cpu_gemm(m: int, n: int, k: int, warmup: int, repeats: int, flush: np.ndarray, rng, pool) -> list[float]:
     times, c = [], np.empty((m, n), dtype=np.float32)
-    view = torch.from_numpy(flush)
     for r in range(warmup + repeats):
         a = rng.standard_normal((m, k), dtype=np.float32)
         b = rng.standard_normal((k, n), dtype=np.float32)
-        view.mul_(3).add_(r + 1)  # torch's threads, like the harness's OpenMP flush
+        _flush_with_threads(flush, r + 1, pool)
         t0 = time.perf_counter()
         np.matmul(a, b, out=c)
         t1 = time.perf_counter()
@@ -42,14 +46,14 @@ def _cpu_gemm(m: int, n: int, k: int, warmup: int, repeats: int, flush: np.ndarr
     return times
 
 
-def _cpu_softmax(rows: int, cols: int, warmup: int, repeats: int, flush: np.ndarray, rng) -> list[float]:
+def _cpu_softmax(rows: int, cols: int, warmup: int, repeats: int, flush: np.ndarray, rng, pool) -> list[float]:
     import torch
 
     times, y = [], torch.empty((rows, cols), dtype=torch.float32)
     view = torch.from_numpy(flush)
     for r in range(warmup + repeats):
         x = torch.from_numpy(rng.standard_normal((rows, cols), dtype=np.float32))
-        view.mul_(3).add_(r + 1)
+        view.mul_(3).add_(r + 1)  # torch's own OpenMP threads, as the harness flushes with the kernel's
         t0 = time.perf_counter()
         torch.softmax(x, 1, out=y)
         t1 = time.perf_counter()
@@ -105,9 +109,11 @@ def measure(spec: dict[str, Any], report) -> dict[str, Any]:
     torch.set_num_threads(threads)
     results: dict[str, Any] = {"sizes": []}
     if target == "cpu":
+        from concurrent.futures import ThreadPoolExecutor
+
         from threadpoolctl import threadpool_limits
 
-        rng = np.random.default_rng()
+        rng, pool = np.random.default_rng(), ThreadPoolExecutor(max_workers=threads)
         flush = np.ones(max(1, spec["flush_bytes"] // 8), dtype=np.int64)
         with threadpool_limits(limits=threads, user_api="blas"):
             results["library"] = {"gemm": "OpenBLAS sgemm through NumPy " + np.__version__,
@@ -116,10 +122,11 @@ def measure(spec: dict[str, Any], report) -> dict[str, Any]:
             for i, dims in enumerate(sizes):
                 report(i / (len(sizes) + 1), f"library {problem} {'x'.join(map(str, dims))}")
                 fn = _cpu_gemm if problem == "gemm" else _cpu_softmax
-                times = fn(*(dims if problem == "gemm" else dims[:2]), warmup, repeats, flush, rng)
+                times = fn(*(dims if problem == "gemm" else dims[:2]), warmup, repeats, flush, rng, pool)
                 results["sizes"].append({"dims": dims, "time_s": _stats(times)})
             report(len(sizes) / (len(sizes) + 1), "library gemm roof")
-            results["roof"] = {"dims": roof, "time_s": _stats(_cpu_gemm(*roof, 1, max(3, repeats), flush, rng))}
+            results["roof"] = {"dims": roof,
+                               "time_s": _stats(_cpu_gemm(*roof, 1, max(3, repeats), flush, rng, pool))}
         return results
     if not torch.cuda.is_available():
         from gpu_runner.errors import Unsupported

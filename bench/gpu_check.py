@@ -71,6 +71,7 @@ LAB_MODULES = {
     "serving-bench": "gpu_runner.labs.serving_bench",
     "finetune": "gpu_runner.labs.finetune",
     "long-context": "gpu_runner.labs.long_context",
+    "kernels": "gpu_runner.labs.kernels",
 }
 ALL_PRECISIONS = ["fp32", "bf16", "fp16", "int8", "int8-wo", "int4", "nf4", "gptq", "awq"]
 
@@ -84,7 +85,7 @@ ALL_PRECISIONS = ["fp32", "bf16", "fp16", "int8", "int8-wo", "int4", "nf4", "gpt
 # for the compiled row a cold torch.compile (tens of seconds per precision). A share is a cap, not a reservation:
 # a run that ends early leaves its time to the next. The sums fit the budget (tests/test_gpu_check.py).
 SHARES = {
-    "quant-inference": (35, 60, 100), "quant-inference/compiled": (0, 75, 5), "vllm-batch": (25, 30, 70),
+    "quant-inference": (35, 60, 100), "quant-inference/compiled": (0, 60, 5), "vllm-batch": (25, 30, 70),
     "serving-bench": (35, 40, 80), "finetune": (15, 25, 45), "finetune/qlora-nf4": (5, 5, 5),
     "long-context": (15, 15, 50),
 }
@@ -137,6 +138,11 @@ def plan(models: list[str], device: str = "cuda") -> list[dict[str, Any]]:
             if device == "cpu":
                 r["params"].update(CPU_SMALLER.get(r["lab"], {}))
         runs += model_runs
+    # The kernel lab's CUDA path (nvcc in the sandbox with the GPU's device nodes, cuBLAS through torch): no model.
+    gemm_cu = (ROOT / "content/labs/kernels/gemm/steps/4-register-blocked.cu").read_text()
+    runs.append({"lab": "kernels", "model": None, "no_model": True, "share_s": 15, "params": {
+        "problem": "gemm", "target": "cuda", "source": gemm_cu, "sizes": [[512, 512, 512], [1023, 1025, 1027]],
+        "repeats": 3}})
     runs.sort(key=lambda r: r.get("variant") == "compiled")  # stable: the compiled row after every other run
     runs.append({"lab": "cpp-tokenizer", "model": None, "share_s": 0, "params": {},
                  "no_cuda_path": "the C++ tokenizer lab compiles and runs the learner's code on the CPU only"})
@@ -258,7 +264,7 @@ def prepared(run: dict[str, Any]) -> str:
     """"ok" when the lab imports and the planned params validate against its schema, else the error."""
     try:
         importlib.import_module(LAB_MODULES[run["lab"]])
-        params_for(run["lab"], {**run["params"], "model": "fixture"})
+        params_for(run["lab"], {**run["params"], **({} if run.get("no_model") else {"model": "fixture"})})
     except Exception as exc:  # noqa: BLE001
         return f"{type(exc).__name__}: {exc}"[-2000:]
     return "ok"
@@ -277,7 +283,7 @@ def run_one(run: dict[str, Any], model_ref: str, deadline: float, device: str = 
     started = time.monotonic()
     try:
         module = importlib.import_module(LAB_MODULES[run["lab"]])
-        params = params_for(run["lab"], {**run["params"], "model": model_ref})
+        params = params_for(run["lab"], {**run["params"], **({} if run.get("no_model") else {"model": model_ref})})
     except Exception:  # noqa: BLE001 - a lab that does not import or whose params do not fit is reported
         return {**row, "status": "failed", "stage": "prepare", "traceback": traceback.format_exc()[-6000:]}
     stages: list[str] = []
@@ -452,7 +458,7 @@ def _run_or_why(run: dict[str, Any], cuda: bool, detail: str, model_refs: dict[s
     if not cuda:  # still check that the lab imports and its planned params fit its schema
         return {**row, "status": "unsupported", "reason": detail, "prepared": prepared(run)}
     ref = model_refs.get(run["model"])
-    if ref is None:
+    if ref is None and not run.get("no_model"):
         return {**row, "status": "skipped", "reason": f"model {run['model']} could not be built (see models)"}
     left = hard_deadline - time.monotonic()
     if left < 15:

@@ -129,7 +129,7 @@ def line_chart(title: str, x: str, y: str, datasets: list[dict], *, definition: 
     as vertical lines at an x, the definition its figures follow and the public source of any reference."""
     return {"title": title, "x": x, "y": y, "log_x": log_x, "log_y": log_y, "definition": definition,
             "source": source, "marks": marks or [],
-            "datasets": [{"label": d["label"], "reference": bool(d.get("reference")),
+            "datasets": [{"label": d["label"], "reference": bool(d.get("reference")), "scatter": bool(d.get("scatter")),
                           "points": [[px, py] for px, py in d["points"] if is_number(px) and is_number(py)]}
                          for d in datasets]}
 

@@ -117,6 +117,8 @@ def _item(raw: str, spec: dict, name: str, number: int):
     """One line of a list field as the schema's item type wants it ("inf" stays a word for request_rates)."""
     kinds = _kinds(spec.get("items") or {}) or [None]
     try:
+        if "array" in kinds:  # the kernel lab's sizes: "255 257 129" or "255x257x129" a line
+            return [int(v) for v in raw.replace("x", " ").replace("×", " ").replace(",", " ").split()]
         if "integer" in kinds:
             return int(raw)
         if "number" in kinds or "anyOf" in (spec.get("items") or {}):

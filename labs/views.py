@@ -48,7 +48,8 @@ def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
             return redirect("lab_job", pk=job.pk)
     typed = request.POST if error else None
     context = {"lab": entry, "fields": [] if entry.upload else forms.fields(entry, typed), "error": error,
-               "queue": typed.get("queue") if typed else entry.queues[0]}
+               "queue": typed.get("queue") if typed else entry.queues[0],
+               "intro": entry.intro() if entry.intro else None}
     return render(request, "labs/lab_new.html", context)
 
 

@@ -138,14 +138,16 @@ def run(
     ro_binds: list[tuple[str, str]] | None = None,
     keep: list[str] | None = None,
     env: dict[str, str] | None = None,
+    dev_binds: list[str] | None = None,
 ) -> Outcome:
-    """Run argv inside a fresh sandbox with /work holding ``files``; read back ``keep`` files from /work."""
+    """Run argv inside a fresh sandbox with /work holding ``files``; read back ``keep`` files from /work.
+    ``dev_binds``: device nodes (a GPU's /dev/nvidia*) made usable inside; the network stays unshared."""
     return _execute(
         argv,
         limits=limits,
         stdin=stdin,
         files=files or {},
-        ro_binds=ro_binds or [],
+        ro_binds=[*(ro_binds or []), *((d, d, "dev") for d in dev_binds or [])],
         keep=keep or [],
         env=env or {},
         confined=True,
@@ -265,8 +267,8 @@ def _bwrap_argv(
         "--chdir",
         "/work",
     ]
-    for src, dest in ro_binds:
-        cmd += ["--ro-bind", src, dest]
+    for src, dest, *kind in ro_binds:
+        cmd += ["--dev-bind" if kind else "--ro-bind", src, dest]
     for name, spec in files.items():
         data, mode = spec if isinstance(spec, tuple) else (spec, 0o644)
         fd = _memfd(name, data)

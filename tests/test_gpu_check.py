@@ -101,7 +101,7 @@ def test_a_cancelled_share_keeps_the_configurations_already_measured():
 # ---- bench/gpu_check.py on this CPU-only machine ------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parent.parent
-LABS = {"quant-inference", "vllm-batch", "cpp-tokenizer", "serving-bench", "finetune", "long-context"}
+LABS = {"quant-inference", "vllm-batch", "cpp-tokenizer", "serving-bench", "finetune", "long-context", "kernels"}
 
 
 def _gpu_check():
@@ -125,7 +125,8 @@ def test_gpu_check_reports_every_lab_unsupported_without_cuda(tmp_path):
     assert report["cuda_device_order"] == "PCI_BUS_ID"  # CUDA numbers GPUs as NVML does, in every child too
     results = report["results"]
     assert {r["lab"] for r in results} == LABS
-    assert {r["model"] for r in results if r["lab"] != "cpp-tokenizer"} == {"fixture", "random-qwen2.5-1.5b"}
+    assert {r["model"] for r in results if r["lab"] not in ("cpp-tokenizer", "kernels")} == {"fixture",
+                                                                                            "random-qwen2.5-1.5b"}
     assert {r["variant"] for r in results if r["lab"] == "finetune"} == {"lora", "qlora-nf4"}
     assert [(r["model"], r["variant"]) for r in results if r["lab"] == "quant-inference"] == [
         ("fixture", "eager"), ("random-qwen2.5-1.5b", "eager"), ("random-qwen2.5-1.5b", "compiled")]

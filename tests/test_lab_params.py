@@ -22,7 +22,7 @@ def refused(lab: str, params: dict, queue: str | None = None) -> labcontract.Con
 
 def test_every_lab_has_parameters_queues_and_a_result_schema_in_the_contract():
     assert labcontract.LABS == ("quant-inference", "vllm-batch", "serving-bench", "cpp-tokenizer", "finetune",
-                                "long-context")
+                                "long-context", "kernels")
     assert set(labcontract.LAB_PARAMS) == set(labcontract.LAB_QUEUES) == set(labcontract.RESULT_SCHEMAS) == set(
         labcontract.LABS)
     for lab, queues in labcontract.LAB_QUEUES.items():

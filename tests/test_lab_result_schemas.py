@@ -20,7 +20,8 @@ def load(name: str) -> dict:
 
 
 @pytest.mark.parametrize("name", ["quant-inference", "vllm-batch", "cpp-tokenizer-ok", "cpp-tokenizer-ce",
-                                  "serving-bench", "finetune", "long-context"])
+                                  "serving-bench", "finetune", "long-context", "kernels-gemm-blocked",
+                                  "kernels-gemm-naive", "kernels-softmax-starter"])
 def test_real_results_fit_their_labs_schema(name):
     result = load(name)
     labcontract.validate_result(result["lab"], result)

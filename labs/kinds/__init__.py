@@ -41,6 +41,7 @@ class Lab:
     labels: Mapping[str, Promise] = field(default_factory=dict)
     upload: bool = False  # the form takes source files instead of schema fields (the C++ tokenizer)
     template: str = ""  # the lab's own block on its job page, after the shared result (labs/kinds/<module>.html)
+    intro: Callable[[], list] | None = None  # problems shown above the form (the kernel lab's statements)
     queues: tuple[str, ...] = ()  # from the contract (labcontract.LAB_QUEUES): the first is the form's default
 
     def label(self, param: str) -> str:

@@ -273,10 +273,10 @@ def prepared(run: dict[str, Any]) -> str:
 def run_one(run: dict[str, Any], model_ref: str, deadline: float, device: str = "cuda") -> dict[str, Any]:
     """One lab run with its share: past `deadline` the configuration in flight is cancelled (even a child that
     reports nothing), what was measured is kept and the rest is marked skipped (LabContext.keep_measured)."""
-    from gpu_runner.capabilities import probe
     from gpu_runner.errors import LabCancelled, Unsupported
     from gpu_runner.labs import LabContext
-    from gpu_runner.telemetry import GpuSampler
+    from gpu_runner.measure.nvml import GpuSampler
+    from gpu_runner.service.capabilities import probe
 
     row: dict[str, Any] = {"lab": run["lab"], "model": run["model"], "variant": run.get("variant"),
                            "share_s": run["share_s"]}
@@ -366,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     hard_deadline = t0 + args.budget_s
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from gpu_runner.telemetry import cuda_order_like_nvml
+    from gpu_runner.measure.nvml import cuda_order_like_nvml
 
     cuda_order_like_nvml()  # before cuda_status() initialises CUDA; every child inherits it
     models = [m.strip() for m in args.models.split(",") if m.strip()]
@@ -396,11 +396,11 @@ def main(argv: list[str] | None = None) -> int:
                               "plan": [{k: r.get(k) for k in ("lab", "model", "variant", "share_s")} for r in runs]}
     out = Path(args.out)
     if report["cuda_run"]:
-        from gpu_runner.telemetry import nvml_unavailable_reason
+        from gpu_runner.measure.nvml import nvml_unavailable_reason
 
         report["nvml"] = nvml_unavailable_reason() or "ok"
         try:
-            from gpu_runner.bandwidth import device_bandwidth
+            from gpu_runner.measure.bandwidth import device_bandwidth
 
             report["device_bandwidth"] = device_bandwidth()
         except Exception as exc:  # noqa: BLE001
@@ -435,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _build(report: dict[str, Any], workdir: Path, hard_deadline: float) -> str | None:
     """The random 1.5B model, built on the GPU in a fresh process; None (and the error in the report) if not."""
-    from gpu_runner.fresh_process import run_in_fresh_process
+    from gpu_runner.process.fresh import run_in_fresh_process
 
     started = time.monotonic()
     try:

@@ -9,11 +9,11 @@ import os
 import socket
 import time
 
-from gpu_runner.capabilities import probe
-from gpu_runner.client import SiteClient, SiteError
-from gpu_runner.metrics import start_metrics_server
-from gpu_runner.telemetry import cuda_order_like_nvml
-from gpu_runner.worker import BOOT_ID, Heartbeat, make_celery_app
+from gpu_runner.measure.nvml import cuda_order_like_nvml
+from gpu_runner.service.capabilities import probe
+from gpu_runner.service.prometheus import start_metrics_server
+from gpu_runner.service.site_client import SiteClient, SiteError
+from gpu_runner.service.worker import BOOT_ID, Heartbeat, make_celery_app
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -15,7 +15,8 @@ MAX_BODY_BYTES = 256 * 1024
 HEARTBEAT_INTERVAL_S = 30
 HEARTBEAT_TIMEOUT_S = 120  # a runner silent this long is offline; its running jobs are failed/retried
 
-# Capability queues, least capable first: a runner serving lab.vllm serves lab.cuda too (gpu_runner/capabilities.py).
+# Capability queues, least capable first: a runner serving lab.vllm serves lab.cuda too
+# (gpu_runner/service/capabilities.py).
 QUEUES = ("lab.cpu", "lab.cuda", "lab.vllm")
 # Regex engines a C++ tokenizer submission may use (qwen.cpp uses RE2; PCRE2 also has Qwen's lookahead), linked
 # when the runner has them: `#define PCRE2_CODE_UNIT_WIDTH 8` + <pcre2.h> (-lpcre2-8), <re2/re2.h> (-lre2).

@@ -135,7 +135,7 @@ def line_chart(title: str, x: str, y: str, datasets: list[dict], *, definition: 
 
 
 def telemetry_lines(sources: list[tuple[str, dict]], when: str) -> list[dict]:
-    """GPU utilisation, memory and power against time (NVML, gpu_runner/telemetry.py), one line per source."""
+    """GPU utilisation, memory and power against time (NVML, gpu_runner/measure/nvml.py), one line per source."""
     ok = [(label, t["series"]) for label, t in sources
           if isinstance(t, dict) and t.get("status") == "ok" and isinstance(t.get("series"), dict)]
     if not ok:

@@ -11,8 +11,8 @@ import pytest
 
 import labcontract
 import sandbox
-from gpu_runner import cpp_libraries
-from gpu_runner import tokenizer_check as tc
+from gpu_runner.labs.cpp_tokenizer import check as tc
+from gpu_runner.labs.cpp_tokenizer import libraries as cpp_libraries
 from labcontract.labs import cpp_tokenizer as cpp_contract
 
 DATA = Path(__file__).resolve().parent / "data"

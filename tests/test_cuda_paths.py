@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 
 import labcontract
-from gpu_runner import gpu_memory, models
+from gpu_runner.checkpoints import loading as models
 from gpu_runner.errors import Unsupported
 from gpu_runner.labs import quant_inference, vllm_batch
+from gpu_runner.measure import gpu_memory
 from tests.support import FakeNvml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,7 +161,7 @@ def test_awq_and_gptq_are_checked_through_gptqmodel_not_autoawq(monkeypatch, tmp
 
 
 def test_the_runner_reports_gptqmodel_and_optimum_versions_not_autoawq():
-    from gpu_runner.capabilities import probe
+    from gpu_runner.service.capabilities import probe
 
     versions = probe(check_vllm=False)["versions"]
     assert {"gptqmodel", "optimum", "torchao"} <= set(versions) and "autoawq" not in versions
@@ -214,7 +215,7 @@ def test_chunked_quality_pass_equals_the_full_vocabulary_forward():
     import torch
     from transformers import AutoModelForCausalLM
 
-    from gpu_runner.models import model_path
+    from gpu_runner.checkpoints.loading import model_path
 
     model = AutoModelForCausalLM.from_pretrained(model_path("fixture"), dtype=torch.float32).eval()
     ids = torch.randint(0, 8000, (1, 40), generator=torch.Generator().manual_seed(0))
@@ -230,9 +231,9 @@ def test_mbu_reads_the_quantized_head_but_one_row_of_the_embedding_table():
     from torchao.quantization import Int8WeightOnlyConfig, quantize_
     from transformers import AutoModelForCausalLM
 
-    from gpu_runner.measurement import weight_bytes
-    from gpu_runner.models import model_path
-    from gpu_runner.telemetry import bytes_read_per_token
+    from gpu_runner.checkpoints.loading import model_path
+    from gpu_runner.measure.nvml import bytes_read_per_token
+    from gpu_runner.measure.timing import weight_bytes
 
     model = AutoModelForCausalLM.from_pretrained(model_path("fixture"), dtype=torch.float32).eval()
     quantize_(model, Int8WeightOnlyConfig())  # the untied head becomes a torchao tensor subclass
@@ -299,7 +300,7 @@ def test_the_quantized_share_counts_the_linear_weights_a_precision_really_quanti
     from torchao.quantization import Int8WeightOnlyConfig, quantize_
     from transformers import AutoModelForCausalLM
 
-    from gpu_runner.models import model_path
+    from gpu_runner.checkpoints.loading import model_path
 
     model = AutoModelForCausalLM.from_pretrained(model_path("fixture"), dtype=torch.float32).eval()
     assert quant_inference.quantized_share(model)["share"] == 0.0
@@ -336,7 +337,8 @@ def test_continuous_batching_gets_its_page_size_under_the_name_this_transformers
 
 
 def test_the_runner_numbers_cuda_devices_in_pci_bus_order_like_nvml(monkeypatch):
-    from gpu_runner import cli, telemetry
+    from gpu_runner import cli
+    from gpu_runner.measure import nvml as telemetry
 
     monkeypatch.setenv("CUDA_DEVICE_ORDER", "FASTEST_FIRST")  # CUDA's default, which NVML does not follow
     monkeypatch.setattr(cli, "probe", lambda: {"probe": "stand-in"})

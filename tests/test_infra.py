@@ -134,7 +134,7 @@ def test_embedded_defaults_run_a_worker_without_any_server(tmp_path):
 
 
 def test_gpu_runner_connects_to_the_embedded_sqlite_broker(tmp_path):
-    from gpu_runner.worker import make_celery_app
+    from gpu_runner.service.worker import make_celery_app
 
     app = make_celery_app(f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}", ["lab.cpu"], None, {})
     with app.connection_for_write() as conn:

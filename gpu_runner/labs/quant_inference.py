@@ -9,7 +9,7 @@ decode time; a run that cannot be split (no first token, or a non-positive phase
 Generation is greedy with EOS suppressed until gen_len, so every run makes the same number of tokens. On CUDA every
 timer waits for the device (torch.cuda.synchronize), peak GPU memory is measured from after the model is loaded and
 quantized until before the quality pass, NVML telemetry is sampled through the timed runs, and MBU counts the
-bytes a decode step reads (gpu_runner.telemetry.bytes_read_per_token).
+bytes a decode step reads (gpu_runner.measure.nvml.bytes_read_per_token).
 """
 
 from __future__ import annotations
@@ -20,8 +20,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from gpu_runner.checkpoints.loading import (
+    FLOAT_PRECISIONS,
+    compute_capability,
+    describe_model,
+    prepare_model,
+    support_reason,
+)
 from gpu_runner.labs import LabContext
-from gpu_runner.models import FLOAT_PRECISIONS, compute_capability, describe_model, prepare_model, support_reason
 
 TARGET = "gpu_runner.labs.quant_inference:measure"
 # params.compile: every precision of the job alike, so a speed-up is never compilation credited to a precision.
@@ -172,9 +178,9 @@ def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
     """Measure one precision (runs in a fresh process; spec = lab params + precision, device, paths)."""
     import torch
 
-    from gpu_runner import measurement as m
+    from gpu_runner.checkpoints.loading import load_model, load_tokenizer, pin_threads, warm_imports
     from gpu_runner.labs.texts import DEFAULT_PROMPT, QUALITY_TEXT, tokens_of_length
-    from gpu_runner.models import load_model, load_tokenizer, pin_threads, warm_imports
+    from gpu_runner.measure import timing as m
 
     device, precision = spec["device"], spec["precision"]
     cuda = device == "cuda"
@@ -249,8 +255,8 @@ def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
         "torch_threads": threads,
     }
     if cuda:
-        from gpu_runner.bandwidth import device_bandwidth
-        from gpu_runner.telemetry import bytes_read_per_token, mbu
+        from gpu_runner.measure.bandwidth import device_bandwidth
+        from gpu_runner.measure.nvml import bytes_read_per_token, mbu
 
         bw = device_bandwidth()
         per_token = bytes_read_per_token(model)
@@ -287,13 +293,13 @@ def _sampler(cuda: bool) -> Any:
     """NVML sampling through the timed runs on CUDA (its result, series included, goes under "telemetry")."""
     if not cuda:
         return None
-    from gpu_runner.telemetry import GpuSampler
+    from gpu_runner.measure.nvml import GpuSampler
 
     return GpuSampler(interval_ms=TELEMETRY_INTERVAL_MS, max_samples=TELEMETRY_MAX_SAMPLES).start()
 
 
 def _memory(device: str, rss_before: int, load_peak: int | None) -> dict[str, int | None]:
-    from gpu_runner import measurement as m
+    from gpu_runner.measure import timing as m
 
     mem: dict[str, int | None] = {"peak_rss_bytes": m.peak_rss_bytes(), "rss_before_load_bytes": rss_before,
                                   "cuda_max_allocated_bytes": None, "cuda_max_reserved_bytes": None,

@@ -4,7 +4,7 @@ load generator over a sweep of request rates and/or concurrency levels, stop it,
 deployment engineer reads off such a sweep: TTFT/TPOT/ITL/E2EL, throughput, goodput against the
 learner's SLOs, where output tokens/s saturates and the highest load that still meets the SLOs.
 
-Figures follow vLLM `bench serve` (gpu_runner.loadgen.DEFINITIONS, stored with every result). The
+Figures follow vLLM `bench serve` (gpu_runner.measure.loadgen.DEFINITIONS, stored with every result). The
 server runs in its own process group and is killed with it, so nothing outlives the job.
 """
 
@@ -24,10 +24,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from gpu_runner import loadgen
 from gpu_runner.errors import LabCancelled, Unsupported
-from gpu_runner.fresh_process import LogTail
 from gpu_runner.labs import LabContext
+from gpu_runner.measure import loadgen
+from gpu_runner.process.fresh import LogTail
 from labcontract.labs import serving_bench as contract
 
 PREPARE = "gpu_runner.labs.serving_bench:prepare"
@@ -86,9 +86,9 @@ def server_command(engine: str, model_dir: str, port: int, device: str, params: 
 
 
 def vllm_memory_fraction(model_dir: Path) -> float:
-    """vLLM's share of the GPU, from what is free now (gpu_runner.gpu_memory; Unsupported when the model cannot
+    """vLLM's share of the GPU, from what is free now (gpu_runner.measure.gpu_memory; Unsupported when the model cannot
     fit)."""
-    from gpu_runner import gpu_memory
+    from gpu_runner.measure import gpu_memory
 
     free, total = gpu_memory.free_memory()
     return gpu_memory.choose_fraction(requested=None, free=free, total=total,
@@ -214,7 +214,7 @@ def group_alive(pgid: int) -> bool:
 def server_threads() -> int | None:
     """The runner's pinned CPU thread count (DEPLOYDOJO_TORCH_THREADS), for the server's torch too: an
     oversubscribed CPU makes torch's threads spin against each other (seen here: 10x slower decode)."""
-    from gpu_runner.models import THREADS_ENV
+    from gpu_runner.checkpoints.loading import THREADS_ENV
 
     wanted = os.environ.get(THREADS_ENV, "").strip()
     return int(wanted) if wanted.isdigit() and int(wanted) > 0 else None
@@ -419,13 +419,13 @@ def charts(levels: list[dict[str, Any]], slo: dict[str, float], target: float,
 def prepare(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:
     """Runs in a fresh process: resolve the model directory (a tokenizer-carrying copy for the fixture) and
     build `distinct` prompts of prompt_tokens tokens each with the model's own tokenizer."""
-    from gpu_runner import fixture
+    from gpu_runner.checkpoints import fixture
 
     report(0.0, "model")
     if spec["model"] == fixture.FIXTURE_NAME:
         model_dir = serving_fixture_dir()
     else:
-        from gpu_runner.models import model_path
+        from gpu_runner.checkpoints.loading import model_path
 
         model_dir = model_path(spec["model"])
     tok = DirTokenizer(model_dir)
@@ -489,7 +489,7 @@ def serving_fixture_dir() -> Path:
     tokenizers from the model directory; the fixture's own is tiktoken). Weights are symlinks."""
     import fcntl
 
-    from gpu_runner import fixture
+    from gpu_runner.checkpoints import fixture
 
     source = fixture.fixture_dir()
     target = fixture.cache_root() / f"fixture-serving-v{fixture.FIXTURE_VERSION}.{SERVING_FIXTURE_VERSION}"
@@ -509,7 +509,7 @@ def _build_serving_fixture(source: Path, target: Path) -> None:
     from transformers import PreTrainedTokenizerFast
     from transformers.convert_slow_tokenizer import TikTokenConverter
 
-    from gpu_runner import fixture
+    from gpu_runner.checkpoints import fixture
 
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".building-serving-"))
     try:

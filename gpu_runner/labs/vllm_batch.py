@@ -19,9 +19,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from gpu_runner.checkpoints.loading import describe_model, prepare_model
 from gpu_runner.errors import Unsupported
 from gpu_runner.labs import LabContext
-from gpu_runner.models import describe_model, prepare_model
 from labcontract.labs import vllm_batch as vllm_batch_contract
 
 TARGET = "gpu_runner.labs.vllm_batch:measure"
@@ -108,8 +108,8 @@ def _notes(params: dict[str, Any]) -> list[str]:
 
 def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:
     """Serve the workload with one engine (runs in a fresh process); repeats keep the median run."""
-    from gpu_runner import fixture
-    from gpu_runner.models import load_tokenizer, pin_threads
+    from gpu_runner.checkpoints import fixture
+    from gpu_runner.checkpoints.loading import load_tokenizer, pin_threads
 
     report(0.0, "loading")
     tok = load_tokenizer(spec["model"])
@@ -158,8 +158,8 @@ def _hf_engine(spec: dict[str, Any], workload: list[dict[str, Any]], tok: Any) -
     import torch
     from transformers import AutoModelForCausalLM
 
-    from gpu_runner.measurement import synchronizer
-    from gpu_runner.models import model_path, torch_dtype
+    from gpu_runner.checkpoints.loading import model_path, torch_dtype
+    from gpu_runner.measure.timing import synchronizer
 
     device = spec["device"]
     model = AutoModelForCausalLM.from_pretrained(model_path(spec["model"]), dtype=torch_dtype(spec["dtype"]))
@@ -209,7 +209,7 @@ def _hf_continuous_engine(spec: dict[str, Any], workload: list[dict[str, Any]], 
     import transformers
     from transformers import AutoModelForCausalLM, ContinuousBatchingConfig, GenerationConfig
 
-    from gpu_runner.models import model_path, torch_dtype
+    from gpu_runner.checkpoints.loading import model_path, torch_dtype
 
     device, slots = spec["device"], spec["static_batch_size"]
     model = AutoModelForCausalLM.from_pretrained(model_path(spec["model"]), dtype=torch_dtype(spec["dtype"]),
@@ -303,8 +303,8 @@ def _vllm_engine(spec: dict[str, Any], workload: list[dict[str, Any]]) -> Serve:
         from vllm import LLM, SamplingParams
     except ImportError as exc:
         raise Unsupported(f"vLLM does not import on this runner: {exc}") from None
-    from gpu_runner import gpu_memory
-    from gpu_runner.models import model_path
+    from gpu_runner.checkpoints.loading import model_path
+    from gpu_runner.measure import gpu_memory
 
     dtype = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}[spec["dtype"]]
     path = model_path(spec["model"])

@@ -1,6 +1,6 @@
 """cpp-tokenizer: the learner's C++ Qwen tokenizer, built in the sandbox and checked token for token against tiktoken.
 
-cpp-tokenizer: the report of gpu_runner.tokenizer_check.check() as is, plus "lab" and
+cpp-tokenizer: the report of gpu_runner.labs.cpp_tokenizer.check.check() as is, plus "lab" and
   "source_files" (names and byte sizes of the learner's files); status OK | WA | CE | REJECTED | UNAVAILABLE.
   OK/WA carry "compile", "documents", "exact_match_rate" and (when every document matched) "throughput"
   {"candidate_mb_s", "tiktoken_mb_s", "ratio", ...} or {"error"}; CE/REJECTED/UNAVAILABLE carry "message"

@@ -55,7 +55,7 @@ LONG_CONTEXT_PARAMS: dict[str, Any] = {
                            "items": {"type": "number", "minimum": 0, "maximum": 1}, "default": [0.1, 0.5, 0.9]},
         "passkey_trials": {"type": "integer", "minimum": 1, "maximum": 20, "default": 2},
         "accuracy_threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.8},
-        # Empty: the text the runner ships (gpu_runner/labs/longctx_text.py).
+        # Empty: the text the runner ships (gpu_runner/labs/long_context/text.py).
         "eval_text": {"type": "string", "maxLength": LONG_CONTEXT_TEXT_MAX_BYTES, "default": ""},
         "dtype": {"enum": ["auto", "fp32", "bf16", "fp16"], "default": "auto"},
         "seed": {"type": "integer", "minimum": 0, "default": 0},

@@ -50,7 +50,7 @@ VLLM_BATCH_PARAMS = {
         "dtype": {"enum": ["auto", "fp32", "bf16", "fp16"], "default": "auto"},
         "repeats": {"type": "integer", "minimum": 1, "maximum": 10, "default": 1},
         # vLLM's share of the GPU's total memory; null: chosen from the memory free when the engine starts
-        # (gpu_runner/gpu_memory.py), refused with the figures when the model cannot fit.
+        # (gpu_runner/measure/gpu_memory.py), refused with the figures when the model cannot fit.
         "gpu_memory_utilization": {"type": ["number", "null"], "exclusiveMinimum": 0, "maximum": 0.95,
                                    "default": None},
     },

@@ -21,7 +21,7 @@ def cpp_view(result: dict) -> dict:
         [d.get("name"), "✓" if d.get("match") else "✗", d.get("reference_tokens"), d.get("candidate_tokens")]
         for d in result.get("documents", [])
     ]
-    # The runner posts the speed figures under "throughput" (gpu_runner.tokenizer_check.measure_throughput).
+    # The runner posts the speed figures under "throughput" (gpu_runner.labs.cpp_tokenizer.check.measure_throughput).
     speed = result.get("throughput") or {}
     charts = []
     if speed.get("candidate_mb_s"):

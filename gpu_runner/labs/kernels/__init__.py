@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import sandbox
-from gpu_runner import capabilities
 from gpu_runner.errors import ChildFailed, Unsupported
 from gpu_runner.labs import LabContext
 from gpu_runner.labs.kernels import harness, roofline
 from gpu_runner.labs.kernels.library import _stats
+from gpu_runner.service import capabilities
 
 LAB = "kernels"
 DEFAULT_SIZES: dict[str, dict[str, list[list[int]]]] = {

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gpu_runner import bandwidth
+from gpu_runner.measure import bandwidth
 
 # Dense FP16 Tensor Core throughput with FP32 accumulate, TFLOP/s (no sparsity), per published datasheets.
 _FP16_TFLOPS = (

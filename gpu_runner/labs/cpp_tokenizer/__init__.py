@@ -1,5 +1,5 @@
 """C++ tokenizer lab: take the learner's source (files or one base64 archive), hand it to
-gpu_runner.tokenizer_check (sandboxed compile, exact-id parity with tiktoken, speed) and return its report."""
+gpu_runner.labs.cpp_tokenizer.check (sandboxed compile, exact-id parity with tiktoken, speed) and return its report."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def _archive_suffix(data: bytes) -> str:
 
 
 def run(params: dict[str, Any], ctx: LabContext) -> dict[str, Any]:
-    from gpu_runner import tokenizer_check
+    from gpu_runner.labs.cpp_tokenizer import check as tokenizer_check
 
     ctx.report(5, "unpacking source")
     try:

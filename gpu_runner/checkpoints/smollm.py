@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from gpu_runner.checkpoints.fixture import cache_root
 from gpu_runner.errors import Unsupported
-from gpu_runner.fixture import cache_root
 
 SMOLLM_NAME = "smollm2-135m"
 DISPLAY_NAME = "SmolLM2-135M-Instruct"
@@ -142,5 +142,5 @@ def prepare(spec: dict[str, Any], report: Any) -> dict[str, Any]:
     return {"path": str(path), "converted": converted}
 
 
-if __name__ == "__main__":  # python -m gpu_runner.smollm: convert now (e.g. while building an image)
+if __name__ == "__main__":  # python -m gpu_runner.checkpoints.smollm: convert now (e.g. while building an image)
     print(json.dumps({"path": str(converted_dir()), **describe()}))

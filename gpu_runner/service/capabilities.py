@@ -15,7 +15,7 @@ from typing import Any
 import psutil
 
 import labcontract
-from gpu_runner import cpp_libraries
+from gpu_runner.labs.cpp_tokenizer import libraries as cpp_libraries
 
 _VERSIONED = (
     "torch",

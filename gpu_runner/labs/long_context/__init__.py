@@ -19,14 +19,14 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from gpu_runner.checkpoints.loading import describe_model, prepare_model
 from gpu_runner.errors import Unsupported
 from gpu_runner.labs import LabContext
-from gpu_runner.models import describe_model, prepare_model
-from gpu_runner.rope import setting_name
+from gpu_runner.labs.long_context.rope import setting_name
 from labcontract.labs.long_context import check_long_context_params, published_reference
 
 TARGET = "gpu_runner.labs.long_context:measure"
-SHIPPED_TEXT = "shipped essay (gpu_runner/labs/longctx_text.py)"
+SHIPPED_TEXT = "shipped essay (gpu_runner/labs/long_context/text.py)"
 LOGIT_CHUNK = 1024  # positions per language-model-head call: full-vocabulary logits for 32K tokens would not fit
 
 
@@ -85,7 +85,7 @@ def effective_length(cells: list[dict[str, Any]], threshold: float) -> int | Non
 
 def passkey_prompt(tok: Any, length: int, depth: float, key: int) -> list[int]:
     """Exactly `length` tokens: intro, filler with the needle at `depth` (snapped to a filler sentence), question."""
-    from gpu_runner.labs.longctx_text import PASSKEY_FILLER, PASSKEY_INTRO, PASSKEY_NEEDLE, PASSKEY_QUESTION
+    from gpu_runner.labs.long_context.text import PASSKEY_FILLER, PASSKEY_INTRO, PASSKEY_NEEDLE, PASSKEY_QUESTION
 
     intro, question = tok.encode(PASSKEY_INTRO), tok.encode(PASSKEY_QUESTION)
     needle, unit = tok.encode(PASSKEY_NEEDLE.format(key=key)), tok.encode(PASSKEY_FILLER)
@@ -111,10 +111,10 @@ def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    from gpu_runner import measurement as m
-    from gpu_runner.labs.longctx_text import EVAL_TEXT
-    from gpu_runner.models import load_tokenizer, model_path, pin_threads, torch_dtype
-    from gpu_runner.rope import apply_setting, model_rope_source, model_trained_length
+    from gpu_runner.checkpoints.loading import load_tokenizer, model_path, pin_threads, torch_dtype
+    from gpu_runner.labs.long_context.rope import apply_setting, model_rope_source, model_trained_length
+    from gpu_runner.labs.long_context.text import EVAL_TEXT
+    from gpu_runner.measure import timing as m
 
     device = spec["device"]
     threads = pin_threads()
@@ -152,7 +152,7 @@ def _perplexity_cell(model: Any, text_ids: list[int], length: int, windows: int,
 
     import torch
 
-    from gpu_runner import measurement as m
+    from gpu_runner.measure import timing as m
 
     need = length * windows
     repeated = len(text_ids) < need

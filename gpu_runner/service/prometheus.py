@@ -8,9 +8,9 @@ DEPLOYDOJO_RUNNER_METRICS_PORT is set, bound to loopback unless DEPLOYDOJO_RUNNE
 (it has no authentication; put it behind the host's firewall or a reverse proxy before widening it).
 
 Call sites (cli.py and worker.py belong to others):
-- gpu_runner/cli.py, before ``app.worker_main(...)``: ``from gpu_runner.metrics import start_metrics_server;
+- gpu_runner/cli.py, before ``app.worker_main(...)``: ``from gpu_runner.service.prometheus import start_metrics_server;
   start_metrics_server()``.
-- gpu_runner/worker.py, execute_job, replacing the ``return _execute_started(...)`` inside its try::
+- gpu_runner/service/worker.py, execute_job, replacing the ``return _execute_started(...)`` inside its try::
 
       with track_job(job_id, payload["lab"]) as job:
           job.outcome = _execute_started(...)

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any, Protocol
 
-from gpu_runner import fixture, smollm
+from gpu_runner.checkpoints import fixture, smollm
 from gpu_runner.errors import Unsupported
 
 # Highest first: the quality reference is the highest float precision a job measures.
@@ -68,7 +68,7 @@ def prepare_model(ctx: Any, model_ref: str) -> None:
     """Before a lab measures anything: convert the model once in a child process (its own progress stage), so
     no measured load includes the conversion. ctx is the lab's LabContext. Unsupported when it cannot exist."""
     if needs_preparation(model_ref):
-        ctx.run_child("gpu_runner.smollm:prepare", {}, start=0, end=0, stage=f"preparing {model_ref}")
+        ctx.run_child("gpu_runner.checkpoints.smollm:prepare", {}, start=0, end=0, stage=f"preparing {model_ref}")
 
 
 def describe_model(model_ref: str) -> dict[str, Any]:
@@ -79,7 +79,7 @@ def describe_model(model_ref: str) -> dict[str, Any]:
         meta = fixture.fixture_target() / "fixture.json"  # never builds it here (the worker stays light)
         params = json.loads(meta.read_text()).get("parameters") if meta.is_file() else None
         return {"ref": model_ref, "name": "fixture (Qwen2 architecture, random seeded weights)", "parameters": params,
-                "source": "built on the runner from a fixed seed (gpu_runner/fixture.py)",
+                "source": "built on the runner from a fixed seed (gpu_runner/checkpoints/fixture.py)",
                 "notes": ["random weights: perplexity is large and only the change between precisions means "
                           "something"]}
     config = Path(model_ref) / "config.json"

@@ -217,7 +217,7 @@ def _text(v: Any) -> str | None:
 def bytes_read_per_token(model: Any) -> int:
     """Weight bytes one decode step reads: all weights (as stored, quantized formats included), less the
     input-embedding table unless it is tied to the output head, plus the one row each token gathers."""
-    from gpu_runner.measurement import weight_bytes
+    from gpu_runner.measure.timing import weight_bytes
 
     total = weight_bytes(model)
     emb = model.get_input_embeddings()

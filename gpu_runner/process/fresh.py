@@ -1,6 +1,6 @@
 """Run one measurement in a fresh Python process (optimum-benchmark style) and stream its progress back.
 
-Parent side: run_in_fresh_process(). Child side: ``python -m gpu_runner.fresh_process MODULE:FUNC`` reads
+Parent side: run_in_fresh_process(). Child side: ``python -m gpu_runner.process.fresh MODULE:FUNC`` reads
 a JSON spec on stdin and calls FUNC(spec, report); messages travel on a dedicated pipe so that library
 output on stdout/stderr only ever lands in the log.
 """
@@ -64,7 +64,7 @@ def run_in_fresh_process(target: str, spec: dict[str, Any], *, on_progress: OnPr
     log = log or LogTail()
     read_fd, write_fd = os.pipe()
     env = dict(os.environ, **{_MSG_FD_ENV: str(write_fd), "PYTHONUNBUFFERED": "1"})
-    proc = subprocess.Popen([sys.executable, "-m", "gpu_runner.fresh_process", target], stdin=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "gpu_runner.process.fresh", target], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(write_fd,), env=env,
                             start_new_session=True, cwd=_repo_root())
     os.close(write_fd)
@@ -121,7 +121,7 @@ def run_in_fresh_process(target: str, spec: dict[str, Any], *, on_progress: OnPr
 
 
 def _repo_root() -> str:
-    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _kill(proc: subprocess.Popen) -> None:

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import labcontract
-from gpu_runner.client import Conflict, SiteClient, SiteError
 from gpu_runner.errors import LabCancelled
-from gpu_runner.fresh_process import LogTail
 from gpu_runner.labs import LabContext, lab_runner
-from gpu_runner.metrics import track_job
+from gpu_runner.process.fresh import LogTail
+from gpu_runner.service.prometheus import track_job
+from gpu_runner.service.site_client import Conflict, SiteClient, SiteError
 
 log = logging.getLogger(__name__)
 
@@ -97,14 +97,14 @@ def execute_job(payload: dict[str, Any], client: SiteClient, *, queue: str | Non
         return "invalid"
     job_id, attempt = payload["job_id"], payload["attempt"]
     if capabilities is None:
-        from gpu_runner.capabilities import probe
+        from gpu_runner.service.capabilities import probe
 
         capabilities = probe(check_vllm=False)
     system_info = {**capabilities, "hostname": socket.gethostname(), "queue": queue}
     # Registered before start, so no heartbeat can ever report this process as not holding a job it holds.
     RUNNING.add(job_id)
     try:
-        with track_job(job_id, payload["lab"]) as tracked:  # the runner's /metrics (gpu_runner/metrics.py)
+        with track_job(job_id, payload["lab"]) as tracked:  # the runner's /metrics (gpu_runner/service/prometheus.py)
             tracked.outcome = _execute_started(payload, client, job_id, attempt, system_info, queue,
                                                capabilities, child_timeout_s)
         return tracked.outcome
@@ -168,13 +168,13 @@ class _JobTelemetry:
 @contextlib.contextmanager
 def job_telemetry(device: str) -> Iterator[_JobTelemetry]:
     """NVML sampling of the job's GPU from start to end of a CUDA job (stopped on every way out). Its result goes
-    under the lab result's top-level "telemetry" key (shape: gpu_runner.telemetry.GpuSampler.result); CPU jobs
+    under the lab result's top-level "telemetry" key (shape: gpu_runner.measure.nvml.GpuSampler.result); CPU jobs
     carry none."""
     holder = _JobTelemetry()
     if device != "cuda":
         yield holder
         return
-    from gpu_runner.telemetry import GpuSampler
+    from gpu_runner.measure.nvml import GpuSampler
 
     sampler = GpuSampler(interval_ms=JOB_TELEMETRY_INTERVAL_MS, max_samples=JOB_TELEMETRY_MAX_SAMPLES).start()
     try:

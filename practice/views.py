@@ -14,7 +14,7 @@ from .models import Exercise, Submission
 
 
 def solved_subquery(user):
-    return Submission.objects.filter(user=user, exercise=OuterRef("pk"), mode=Submission.Mode.SUBMIT, verdict="AC")
+    return Submission.objects.solved().filter(user=user, exercise=OuterRef("pk"))
 
 
 def exercise_list(request: HttpRequest) -> HttpResponse:
@@ -40,7 +40,7 @@ def exercise_detail(request: HttpRequest, slug: str) -> HttpResponse:
     exercise = get_object_or_404(Exercise.objects.live(), slug=slug)
     mine = Submission.objects.filter(user=request.user, exercise=exercise)
     best = mine.filter(mode=Submission.Mode.SUBMIT, status=Submission.Status.DONE).aggregate(best=Max("score"))["best"]
-    solved = mine.filter(mode=Submission.Mode.SUBMIT, verdict="AC").exists()
+    solved = mine.solved().exists()
     latest = mine.first()
     last = mine.exclude(mode=Submission.Mode.EXAMPLES).first() if exercise.kind == Exercise.Kind.NUMERIC else None
     context = {

@@ -101,6 +101,7 @@ def start_runner(site_url: str, token: str, broker_url: str, name: str, log_path
     env = {**os.environ, "DEPLOYDOJO_SITE_URL": site_url, "DEPLOYDOJO_RUNNER_TOKEN": token,
            "CELERY_BROKER_URL": broker_url}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("GPU_RUNNER_INLINE_CHILDREN", None)  # a real runner runs real children
     log = open(log_path, "w") if log_path else subprocess.DEVNULL
     return subprocess.Popen([sys.executable, "-m", "gpu_runner", "--name", name], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)

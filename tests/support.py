@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 
 def worker_env() -> dict[str, str]:
     """Environment for a worker process that talks to the *test* database pytest-django created."""
@@ -16,7 +18,7 @@ def worker_env() -> dict[str, str]:
     db = settings.DATABASES["default"]
     url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     return {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "GPU_RUNNER_INLINE_CHILDREN"},
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
         "DATABASE_URL": url,
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
@@ -144,3 +146,15 @@ def planner_devices(user) -> list[dict]:
     bandwidth its quantization job measured."""
     return [{"key": 7, "name": "gpu-box (RTX 4070 Laptop, measured)", "memory_gib": 8.0, "bandwidth_gb_s": 231.5,
              "source": "measured device-to-device copy"}]
+
+
+@pytest.fixture(scope="module")
+def inline_children():
+    """Run each lab configuration in the test process instead of a fresh child (gpu_runner.process.fresh's inline
+    mode): the same code, JSON round trip and errors, without ~4 s of imports per child. For shape tests; the
+    end-to-end tests go through a real runner and real children (runners never inherit it: see worker_env)."""
+    from gpu_runner.process.fresh import INLINE_ENV
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(INLINE_ENV, "1")
+        yield

@@ -20,12 +20,17 @@ from labcontract.labs.finetune import (
     check_finetune_params,
     validate_dataset_jsonl,
 )
+from tests.support import inline_children  # noqa: F401 - a fixture, used by the mark below
 
 # Fixture: hidden 256, 4 layers, 8 query heads of 32 dims, 2 KV heads, MLP 1024 (gpu_runner/checkpoints/fixture.py).
 FIXTURE_LINEARS = {"q_proj": (256, 256), "k_proj": (256, 64), "v_proj": (256, 64), "o_proj": (256, 256),
                    "gate_proj": (256, 1024), "up_proj": (256, 1024), "down_proj": (1024, 256)}
 FIXTURE_LAYERS = 4
 FIXTURE_PARAMETERS = 8_032_000
+
+# Shape tests: each configuration runs in this process (end to end through real children:
+# test_new_labs_on_a_real_runner.py).
+pytestmark = pytest.mark.usefixtures("inline_children")
 
 
 def params_with_defaults(**overrides) -> dict:

@@ -14,8 +14,13 @@ import pytest
 import labcontract
 from gpu_runner.labs import LabContext, cpp_tokenizer, quant_inference, vllm_batch
 from labcontract.labs import cpp_tokenizer as cpp_contract
+from tests.support import inline_children  # noqa: F401 - a fixture, used by the mark below
 
 VLLM_SKIP_REASON = "vLLM cannot be installed on the development and CI machines (no CUDA)"
+
+# Shape tests: each configuration runs in this process (end to end through real children:
+# test_new_labs_on_a_real_runner.py).
+pytestmark = pytest.mark.usefixtures("inline_children")
 
 
 def _ctx(device: str = "cpu") -> tuple[LabContext, list[tuple[int, str]]]:

@@ -10,10 +10,15 @@ import pytest
 from gpu_runner.labs import LabContext, long_context
 from labcontract import ContractError
 from labcontract.labs.long_context import LONG_CONTEXT_PARAMS, LONG_CONTEXT_RESULT, check_long_context_params
+from tests.support import inline_children  # noqa: F401 - a fixture, used by the mark below
 
 LENGTHS = [320, 128]  # given unsorted: the lab runs them in ascending order
 DEPTHS = [0.75, 0.25]
 SETTINGS = [{"type": "none"}, {"type": "dynamic", "factor": 2}, {"type": "yarn", "factor": 2}]
+
+# Shape tests: each configuration runs in this process (end to end through real children:
+# test_new_labs_on_a_real_runner.py).
+pytestmark = pytest.mark.usefixtures("inline_children")
 
 
 def params_with_defaults(**overrides) -> dict:

@@ -17,13 +17,17 @@ from gpu_runner.checkpoints import smollm
 from gpu_runner.checkpoints.loading import describe_model, load_tokenizer, model_path
 from gpu_runner.errors import Unsupported
 from gpu_runner.labs import LabContext, quant_inference
+from tests.support import inline_children  # noqa: F401 - a fixture, used by the mark below
 
 ROOT = Path(__file__).resolve().parent.parent
 RACE = ("import json; from gpu_runner.checkpoints import smollm; p, c = smollm.ensure_converted(); "
         "print(json.dumps([str(p), c]))")
 
-pytestmark = pytest.mark.skipif(smollm.package_version() is None,
-                                reason=f"{smollm.PACKAGE} is not installed ({smollm.INSTALL_COMMAND})")
+# Shape tests: each configuration runs in this process (end to end through real children:
+# test_new_labs_on_a_real_runner.py).
+pytestmark = [pytest.mark.skipif(smollm.package_version() is None,
+                                 reason=f"{smollm.PACKAGE} is not installed ({smollm.INSTALL_COMMAND})"),
+              pytest.mark.usefixtures("inline_children")]
 
 
 @pytest.fixture(scope="module")

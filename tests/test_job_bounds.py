@@ -177,3 +177,18 @@ def test_the_sites_copy_of_the_fixture_config_is_the_runners():
     copy = _fixture_config()
     assert {k: v for k, v in copy.items() if k not in ("model_type", "architectures")} == FIXTURE_CONFIG
     assert copy["model_type"] == "qwen2"
+
+
+def test_the_runner_reports_a_local_models_config_with_its_result(tmp_path):
+    import json
+
+    from gpu_runner.checkpoints.loading import describe_model
+    from labcontract.labs._schema import MODEL_INFO
+
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "qwen2", "hidden_size": 896}))
+    info = describe_model(str(tmp_path))
+    assert info["config"] == {"model_type": "qwen2", "hidden_size": 896}
+    import jsonschema
+
+    jsonschema.validate(info, MODEL_INFO)
+    assert "config" not in describe_model(str(tmp_path / "absent"))

@@ -192,3 +192,25 @@ def test_the_runner_reports_a_local_models_config_with_its_result(tmp_path):
 
     jsonschema.validate(info, MODEL_INFO)
     assert "config" not in describe_model(str(tmp_path / "absent"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lab", ["quant-inference", "vllm-batch", "serving-bench", "long-context"])
+def test_the_english_block_has_no_chinese_left(client_a, user, lab):
+    html = page(client_a, make_lab_job(user, lab, lab_result(lab), system_info=CPU_RUNNER, params={"dtype": "auto"}),
+                "en")
+    block = html.split('data-testid="job-bound"')[1].split('data-testid="system-info"')[0]
+    assert not re.search(r"[\u4e00-\u9fff]", block), re.findall(r".{20}[\u4e00-\u9fff]+.{20}", block)[:3]
+
+
+@pytest.mark.parametrize(("torch_name", "slug"), [
+    ("NVIDIA H200", "h200"), ("NVIDIA H100 80GB HBM3", "h100-sxm"), ("NVIDIA H100 PCIe", "h100-pcie"),
+    ("NVIDIA A100-SXM4-80GB", "a100-80gb"), ("NVIDIA A10", "a10"), ("Tesla T4", "t4"),
+    ("NVIDIA GeForce RTX 4070 Laptop GPU", "rtx-4070-laptop"), ("NVIDIA GeForce RTX 4070", "rtx-4070"),
+    ("Tesla V100-SXM2-32GB", "v100-sxm2-32gb"), ("NVIDIA RTX A1000", None), ("NVIDIA T400", None),
+])
+def test_a_runners_gpu_name_finds_its_datasheet_row_or_none(torch_name, slug):
+    from evidence.bounds import datasheet_gpu
+
+    found = datasheet_gpu(torch_name)
+    assert (found.slug if found else None) == slug

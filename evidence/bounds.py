@@ -55,7 +55,10 @@ class Row:
 
     @property
     def share_pct(self) -> str:
-        return "" if self.share is None else f"{self.share * 100:.0f}%"
+        if self.share is None:
+            return ""
+        pct = self.share * 100
+        return f"{pct:.1f}%" if pct < 10 else f"{pct:.0f}%"  # a CPU's int8 decode reaches a fraction of 1%
 
     @property
     def verdict(self) -> str:

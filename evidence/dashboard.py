@@ -30,6 +30,7 @@ from practice.models import DIFFICULTY_WEIGHTS, Exercise, Submission
 from tracker.models import StatusChange
 from tracker.services import plan_overview
 
+from . import bounds
 from .skills import SkillLevel, skill_levels, weakest
 
 HEATMAP_WEEKS = 53
@@ -80,6 +81,22 @@ def lab_results(user, *, limit: int = 5) -> tuple[list[LabJob], set[str]]:
     return [job for job in rows if job.overall <= limit], {job.lab for job in rows}
 
 
+def best_bound_shares(user, *, jobs: int = 40) -> list[dict]:
+    """Per lab the planner bounds (evidence.bounds), the learner's best share of its bound over their latest
+    `jobs` succeeded jobs of those labs (one query): lab, share and its job. Numbers only: the dashboard's
+    cache is shared by both languages."""
+    rows = (LabJob.objects.filter(user=user, status=LabJob.Status.SUCCEEDED, lab__in=bounds.LABS)
+            .only("id", "lab", "result", "system_info", "params").order_by("-created_at", "-id")[:jobs])
+    best: dict[str, dict] = {}
+    for job in rows:
+        found = bounds.job_bound(job.lab, job.result, job.system_info, job.params)
+        row = found.best if found else None
+        if row is not None and (job.lab not in best or row.share > best[job.lab]["share"]):
+            best[job.lab] = {"lab": job.lab, "share": row.share, "share_pct": row.share_pct,
+                             "job": job.pk, "above": row.share > 1.0}
+    return [best[lab] for lab in bounds.LABS if lab in best]
+
+
 def suggested_exercise(levels: list[SkillLevel]) -> tuple[SkillLevel | None, Exercise | None]:
     """The easiest unsolved exercise of the weakest skill that has one."""
     weak = weakest(levels, with_unsolved=True)
@@ -94,7 +111,7 @@ def record_figures(user, *, today: dt.date) -> dict:
     levels = skill_levels(user, labs=measured)
     weak, exercise = suggested_exercise(levels)
     return {"levels": levels, "days": activity_days(user, today=today), "labs": recent,
-            "weakest": weak, "exercise": exercise}
+            "weakest": weak, "exercise": exercise, "bound_shares": best_bound_shares(user)}
 
 
 def add_clock_figures(data: dict, reviews: ReviewSummary) -> dict:

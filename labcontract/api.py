@@ -55,7 +55,10 @@ CAPABILITIES = {
     "type": "object",
     "required": ["cpu", "ram_bytes", "cuda_devices", "versions", "queues"],
     "properties": {
-        "cpu": {"type": "object"},  # {"model": str, "cores": int}
+        # {"model": str, "cores": int, "physical_cores": int, "memory_bandwidth_gb_s": float (a measured copy),
+        #  "matmul_gflops": float (a measured fp32 matmul)}; the two figures are absent from older runners
+        "cpu": {"type": "object", "properties": {"memory_bandwidth_gb_s": {"type": "number", "exclusiveMinimum": 0},
+                                                 "matmul_gflops": {"type": "number", "exclusiveMinimum": 0}}},
         "ram_bytes": {"type": "integer", "minimum": 0},
         "cuda_devices": {
             "type": "array",

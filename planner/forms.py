@@ -30,7 +30,8 @@ class PlanForm(forms.Form):
     gpu = forms.ChoiceField(label=_("GPU"))
     bw = forms.FloatField(label=_("实测显存带宽 (GB/s)"), required=False, min_value=1, max_value=100_000)
     mem = forms.FloatField(label=_("显存 (GiB)"), required=False, min_value=0.5, max_value=4096)
-    tflops = forms.FloatField(label=_("FP16 算力 (TFLOPS)"), required=False, min_value=0.1, max_value=100_000)
+    # a CPU runner's measured fp32 matmul rate is a few hundredths of a TFLOPS (its job pages link here with it)
+    tflops = forms.FloatField(label=_("FP16 算力 (TFLOPS)"), required=False, min_value=0.001, max_value=100_000)
     precision = forms.ChoiceField(label=_("权重精度"),
                                   choices=[(p, p) for p in ("bf16", "fp16", "fp32", "int8", "int4")])
     group = forms.IntegerField(label=_("量化分组大小"), min_value=0, max_value=65_536,

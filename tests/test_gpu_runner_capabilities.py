@@ -30,6 +30,16 @@ def test_probe_describes_this_cpu_machine_in_the_contract_shape(caps):
     assert caps["cpp_regex"] == ["pcre2", "re2"]
 
 
+def test_probe_measures_the_cpus_memory_bandwidth_and_matmul_rate(caps):
+    """A CPU job's page reads its decode speed against this bandwidth (a copy counts read and write): any real
+    machine copies between 0.5 and 1000 GB/s and multiplies at more than 0.1 GFLOP/s."""
+    assert 0.5 < caps["cpu"]["memory_bandwidth_gb_s"] < 1000
+    assert caps["cpu"]["matmul_gflops"] > 0.1
+    bad = {**caps, "cpu": {**caps["cpu"], "memory_bandwidth_gb_s": 0}}
+    with pytest.raises(labcontract.ContractError, match="memory_bandwidth_gb_s"):
+        labcontract.validate("heartbeat", {"capabilities": bad})
+
+
 def test_the_queues_follow_the_devices_torch_sees(caps):
     import importlib.util
 

@@ -71,6 +71,9 @@ def prepare_model(ctx: Any, model_ref: str) -> None:
         ctx.run_child("gpu_runner.checkpoints.smollm:prepare", {}, start=0, end=0, stage=f"preparing {model_ref}")
 
 
+MAX_REPORTED_CONFIG = 32_000  # characters of a local model's config.json a result carries (a 7B's is ~1 KB)
+
+
 def describe_model(model_ref: str) -> dict[str, Any]:
     """The model a result was measured on: {ref, name, parameters, source, notes}. Cheap: reads JSON only."""
     if model_ref == smollm.SMOLLM_NAME:
@@ -82,13 +85,18 @@ def describe_model(model_ref: str) -> dict[str, Any]:
                 "source": "built on the runner from a fixed seed (gpu_runner/checkpoints/fixture.py)",
                 "notes": ["random weights: perplexity is large and only the change between precisions means "
                           "something"]}
-    config = Path(model_ref) / "config.json"
+    config_path = Path(model_ref) / "config.json"
     try:
-        name = json.loads(config.read_text()).get("_name_or_path") or Path(model_ref).name
+        config = json.loads(config_path.read_text())
     except (OSError, ValueError):
-        name = Path(model_ref).name
-    return {"ref": model_ref, "name": name, "parameters": None, "source": f"local directory {model_ref}",
+        config = None
+    config = config if isinstance(config, dict) else None
+    name = (config or {}).get("_name_or_path") or Path(model_ref).name
+    info = {"ref": model_ref, "name": name, "parameters": None, "source": f"local directory {model_ref}",
             "notes": []}
+    if config is not None and len(json.dumps(config)) <= MAX_REPORTED_CONFIG:
+        info["config"] = config  # the site reads the job against its capacity planner with it
+    return info
 
 
 def load_tokenizer(model_ref: str) -> TextTokenizer:

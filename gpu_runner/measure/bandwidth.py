@@ -122,3 +122,40 @@ def device_bandwidth() -> dict[str, Any]:
     if gpu is not None:
         return {"device": name, "gb_per_s": gpu.gb_per_s, "source": f"published specification: {gpu.source}"}
     return {"device": name, "gb_per_s": measure_copy_bandwidth(), "source": "measured device-to-device copy"}
+
+
+def measure_host_bandwidth(size_bytes: int = 128 * 1024 * 1024, repeats: int = 5) -> float:
+    """GB/s of a main-memory copy on the CPU (NumPy, one thread), counting the read and the write: the
+    decode-speed ceiling of a CPU runner, as measure_copy_bandwidth is a GPU's. The best of the repeats, as
+    STREAM reports (a ceiling: other work on the host only slows a repeat down); 128 MiB is far above any
+    last-level cache, and the whole measurement takes about a second."""
+    import time
+
+    import numpy as np
+
+    src = np.ones(size_bytes, dtype=np.uint8)
+    dst = np.empty_like(src)
+    np.copyto(dst, src)  # touch every page before timing
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        np.copyto(dst, src)
+        times.append(time.perf_counter() - start)
+    return 2 * size_bytes / min(times) / 1e9
+
+
+def measure_host_matmul_gflops(n: int = 1024, repeats: int = 5) -> float:
+    """GFLOP/s of an fp32 n x n matrix product with torch's CPU BLAS at its default threads, the best of the
+    repeats: the compute side of a CPU runner's prefill bound (2 n^3 flops per product)."""
+    import time
+
+    import torch
+
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        torch.mm(a, b)
+        times.append(time.perf_counter() - start)
+    return 2 * n**3 / min(times) / 1e9

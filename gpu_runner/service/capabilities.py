@@ -16,6 +16,7 @@ import psutil
 
 import labcontract
 from gpu_runner.labs.cpp_tokenizer import libraries as cpp_libraries
+from gpu_runner.measure import bandwidth
 
 _VERSIONED = (
     "torch",
@@ -139,6 +140,15 @@ def choose_queues(devices: list[dict[str, Any]], vllm_ok: bool) -> list[str]:
     return queues
 
 
+def host_figures() -> dict[str, float]:
+    """The CPU's measured memory bandwidth and fp32 matmul rate: a CPU job's page reads its decode and prefill
+    against them (the site's planner bounds), as a CUDA job's reads against the GPU's bandwidth."""
+    figures = {"memory_bandwidth_gb_s": round(bandwidth.measure_host_bandwidth(), 2)}
+    if importlib.util.find_spec("torch") is not None:
+        figures["matmul_gflops"] = round(bandwidth.measure_host_matmul_gflops(), 1)
+    return figures
+
+
 def probe(*, check_vllm: bool = True) -> dict[str, Any]:
     """Describe this host; the result fits labcontract.CAPABILITIES."""
     devices = cuda_devices()
@@ -155,6 +165,7 @@ def probe(*, check_vllm: bool = True) -> dict[str, Any]:
             "model": cpu_model(),
             "cores": os.cpu_count() or 1,
             "physical_cores": psutil.cpu_count(logical=False) or os.cpu_count() or 1,
+            **host_figures(),
         },
         "ram_bytes": int(psutil.virtual_memory().total),
         "cuda_devices": devices,

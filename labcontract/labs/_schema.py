@@ -12,7 +12,9 @@ MODEL_INFO = {
     "type": "object",
     "required": ["ref", "name"],
     "properties": {"ref": {"type": "string"}, "name": {"type": "string"},
-                   "parameters": {"type": ["integer", "null"]}, "source": {"type": "string"}, "notes": STR_LIST},
+                   "parameters": {"type": ["integer", "null"]}, "source": {"type": "string"}, "notes": STR_LIST,
+                   # a local directory's config.json, as the runner read it (the site's planner bounds use it)
+                   "config": {"type": "object"}},
 }
 MODEL_REF = {
     "type": "string",

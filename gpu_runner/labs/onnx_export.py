@@ -42,8 +42,9 @@ def provider_reason(provider: str, device: str, available: list[str]) -> str | N
     """Why this runner cannot run an execution provider, or None when it can."""
     name = PROVIDERS[provider]
     if name not in available:
-        return (f"providers: {name} is not in onnxruntime.get_available_providers() on this runner ({', '.join(available)}); "
-                "the CUDA and TensorRT providers come with the onnxruntime-gpu package (and TensorRT's libraries)")
+        return (f"providers: {name} is not in onnxruntime.get_available_providers() on this runner "
+                f"({', '.join(available)}); the CUDA and TensorRT providers come with the onnxruntime-gpu package "
+                "(and TensorRT's libraries)")
     if provider != "cpu" and device != "cuda":
         return f"providers: {name} needs a CUDA device; this job runs on {device}"
     return None
@@ -98,7 +99,8 @@ def run(params: dict[str, Any], ctx: LabContext) -> dict[str, Any]:
             why = provider_reason(provider, ctx.device, available) or precision_reason(precision, provider)
             graph = graphs.get(precision)
             if why is None and (graph is None or graph.get("status") != "ok"):
-                why = f"precisions: no {precision} graph ({(graph or export).get('reason') or (graph or export).get('error') or 'export failed'})"
+                failed = graph or export
+                why = f"precisions: no {precision} graph ({failed.get('reason') or failed.get('error') or 'no export'})"
             if why:
                 runs.append({**entry, "status": "unsupported", "reason": why})
                 continue
@@ -211,7 +213,8 @@ def measure_pytorch(spec: dict[str, Any], report: Callable[[float, str], None]) 
         "kv_shape": [model.config.num_key_value_heads, getattr(model.config, "head_dim", None)
                      or model.config.hidden_size // model.config.num_attention_heads]}))
     report(1.0, "done")
-    return {"backend": "pytorch", "status": "ok", "description": f"PyTorch {torch.__version__} fp32 eager, DynamicCache",
+    return {"backend": "pytorch", "status": "ok",
+            "description": f"PyTorch {torch.__version__} fp32 eager, DynamicCache",
             "load_s": load_s, "torch_threads": threads, "weight_bytes": m.weight_bytes(model),
             "memory": {"peak_rss_bytes": m.peak_rss_bytes()}, **figures}
 

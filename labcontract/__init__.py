@@ -37,7 +37,8 @@ MAX_BODY_BYTES = 256 * 1024
 HEARTBEAT_INTERVAL_S = 30
 HEARTBEAT_TIMEOUT_S = 120  # a runner silent this long is offline; its running jobs are failed/retried
 
-LABS = ("quant-inference", "vllm-batch", "serving-bench", "cpp-tokenizer", "finetune", "long-context")
+LABS = ("quant-inference", "vllm-batch", "serving-bench", "cpp-tokenizer", "finetune", "long-context", "onnx-export",
+        "cross-model")
 # Capability queues, least capable first: a runner serving lab.vllm serves lab.cuda too (gpu_runner/capabilities.py).
 QUEUES = ("lab.cpu", "lab.cuda", "lab.vllm")
 # Regex engines a C++ tokenizer submission may use (qwen.cpp uses RE2; PCRE2 also has Qwen's lookahead), linked
@@ -52,6 +53,8 @@ LAB_QUEUES: dict[str, tuple[str, ...]] = {
     "cpp-tokenizer": ("lab.cpu",),
     "finetune": ("lab.cpu", "lab.cuda"),
     "long-context": ("lab.cpu", "lab.cuda"),
+    "onnx-export": ("lab.cpu", "lab.cuda"),
+    "cross-model": ("lab.cpu", "lab.cuda"),
 }
 # Task name per queue: routing is by task name (config/celery.py routes "lab.cpu.*" to lab.cpu ...).
 TASK_FOR_QUEUE = {q: f"{q}.run_lab" for q in QUEUES}
@@ -393,6 +396,18 @@ from labcontract.long_context import (  # noqa: E402
     LONG_CONTEXT_RESULT,
     check_long_context_params,
 )
+from labcontract.cross_model import (  # noqa: E402
+    CROSS_MODEL_PARAMS,
+    CROSS_MODEL_RESULT,
+    check_cross_model_params,
+    cross_model_failure,
+)
+from labcontract.onnx_export import (  # noqa: E402
+    ONNX_EXPORT_PARAMS,
+    ONNX_EXPORT_RESULT,
+    check_onnx_export_params,
+    onnx_export_failure,
+)
 
 LAB_PARAMS = {
     "quant-inference": QUANT_INFERENCE_PARAMS,
@@ -401,6 +416,8 @@ LAB_PARAMS = {
     "cpp-tokenizer": CPP_TOKENIZER_PARAMS,
     "finetune": FINETUNE_PARAMS,
     "long-context": LONG_CONTEXT_PARAMS,
+    "onnx-export": ONNX_EXPORT_PARAMS,
+    "cross-model": CROSS_MODEL_PARAMS,
 }
 
 
@@ -428,6 +445,9 @@ def lab_params_with_defaults(lab: str, params: dict, *, queue: str | None = None
         check_finetune_params(filled)
     elif lab == "long-context":
         check_long_context_params(filled, device=None if queue is None else ("cpu" if queue == "lab.cpu" else "cuda"))
+    elif lab in ("onnx-export", "cross-model"):
+        check = check_onnx_export_params if lab == "onnx-export" else check_cross_model_params
+        check(filled, device=None if queue is None else ("cpu" if queue == "lab.cpu" else "cuda"))
     if queue is not None and (refusal := queue_refusal(lab, queue, filled)):
         raise refusal
     return filled
@@ -604,6 +624,8 @@ RESULT_SCHEMAS: dict[str, dict] = {
     "cpp-tokenizer": CPP_TOKENIZER_RESULT,
     "finetune": FINETUNE_RESULT,
     "long-context": LONG_CONTEXT_RESULT,
+    "onnx-export": ONNX_EXPORT_RESULT,
+    "cross-model": CROSS_MODEL_RESULT,
 }
 
 
@@ -647,6 +669,10 @@ def result_failure(lab: str, result: dict) -> str | None:
         return f"{result.get('status')}: {result.get('message') or 'the check did not run'}"[:4000]
     if lab == "finetune" and result.get("status") != "ok":
         return f"{result.get('status')}: {result.get('reason') or result.get('error') or 'nothing trained'}"[:4000]
+    if lab == "onnx-export":
+        return onnx_export_failure(result)
+    if lab == "cross-model":
+        return cross_model_failure(result)
     entries = {"serving-bench": ("engines", "engine"), "long-context": ("settings", "setting")}.get(lab)
     if entries and not any(e.get("status") == "ok" for e in result.get(entries[0], [])):
         first = (result.get(entries[0]) or [{}])[0]

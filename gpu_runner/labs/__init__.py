@@ -63,6 +63,10 @@ def lab_runner(lab: str) -> Callable[[dict[str, Any], LabContext], dict[str, Any
         from gpu_runner.labs.finetune import run
     elif lab == "long-context":
         from gpu_runner.labs.long_context import run
+    elif lab == "onnx-export":
+        from gpu_runner.labs.onnx_export import run
+    elif lab == "cross-model":
+        from gpu_runner.labs.cross_model import run
     else:
         raise ValueError(f"unknown lab {lab!r}")
     return run

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 import labcontract
 
-from . import results
+from . import cross_model_view, onnx_export_view, results
 
 # What a runner must have to consume each queue: the job page names it when no usable runner has it.
 QUEUE_NEEDS: Mapping[str, Promise] = {"lab.cpu": _("CPU"), "lab.cuda": _("CUDA GPU"), "lab.vllm": _("vLLM")}
@@ -137,6 +137,29 @@ _ENTRIES: dict[str, Lab] = {lab.slug: lab for lab in (
                 "ppl_windows": _("每个长度的困惑度窗口数"), "passkey_depths": _("passkey 深度（0–1，每行一个）"),
                 "passkey_trials": _("每格 passkey 试验次数"), "accuracy_threshold": _("有效长度的准确率阈值"),
                 "eval_text": _("评估文本（留空用内置文章）")},
+    ),
+    Lab(
+        slug="onnx-export",
+        title=_("ONNX Runtime 导出"),
+        subtitle=_("把模型连同 KV 缓存导出成 ONNX，fp32 / int8 / int4 在 ONNX Runtime 上与 PyTorch 比速度和一致性"),
+        queues=labcontract.LAB_QUEUES["onnx-export"],
+        skills=("inference-acceleration", "model-portability"),
+        summarise=onnx_export_view.onnx_export_view, headline=onnx_export_view.onnx_export_headline,
+        evidence=onnx_export_view.onnx_export_evidence,
+        labels={"model": _("模型（fixture、smollm2-135m、gemma3-270m 或 runner 上的本地模型目录）"),
+                "exporter": _("导出器"), "precisions": _("精度"), "providers": _("执行提供者（execution provider）"),
+                "quality_tokens": _("一致性评估的 token 数")},
+    ),
+    Lab(
+        slug="cross-model",
+        title=_("跨模型对比"),
+        subtitle=_("Gemma 3 与 SmolLM2（Llama 架构）并排：config.json、参数构成、KV 缓存、速度与词表效率"),
+        queues=labcontract.LAB_QUEUES["cross-model"],
+        skills=("model-portability",),
+        summarise=cross_model_view.cross_model_view, headline=cross_model_view.cross_model_headline,
+        evidence=cross_model_view.cross_model_evidence,
+        labels={"models": _("模型（每行一个：smollm2-135m、gemma3-270m、fixture 或本地目录）"),
+                "batch": _("批大小"), "kv_probe_len": _("测量 KV 缓存的预填充长度（token）")},
     ),
 )}
 # In the contract's order (the catalogue lists them so); a test asserts both name the same labs.

@@ -390,17 +390,17 @@ CPP_TOKENIZER_PARAMS = {
 # serving-bench, finetune and long-context keep their contract in a module of their own. Each imports
 # ContractError from this module, so they are imported here, once it exists, rather than at the top.
 from labcontract import serving  # noqa: E402
-from labcontract.finetune import FINETUNE_PARAMS, FINETUNE_RESULT, check_finetune_params  # noqa: E402
-from labcontract.long_context import (  # noqa: E402
-    LONG_CONTEXT_PARAMS,
-    LONG_CONTEXT_RESULT,
-    check_long_context_params,
-)
 from labcontract.cross_model import (  # noqa: E402
     CROSS_MODEL_PARAMS,
     CROSS_MODEL_RESULT,
     check_cross_model_params,
     cross_model_failure,
+)
+from labcontract.finetune import FINETUNE_PARAMS, FINETUNE_RESULT, check_finetune_params  # noqa: E402
+from labcontract.long_context import (  # noqa: E402
+    LONG_CONTEXT_PARAMS,
+    LONG_CONTEXT_RESULT,
+    check_long_context_params,
 )
 from labcontract.onnx_export import (  # noqa: E402
     ONNX_EXPORT_PARAMS,

@@ -148,8 +148,9 @@ def differences(result: dict) -> list[str]:
                       "total": f"{p['total'] / 1e6:.1f}",
                       "tied": gettext("复用嵌入表") if p.get("tied") else gettext("是单独的矩阵")})
         if c.get("sliding_layers"):
-            out.append(gettext("%(name)s 的 %(n)s 个局部注意力层把 KV 缓存限制在 %(w)s 个 token（实测保留 %(held)s 个："
-                               "transformers 只存窗口减一），所以预填充 %(probe)s token 后实测每 token 只占 "
+            out.append(gettext("%(name)s 的 %(n)s 个局部注意力层把 KV 缓存限制在 %(w)s 个 token"
+                               "（实测保留 %(held)s 个：transformers 只存窗口减一），"
+                               "所以预填充 %(probe)s token 后实测每 token 只占 "
                                "%(measured)s KiB，而不设窗口时是 %(full)s KiB。")
                        % {"name": _name(m), "n": c["sliding_layers"], "w": c.get("sliding_window"),
                           "held": kv.get("sliding_tokens_held"), "probe": kv["probe_len"],
@@ -165,7 +166,8 @@ def differences(result: dict) -> list[str]:
                           "ratio": f"{ta / tb:.2f}" if tb else "—", "ba": f"{a['text'][lang]['bits_per_byte']:.3f}",
                           "bb": f"{b['text'][lang]['bits_per_byte']:.3f}"})
         da, db = a["speed"]["decode_tokens_per_s"], b["speed"]["decode_tokens_per_s"]
-        out.append(gettext("解码：%(a)s %(da)s tok/s，%(b)s %(db)s tok/s；每 token KV 缓存（bf16，全部层）%(ka)s KiB 对 "
+        out.append(gettext("解码：%(a)s %(da)s tok/s，%(b)s %(db)s tok/s；"
+                           "每 token KV 缓存（bf16，全部层）%(ka)s KiB 对 "
                            "%(kb)s KiB。")
                    % {"a": _name(a), "b": _name(b), "da": f"{da:.2f}", "db": f"{db:.2f}",
                       "ka": f"{a['kv']['per_token_config_bf16'] / KIB:.1f}",
@@ -181,5 +183,6 @@ def cross_model_headline(result: dict) -> dict[str, tuple[float, str]]:
 def cross_model_evidence(result: dict) -> str:
     return "; ".join(f"{_name(m)}: {m['params']['total'] / 1e6:.0f} M params, "
                      f"{m['kv']['per_token_config_bf16'] / KIB:.1f} KiB KV/token (bf16), "
-                     f"{m['speed']['decode_tokens_per_s']:.2f} tok/s, zh {m['text']['zh']['bits_per_byte']:.2f} bits/byte"
+                     f"{m['speed']['decode_tokens_per_s']:.2f} tok/s, "
+                     f"zh {m['text']['zh']['bits_per_byte']:.2f} bits/byte"
                      for m in _ok(result))

@@ -62,8 +62,8 @@ def onnx_export_view(result: dict) -> dict:
     pbase = [("PyTorch fp32", pt["prefill_latency_s"]["median"])] if pt.get("status") == "ok" else []
     return {
         "headers": headers, "rows": rows,
-        "charts": [_bars(gettext("解码速度（带 KV 缓存的图）"), base + [(_label(r), r["decode_tokens_per_s"]) for r in ok],
-                         "tok/s"),
+        "charts": [_bars(gettext("解码速度（带 KV 缓存的图）"),
+                         base + [(_label(r), r["decode_tokens_per_s"]) for r in ok], "tok/s"),
                    _bars(gettext("预填充延迟（中位数）"), pbase + [(_label(r), r["prefill_latency_s"]["median"])
                                                           for r in ok], "s")],
         "tables": [{"title": gettext("导出的图"),
@@ -98,10 +98,12 @@ def statements(result: dict) -> list[str]:
                       "d": _num(r.get("decode_speedup_vs_pytorch")), "diff": _num(q["max_abs_logit_diff"], "{:.3g}"),
                       "top1": _num(q["top1_agreement"], "{:.0%}"), "same": q["greedy_identical_tokens"],
                       "n": q["greedy_tokens"]})
-    out.append(gettext("为什么：预填充是大矩阵乘，PyTorch 和 ORT 都调用优化过的 GEMM，差距主要来自融合；解码每步只有一个 "
-                       "token，PyTorch eager 的 Python 与算子调度开销占了大头，ORT 的融合图少了这些开销。int8 动态量化"
-                       "把权重读取降到 fp32 的四分之一、用整数 GEMM，但每次都要量化激活；int4（MatMulNBits）再减半权重，"
-                       "代价是精度。这里的循环不做 IO binding：每步的缓存都复制成 numpy 再喂回去，上下文越长这份开销越大。"))
+    out.append(gettext("为什么：预填充是大矩阵乘，PyTorch 和 ORT 都调用优化过的 GEMM，差距主要来自融合；"
+                       "解码每步只有一个 token，PyTorch eager 的 Python 与算子调度开销占了大头，"
+                       "ORT 的融合图少了这些开销。int8 动态量化把权重读取降到 fp32 的四分之一、用整数 GEMM，"
+                       "但每次都要量化激活；int4（MatMulNBits）再减半权重，"
+                       "代价是精度。这里的循环不做 IO binding：每步的缓存都复制成 numpy 再喂回去，"
+                       "上下文越长这份开销越大。"))
     return out
 
 

@@ -1,0 +1,194 @@
+"""The ONNX Runtime and cross-model labs: measured in-process on the fixture (real torch, real ONNX export and
+ONNX Runtime sessions on this CPU), a sliding-window architecture's real cache, bad input named at its field, the
+pages from a recorded real result (SmolLM2-135M beside Gemma 3 270M), and both labs through a real runner."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+import labcontract
+from gpu_runner.errors import Unsupported
+from gpu_runner.fixture import fixture_dir
+from gpu_runner.labs import LabContext
+from gpu_runner.labs import cross_model as cm
+from labcontract.cross_model import kv_bytes_per_token, parameter_estimate, plan_model_shapes
+from tests.support import lab_job_page as page
+from tests.support import lab_result as result_data
+from tests.support import make_lab_job as make_job
+
+CROSS = {"models": ["fixture", None], "prompt_len": 8, "gen_len": 3, "batch": 1, "repeats": 1, "warmup": 0,
+         "kv_probe_len": 24}
+ONNX = {"model": "fixture", "exporter": "torch-dynamo+ort-fusions", "precisions": ["fp32", "int8"],
+        "providers": ["cpu"], "prompt_len": 8, "gen_len": 4, "repeats": 1, "warmup": 0, "quality_tokens": 16}
+
+
+def _ctx() -> LabContext:
+    return LabContext(device="cpu", capabilities={})
+
+
+@pytest.mark.slow
+def test_cross_model_on_the_fixture_and_its_own_directory_measures_what_the_config_predicts():
+    params = labcontract.lab_params_with_defaults(
+        "cross-model", {**CROSS, "models": ["fixture", str(fixture_dir())]}, queue="lab.cpu")
+    result = cm.run(params, _ctx())
+    labcontract.validate_result("cross-model", result)
+    assert labcontract.result_failure("cross-model", result) is None
+    a, b = result["models"]
+    for m in (a, b):
+        assert m["status"] == "ok", m
+        p = m["params"]
+        assert p["total"] == sum(p[k] for k in ("embedding", "lm_head", "attention", "mlp", "norm", "other"))
+        assert p["total"] == 8_032_000 and p["tied"] is False and p["lm_head"] == p["embedding"]
+        kv = m["kv"]  # 4 full layers x 2 (K, V) x 2 KV heads x 32 dims x 4 bytes = 2048 bytes a token
+        assert kv["per_token_config"] == 2048
+        assert kv["measured_bytes_at_probe"] == kv["config_bytes_at_probe"] == 2048 * 24
+        assert [layer["tokens_held"] for layer in kv["layers"]] == [24] * 4
+        for lang in ("en", "zh"):
+            t = m["text"][lang]
+            assert t["tokens"] > 10 and t["bits_per_byte"] > 0 and t["perplexity"] > 1
+        assert m["speed"]["decode_tokens_per_s"] > 0
+    assert a["text"] == b["text"]  # the same weights and tokenizer score the same text the same
+
+
+def test_a_sliding_window_layer_caps_the_cache_it_really_builds_at_the_window_less_one():
+    import torch
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
+
+    torch.manual_seed(0)
+    config = Gemma3TextConfig(vocab_size=300, hidden_size=64, intermediate_size=128, num_hidden_layers=3,
+                              num_attention_heads=4, num_key_value_heads=1, head_dim=16, sliding_window=8,
+                              layer_types=["sliding_attention", "sliding_attention", "full_attention"])
+    model = Gemma3ForCausalLM(config).eval()
+
+    class Tok:
+        def encode(self, text):
+            return [ord(c) % 300 for c in text]
+
+    with torch.inference_mode():
+        kv = cm._kv(model, Tok(), 20, 4, "cpu")
+    assert [layer["tokens_held"] for layer in kv["layers"]] == [7, 7, 20]
+    per = 2 * 1 * 16 * 4
+    assert kv["measured_bytes_at_probe"] == per * (7 + 7 + 20)
+    assert kv["config_bytes_at_probe"] == per * (8 + 8 + 20)  # the config says the window; transformers keeps W-1
+    assert cm.config_facts(config, True)["sliding_layers"] == 2
+
+
+def test_the_plan_models_shapes_give_their_published_sizes_and_cite_their_config_files():
+    shapes = {s["name"]: s for s in plan_model_shapes()}
+    assert {"Qwen-7B", "Qwen2.5-7B", "Llama-3-8B", "Mistral-7B-v0.1", "Gemma-2-9B", "Gemma-3-1B"} <= set(shapes)
+    assert all(s["source"].startswith("https://huggingface.co/") and s["source"].endswith("config.json")
+               for s in shapes.values())
+    assert round(parameter_estimate(shapes["Llama-3-8B"])["total"] / 1e9, 2) == 8.03
+    assert kv_bytes_per_token(shapes["Llama-3-8B"]) == 32 * 2 * 8 * 128 * 2  # 128 KiB a token in bf16
+    # Mistral's 4096-token window halves its per-token cache at 8192 tokens.
+    mistral = shapes["Mistral-7B-v0.1"]
+    assert kv_bytes_per_token(mistral, length=8192) == kv_bytes_per_token(mistral) / 2
+
+
+@pytest.mark.parametrize(("lab", "params", "field"), [
+    ("cross-model", {"models": ["smollm2-135m", "llama-70b"]}, "models/1"),
+    ("cross-model", {"models": ["smollm2-135m"]}, "models"),
+    ("cross-model", {"models": ["smollm2-135m", "fixture"], "kv_probe_len": 5000}, "kv_probe_len"),
+    ("cross-model", {"models": ["fixture", "gemma3-270m"], "prompt_len": 4090, "gen_len": 16}, "prompt_len"),
+    ("onnx-export", {"providers": ["cpu", "tensorrt"]}, "providers"),
+    ("onnx-export", {"model": "qwen-72b"}, "model"),
+    ("onnx-export", {"precisions": ["fp64"]}, "precisions/0"),
+    ("onnx-export", {"model": "fixture", "quality_tokens": 4097}, "quality_tokens"),
+])
+def test_bad_input_is_refused_naming_its_field(lab, params, field):
+    with pytest.raises(labcontract.ContractError) as caught:
+        labcontract.lab_params_with_defaults(lab, params, queue="lab.cpu")
+    assert caught.value.field == field and field.split("/")[0] in str(caught.value)
+
+
+def test_a_model_the_runner_does_not_have_is_an_unsupported_entry_naming_the_field(tmp_path):
+    params = {**CROSS, "models": ["fixture", str(tmp_path / "missing")]}
+    result = cm.run(params, LabContext(device="cpu", capabilities={}, child_timeout_s=600))
+    entry = result["models"][1]
+    assert entry["status"] == "unsupported" and entry["reason"].startswith("models[1]: ")
+    assert labcontract.result_failure("cross-model", result).startswith("fewer than two models were measured")
+
+
+@pytest.mark.slow
+def test_the_onnx_lab_exports_a_kv_cache_graph_that_matches_pytorch_and_refuses_what_is_absent():
+    from gpu_runner.labs import onnx_export
+
+    result = onnx_export.run({**ONNX, "providers": ["cpu", "cuda"]}, _ctx())
+    labcontract.validate_result("onnx-export", result)
+    graphs = {g["precision"]: g for g in result["export"]["graphs"]}
+    assert graphs["fp32"]["cache_inputs"] == 2 * 4  # keys and values of every layer are graph inputs
+    assert graphs["fp32"]["fused_ops"].get("GroupQueryAttention") == 4 and graphs["fp32"]["external_data"]
+    assert graphs["int8"]["ops"].get("MatMulInteger") and graphs["int8"]["bytes"] < graphs["fp32"]["bytes"] / 2
+    runs = {(r["precision"], r["provider"]): r for r in result["runs"]}
+    fp32 = runs[("fp32", "cpu")]
+    assert fp32["status"] == "ok" and fp32["parity"]["max_abs_logit_diff"] < 1e-3
+    assert fp32["parity"]["top1_agreement"] == 1.0 and fp32["parity"]["greedy_identical_tokens"] == 4
+    assert runs[("int8", "cpu")]["status"] == "ok" and runs[("int8", "cpu")]["parity"]["max_abs_logit_diff"] > 0
+    cuda = runs[("fp32", "cuda")]
+    assert cuda["status"] == "unsupported" and cuda["reason"].startswith("providers: CUDAExecutionProvider")
+    assert result["pytorch"]["status"] == "ok" and fp32["decode_speedup_vs_pytorch"] > 0
+
+
+def test_the_onnx_lab_names_an_exporter_the_runner_lacks():
+    from gpu_runner.labs import onnx_export
+
+    result = onnx_export.run({**ONNX, "exporter": "ort-genai-builder"}, _ctx())
+    labcontract.validate_result("onnx-export", result)
+    assert result["export"]["status"] == "unsupported" and result["export"]["reason"].startswith("exporter: ")
+    assert labcontract.result_failure("onnx-export", result).startswith("export unsupported: exporter:")
+
+
+def test_unsupported_lengths_past_a_local_models_context_name_the_field(tmp_path):
+    with pytest.raises(Unsupported, match="^kv_probe_len: 5000 tokens is past"):
+        cm.measure({**CROSS, "model": "fixture", "kv_probe_len": 5000, "device": "cpu"}, lambda f, s: None)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_the_cross_model_page_sets_gemma_beside_smollm_with_differences_computed_from_the_result(
+        client_a, user, lang):
+    result = result_data("cross-model")
+    html = page(client_a, make_job(user, "cross-model", result), lang)
+    smol, gemma = result["models"]
+    share = f"{gemma['params']['embedding'] / gemma['params']['total']:.0%}"
+    assert "262,144" in html and share in html  # the vocabulary and the share of parameters it takes
+    assert f"{gemma['kv']['sliding_tokens_held']}" in html and "gelu_pytorch_tanh" in html
+    assert "https://huggingface.co/meta-llama/Meta-Llama-3-8B/blob/main/config.json" in html
+    assert f"{smol['text']['zh']['tokens_per_char']:.3f}" in html
+
+
+# ---- through a real runner ----------------------------------------------------------------------------------
+
+
+@pytest.mark.worker
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_a_real_runner_runs_both_labs_on_the_fixture_and_the_site_stores_their_results(
+        live_server, transactional_db, make_user, tmp_path):
+    from django.conf import settings
+
+    from labs.models import LabJob, Runner
+    from tests.faultkit import kill_group, start_runner, wait_for
+    from tests.support import purge_queues
+    from tests.test_new_labs_on_a_real_runner import finished, queued
+
+    purge_queues(list(labcontract.QUEUES))
+    owner = make_user("onnx-owner")
+    runner, token = Runner.create_with_token(owner=owner, name="cpu-box")
+    proc = start_runner(live_server.url, token, settings.CELERY_BROKER_URL, "onnxlabs", tmp_path / "runner.log")
+    try:
+        wait_for(lambda: Runner.objects.get(id=runner.id).is_online, 120, "runner online")
+        cross = queued(owner, "cross-model", {**CROSS, "models": ["fixture", str(fixture_dir())]})
+        onnx = queued(owner, "onnx-export", {**ONNX, "precisions": ["fp32"]})
+        cross, onnx = finished(cross, 600), finished(onnx, 600)
+        log = (tmp_path / "runner.log").read_text(errors="replace")[-3000:]
+        for job in (cross, onnx):
+            assert job.status == LabJob.Status.SUCCEEDED, f"{job.lab}: {job.error}\n{log}"
+            labcontract.validate_result(job.lab, job.result)
+        assert [m["status"] for m in cross.result["models"]] == ["ok", "ok"]
+        [run] = onnx.result["runs"]
+        assert run["status"] == "ok" and run["parity"]["greedy_identical_tokens"] == 4
+    finally:
+        kill_group(proc, signal.SIGTERM)

@@ -260,7 +260,8 @@ def export(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[s
                                       multi_token_decode=True)
     submodel, inputs = stages["decode"]
     fusions = "cpu" if spec["exporter"] == "torch-dynamo+ort-fusions" else None
-    exported = OnnxExporter().export(submodel, inputs, OnnxConfig(dynamic=True, ort_fusions=fusions))
+    exported = OnnxExporter().export(submodel, inputs, OnnxConfig(dynamic_shapes=sequence_axes(inputs),
+                                                                  ort_fusions=fusions))
     fp32_dir = workdir / "fp32"
     exported.save_pretrained(fp32_dir)
     export_s = time.perf_counter() - start
@@ -282,6 +283,26 @@ def export(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[s
             "tool": f"transformers {__import__('transformers').__version__} OnnxExporter (torch {torch.__version__} "
                     f"torch.onnx.export, dynamo){', ORT CPU fusions' if fusions else ''}",
             "graphs": [g for g in graphs if g["precision"] in keep]}
+
+
+def sequence_axes(inputs: dict[str, Any]) -> Any:
+    """torch.export dynamic shapes with only the axes that vary marked: the new tokens' axis of input_ids and
+    position_ids, the past-length axis of every cached key and value. transformers' dynamic=True marks every axis
+    Dim.AUTO (batch, heads and head_dim too), which its own warning says makes the export much slower; this walks
+    the inputs the same way (exporter_dynamo.get_auto_dynamic_shapes) with a narrower rule per tensor."""
+    from unittest import mock
+
+    import torch
+    from transformers.exporters import exporter_dynamo
+
+    def varying(tensor: Any) -> dict[int, Any]:
+        if tensor.dim() == 4:  # [batch, kv heads, past length, head_dim]
+            return {2: torch.export.Dim.AUTO}
+        return {tensor.dim() - 1: torch.export.Dim.AUTO} if tensor.dim() >= 1 else {}
+
+    with mock.patch.object(exporter_dynamo, "_auto_dynamic_shape", varying):
+        shapes = exporter_dynamo.get_auto_dynamic_shapes(inputs)
+    return {k: v for k, v in shapes.items() if isinstance(inputs[k], torch.Tensor) or k == "cache"}
 
 
 def _quantized(precision: str, fp32: Path, workdir: Path) -> dict[str, Any]:

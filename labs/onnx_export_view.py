@@ -54,7 +54,8 @@ def onnx_export_view(result: dict) -> dict:
                                *[""] * len(fused_names)])
             continue
         graph_rows.append([g["precision"], _num(g["bytes"] / MB, "{:.1f} MiB")
-                           + (" (external data)" if g.get("external_data") else ""),
+                           + (" (external data: over protobuf's 2 GB limit)" if g.get("over_protobuf_limit")
+                              else " (external data)" if g.get("external_data") else ""),
                            _num(g.get("make_s"), "{:.1f} s"), str(g.get("nodes")),
                            ", ".join(f"{k} {v}" for k, v in list((g.get("ops") or {}).items())[:6]),
                            *[str((g.get("fused_ops") or {}).get(op, 0)) for op in fused_names]])

@@ -181,7 +181,7 @@ def test_the_cross_model_page_sets_gemma_beside_smollm_with_differences_computed
     assert f"{gemma['kv']['sliding_tokens_held']}" in html and "gelu_pytorch_tanh" in html
     assert "https://huggingface.co/meta-llama/Meta-Llama-3-8B/blob/main/config.json" in html
     assert f"{smol['text']['zh']['tokens_per_char']:.3f}" in html
-    said = "spends" if lang == "en" else "的参数花在"
+    said = "spends" if lang == "en" else "把"
     assert f"{gemma['model_info']['name']} {said}" in html
 
 

@@ -218,3 +218,17 @@ def test_a_real_runner_runs_both_labs_on_the_fixture_and_the_site_stores_their_r
         assert run["status"] == "ok" and run["parity"]["greedy_identical_tokens"] == 4
     finally:
         kill_group(proc, signal.SIGTERM)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_the_onnx_page_sets_each_onnx_runtime_run_beside_pytorch_with_the_graphs_fused_ops(client_a, user, lang):
+    result = result_data("onnx-export")
+    html = page(client_a, make_job(user, "onnx-export", result), lang)
+    fp32 = next(r for r in result["runs"] if r["precision"] == "fp32")
+    assert "PyTorch fp32" in html and "ORT fp32 / cpu" in html and "ORT int8 / cpu" in html
+    assert f"{fp32['parity']['greedy_identical_tokens']}/{fp32['parity']['greedy_tokens']}" in html
+    assert "GroupQueryAttention" in html and "MatMulNBits" in html and "(external data)" in html
+    assert "https://onnxruntime.ai/docs/performance/model-optimizations/quantization.html" in html
+    said = "one graph with its KV cache" if lang == "en" else "带 KV 缓存的单图"
+    assert said in html

@@ -26,6 +26,8 @@ _VERSIONED = (
     "torchao",
     "gptqmodel",
     "optimum",
+    "onnxruntime",
+    "onnxruntime-gpu",
     "tiktoken",
     "celery",
 )

@@ -57,7 +57,8 @@ def onnx_export_view(result: dict) -> dict:
                            + (" (external data: over protobuf's 2 GB limit)" if g.get("over_protobuf_limit")
                               else " (external data)" if g.get("external_data") else ""),
                            _num(g.get("make_s"), "{:.1f} s"), str(g.get("nodes")),
-                           ", ".join(f"{k} {v}" for k, v in list((g.get("ops") or {}).items())[:6]),
+                           ", ".join(f"{k} {v}" for k, v in sorted((g.get("ops") or {}).items(),
+                                                                    key=lambda kv: -kv[1])[:6]),
                            *[str((g.get("fused_ops") or {}).get(op, 0)) for op in fused_names]])
     base = [("PyTorch fp32", pt.get("decode_tokens_per_s"))] if pt.get("status") == "ok" else []
     pbase = [("PyTorch fp32", pt["prefill_latency_s"]["median"])] if pt.get("status") == "ok" else []

@@ -229,6 +229,9 @@ def test_the_onnx_page_sets_each_onnx_runtime_run_beside_pytorch_with_the_graphs
     assert "PyTorch fp32" in html and "ORT fp32 / cpu" in html and "ORT int8 / cpu" in html
     assert f"{fp32['parity']['greedy_identical_tokens']}/{fp32['parity']['greedy_tokens']}" in html
     assert "GroupQueryAttention" in html and "MatMulNBits" in html and "(external data)" in html
+    int8 = next(g for g in result["export"]["graphs"] if g["precision"] == "int8")
+    (a, na), (b, nb) = sorted(int8["ops"].items(), key=lambda kv: -kv[1])[:2]  # JSONB keeps no key order
+    assert f"{a} {na}, {b} {nb}" in html  # the most frequent ops first
     assert "https://onnxruntime.ai/docs/performance/model-optimizations/quantization.html" in html
     said = "one graph with its KV cache" if lang == "en" else "带 KV 缓存的单图"
     assert said in html

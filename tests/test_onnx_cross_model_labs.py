@@ -155,6 +155,19 @@ def test_the_onnx_lab_exports_a_kv_cache_graph_that_matches_pytorch_and_refuses_
     assert result["pytorch"]["status"] == "ok" and fp32["decode_speedup_vs_pytorch"] > 0
 
 
+@pytest.mark.slow
+def test_an_exported_gemma_graph_keeps_its_sliding_window_cache_past_the_window(tmp_path):
+    """Prompt and generation run past the tiny Gemma's 8-token window: ONNX Runtime's graph must drop the same
+    old keys and values PyTorch's DynamicSlidingWindowLayer drops, or its logits part from PyTorch's."""
+    from gpu_runner.labs import onnx_export
+
+    result = onnx_export.run({**ONNX, "model": tiny_gemma_dir(tmp_path), "precisions": ["fp32"], "prompt_len": 12,
+                              "gen_len": 6, "quality_tokens": 20}, _ctx())
+    [run] = result["runs"]
+    assert run["status"] == "ok", run
+    assert run["parity"]["max_abs_logit_diff"] < 1e-3 and run["parity"]["greedy_identical_tokens"] == 6
+
+
 def test_the_onnx_lab_names_an_exporter_the_runner_lacks():
     from gpu_runner.labs import onnx_export
 

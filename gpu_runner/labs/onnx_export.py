@@ -107,7 +107,7 @@ def run(params: dict[str, Any], ctx: LabContext) -> dict[str, Any]:
             out = ctx.measure("gpu_runner.labs.onnx_export:measure_ort",
                               {**spec, "precision": precision, "provider": provider, "graph": graph["path"]},
                               key="precision", name=f"{precision} on {provider}", index=2 + i, total=total)
-            runs.append({**entry, **out})
+            runs.append({**out, **entry})  # an error entry names the pair in its key; the pair's own keys win
         for g in export.get("graphs", []):
             g.pop("path", None)
     if pytorch.get("status") == "ok":
@@ -211,7 +211,8 @@ def measure_pytorch(spec: dict[str, Any], report: Callable[[float, str], None]) 
     _inputs_path(spec["workdir"]).write_text(json.dumps({
         "prompt": prompt, "quality": quality, "greedy_tokens": figures["greedy_tokens"],
         "kv_shape": [model.config.num_key_value_heads, getattr(model.config, "head_dim", None)
-                     or model.config.hidden_size // model.config.num_attention_heads]}))
+                     or model.config.hidden_size // model.config.num_attention_heads],
+        "sliding_window": getattr(model.config, "sliding_window", None)}))
     report(1.0, "done")
     return {"backend": "pytorch", "status": "ok",
             "description": f"PyTorch {torch.__version__} fp32 eager, DynamicCache",
@@ -347,15 +348,23 @@ def measure_ort(spec: dict[str, Any], report: Callable[[float, str], None]) -> d
                                                            providers=[PROVIDERS[spec["provider"]]]), lambda: None)
     saved = json.loads(_inputs_path(spec["workdir"]).read_text())
     cache_inputs = [i for i in session.get_inputs() if i.name not in ("input_ids", "position_ids")]
-    cache_outputs = [o.name for o in session.get_outputs()][1:]
+    outputs = [o.name for o in session.get_outputs()]
+    cache_outputs = outputs[1:]
     heads, dim = saved["kv_shape"]
-    empty = {i.name: np.zeros((1, heads, 0, dim), dtype=np.float32) for i in cache_inputs}
+    # A sliding-window layer's cache (transformers' DynamicSlidingWindowLayer) carries its window as an int64
+    # scalar beside its keys and values; the graph takes it as an input and hands it back.
+    empty = {i.name: (np.array(saved.get("sliding_window") or 0, dtype=np.int64) if i.type == "tensor(int64)"
+                      else np.zeros((1, heads, 0, dim), dtype=np.float32)) for i in cache_inputs}
+    fed_back = {o: "input." + o.removeprefix("output.") for o in cache_outputs}
+    missing = [o for o, i in fed_back.items() if i not in empty]
+    if missing:
+        raise RuntimeError(f"graph outputs {missing} match no cache input (inputs: {list(empty)})")
 
     def call(ids: list[int], start: int, cache: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         feed = {"input_ids": np.array([ids], dtype=np.int64),
                 "position_ids": np.arange(start, start + len(ids), dtype=np.int64)[None], **cache}
         out = session.run(None, feed)
-        return out[0], {i.name: v for i, v in zip(cache_inputs, out[1:], strict=True)}
+        return out[0], {fed_back[name]: v for name, v in zip(outputs[1:], out[1:], strict=True)}
 
     def prefill(ids: list[int]) -> tuple[Any, Any]:
         logits, cache = call(ids, 0, empty)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from labcontract.cross_model import kv_bytes_per_token, parameter_estimate, plan_model_shapes
 
+from .onnx_export_view import busy_host_statement
 from .results import _bars, _num, _number
 
 KIB = 1024
@@ -172,6 +173,7 @@ def differences(result: dict) -> list[str]:
                    % {"a": _name(a), "b": _name(b), "da": f"{da:.2f}", "db": f"{db:.2f}",
                       "ka": f"{a['kv']['per_token_config_bf16'] / KIB:.1f}",
                       "kb": f"{b['kv']['per_token_config_bf16'] / KIB:.1f}"})
+    out += busy_host_statement([(_name(m), m.get("host_load")) for m in models])
     return out
 
 

@@ -100,6 +100,8 @@ def statements(result: dict) -> list[str]:
                       "d": _num(r.get("decode_speedup_vs_pytorch")), "diff": _num(q["max_abs_logit_diff"], "{:.3g}"),
                       "top1": _num(q["top1_agreement"], "{:.0%}"), "same": q["greedy_identical_tokens"],
                       "n": q["greedy_tokens"]})
+    out += busy_host_statement([("PyTorch fp32", pt.get("host_load"))]
+                               + [(_label(r), r.get("host_load")) for r in result.get("runs") or []])
     out.append(gettext("为什么：预填充是大矩阵乘，PyTorch 和 ORT 都调用优化过的 GEMM，差距主要来自融合；"
                        "解码每步只有一个 token，PyTorch eager 的 Python 与算子调度开销占了大头，"
                        "ORT 的融合图少了这些开销。int8 动态量化把权重读取降到 fp32 的四分之一、用整数 GEMM，"
@@ -128,3 +130,16 @@ def onnx_export_evidence(result: dict) -> str:
                          f"({_num(r.get('decode_speedup_vs_pytorch'))}x PyTorch), top-1 "
                          f"{r['parity']['top1_agreement']:.0%}")
     return f"{result.get('model')}: " + "; ".join(parts)
+
+
+def busy_host_statement(entries: list[tuple[str, dict | None]]) -> list[str]:
+    """One sentence when the runner's load average passed its CPU count while something was timed (the
+    onnx-export and cross-model labs record gpu_runner.measurement.host_load per measurement)."""
+    busy = [(name, load) for name, load in entries if isinstance(load, dict) and _number(load.get("cpus"))
+            and max(load.get("before") or 0, load.get("after") or 0) > load["cpus"]]
+    if not busy:
+        return []
+    top = max(max(load.get("before") or 0, load.get("after") or 0) for _, load in busy)
+    return [gettext("测量 %(names)s 时，这台机器 1 分钟负载最高到 %(load)s（%(cpus)s 个 CPU）：别的进程在分用这些核，"
+                    "不同时间测的速度之差不只是后端自己的差别。") %
+            {"names": ", ".join(name for name, _ in busy), "load": f"{top:.1f}", "cpus": busy[0][1]["cpus"]}]

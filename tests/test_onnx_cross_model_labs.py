@@ -248,3 +248,16 @@ def test_the_onnx_page_sets_each_onnx_runtime_run_beside_pytorch_with_the_graphs
     assert "https://onnxruntime.ai/docs/performance/model-optimizations/quantization.html" in html
     said = "one graph with its KV cache" if lang == "en" else "带 KV 缓存的单图"
     assert said in html
+
+
+@pytest.mark.django_db
+def test_a_busy_runner_is_named_beside_the_speeds_it_timed(client_a, user):
+    result = result_data("onnx-export")
+    result["pytorch"]["host_load"] = {"before": 1.2, "after": 6.5, "cpus": 2}
+    result["runs"][0]["host_load"] = {"before": 0.5, "after": 1.5, "cpus": 2}
+    html = page(client_a, make_job(user, "onnx-export", result), "en")
+    assert "load average reached 6.5 on 2 CPUs" in html and "While PyTorch fp32 was measured" in html
+    quiet = result_data("onnx-export")
+    quiet["pytorch"]["host_load"] = {"before": 0.5, "after": 1.5, "cpus": 2}
+    assert "load average reached" not in page(client_a, make_job(user, "onnx-export", quiet), "en")
+

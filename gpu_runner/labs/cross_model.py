@@ -14,6 +14,7 @@ per byte of UTF-8 (bits per byte), the figure two tokenizers can be compared on.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -186,6 +187,7 @@ def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
     from gpu_runner.models import load_tokenizer, model_path, pin_threads, warm_imports
 
     threads = pin_threads()
+    load_before = os.getloadavg()[0]
     device = spec["device"]
     sync = m.synchronizer(device)
     report(0.0, "loading")
@@ -225,6 +227,7 @@ def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
         result["speed"] = _speed(model, tok, spec, sync, device, report, _timed_runs, DEFAULT_PROMPT,
                                  tokens_of_length)
     result["memory"] = {"peak_rss_bytes": m.peak_rss_bytes(), "rss_before_load_bytes": rss_before}
+    result["host_load"] = m.host_load(load_before)
     report(1.0, "done")
     return result
 

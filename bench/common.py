@@ -20,6 +20,16 @@ def fresh_database(pg: str, name: str) -> None:
         conn.execute(f"CREATE DATABASE {name}")
 
 
+def drop_database(pg: str, name: str) -> None:
+    """Drop database `name` (one the caller created), closing this process's connections to it first."""
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    with psycopg.connect(f"{pg}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def setup_site(pg: str, name: str, slug: str):
     """A fresh database with the schema and the content loaded; returns the exercise `slug` and its reference
     solution's source (Django is set up on the way, from the environment the caller prepared)."""

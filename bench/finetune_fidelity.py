@@ -30,7 +30,7 @@ SETTINGS = {"steps": 6, "seq_len": 512, "batch_size": 2, "grad_accum": 2, "rank"
 
 def default_model() -> str:
     """The real small model when its package is installed, else the fixture."""
-    from gpu_runner import smollm
+    from gpu_runner.checkpoints import smollm
 
     try:
         smollm.gguf_path()
@@ -40,7 +40,7 @@ def default_model() -> str:
 
 
 def lab_params(model: str) -> dict[str, Any]:
-    from labcontract.finetune import FINETUNE_PARAMS
+    from labcontract.labs.finetune import FINETUNE_PARAMS
 
     params = {k: v["default"] for k, v in FINETUNE_PARAMS["properties"].items() if "default" in v}
     return {**params, **SETTINGS, "model": model}
@@ -52,8 +52,8 @@ def direct(spec: dict[str, Any], report: Any) -> dict[str, Any]:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
+    from gpu_runner.checkpoints.loading import load_tokenizer, model_path, pin_threads
     from gpu_runner.labs import finetune
-    from gpu_runner.models import load_tokenizer, model_path, pin_threads
 
     threads = pin_threads()
     torch.manual_seed(spec["seed"])
@@ -83,9 +83,9 @@ def direct(spec: dict[str, Any], report: Any) -> dict[str, Any]:
 
 
 def measure(model: str | None = None, rounds: int = 1) -> dict[str, Any]:
-    from gpu_runner.fresh_process import run_in_fresh_process
+    from gpu_runner.checkpoints.loading import THREADS_ENV
     from gpu_runner.labs import LabContext, finetune
-    from gpu_runner.models import THREADS_ENV
+    from gpu_runner.process.fresh import run_in_fresh_process
 
     model = model or default_model()
     os.environ.setdefault(THREADS_ENV, str(os.cpu_count() or 1))  # the same pinned count in every child

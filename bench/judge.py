@@ -44,15 +44,13 @@ SLUG = "coin-change-min"
 
 def measure_overhead(repeats: int) -> dict:
     import sandbox
-    from practice.judge.runner import HARNESS, STARTUP_CPU_S
+    from practice.judge.runner import STARTUP_CPU_S, sandbox_inputs
     from practice.models import Exercise
 
     exercise = Exercise.objects.get(slug=SLUG)
     source = (ROOT / "content" / "exercises" / "algo" / SLUG / "reference.py").read_bytes()
     tests = [t["args"] for t in exercise.tests][:25]
-    job = json.dumps({"entry": exercise.entry, "tests": tests, "numpy_args": False, "cpu_s": 10,
-                      "complexity_args": []}).encode()
-    files = {"solution.py": source, "harness.py": HARNESS.read_bytes(), "job.json": job}
+    files, tests_stdin = sandbox_inputs(source, entry=exercise.entry, tests=tests, numpy_args=False, cpu_s=10)
     limits = sandbox.Limits(cpu_s=10 + STARTUP_CPU_S, wall_s=30, memory_mb=256, stdout_bytes=1 << 20)
     argv = ["/usr/bin/python3", "-I", "-B", "harness.py"]
     env = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
@@ -60,7 +58,7 @@ def measure_overhead(repeats: int) -> dict:
     for i in range(repeats + 3):
         for mode, fn in (("sandbox", sandbox.run), ("bare", sandbox.run_unconfined)):
             start = time.perf_counter()
-            outcome = fn(argv, limits=limits, stdin=b"0" * 32 + b"\n", files=files, env=env)
+            outcome = fn(argv, limits=limits, stdin=b"0" * 32 + b"\n" + tests_stdin, files=files, env=env)
             elapsed = time.perf_counter() - start
             if outcome.returncode != 0:
                 raise SystemExit(f"{mode} run failed: {outcome.stderr[-500:]!r}")

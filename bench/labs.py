@@ -49,8 +49,8 @@ def direct_decode(spec: dict[str, Any], report: Callable[[float, str], None]) ->
     import torch
     from transformers import AutoModelForCausalLM
 
+    from gpu_runner.checkpoints.loading import load_tokenizer, model_path
     from gpu_runner.labs.texts import DEFAULT_PROMPT, tokens_of_length
-    from gpu_runner.models import load_tokenizer, model_path
 
     torch.set_num_threads(spec["threads"])
     tok = load_tokenizer(spec["model"])
@@ -128,7 +128,7 @@ def external_figures() -> dict[str, Any]:
 
 def tokenizer_figures() -> dict[str, Any]:
     try:
-        from gpu_runner import tokenizer_check
+        from gpu_runner.labs.cpp_tokenizer import check as tokenizer_check
     except ImportError as exc:
         return {"tokenizer_parity": None, "tokenizer_speed_ratio": None, "tokenizer_reason": f"unavailable: {exc}"}
     report = tokenizer_check.check(tokenizer_check.reference_sources())
@@ -151,14 +151,14 @@ def tokenizer_figures() -> dict[str, Any]:
 
 
 def measure(rounds: int, threads: int, model: str) -> dict[str, Any]:
-    from gpu_runner.capabilities import probe
-    from gpu_runner.fresh_process import run_in_fresh_process
-    from gpu_runner.measurement import coefficient_of_variation
-    from gpu_runner.models import THREADS_ENV, describe_model, needs_preparation
+    from gpu_runner.checkpoints.loading import THREADS_ENV, describe_model, needs_preparation
+    from gpu_runner.measure.timing import coefficient_of_variation
+    from gpu_runner.process.fresh import run_in_fresh_process
+    from gpu_runner.service.capabilities import probe
 
     os.environ[THREADS_ENV] = str(threads)  # the lab's measurement processes inherit it
     if needs_preparation(model):  # convert SmolLM2 once before anything is timed
-        run_in_fresh_process("gpu_runner.smollm:prepare", {})
+        run_in_fresh_process("gpu_runner.checkpoints.smollm:prepare", {})
     lab, direct = [], []
     spec = {**SETTINGS, "threads": threads, "model": model}
     for i in range(rounds):

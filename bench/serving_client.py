@@ -31,7 +31,7 @@ GOAL = 0.02
 def measure() -> dict[str, Any]:
     from fake_openai_server import running
 
-    from gpu_runner import loadgen
+    from gpu_runner.measure import loadgen
 
     with running(ttft_ms=TTFT_MS, itl_ms=ITL_MS, capacity=CAPACITY) as base:
         work = loadgen.Workload(url=base + "/v1/chat/completions", model=None, prompts=["benchmark"],

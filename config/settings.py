@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "tracker",
     "practice",
     "labs",
+    "planner",
     "knowledge",
     "evidence",
 ]
@@ -101,6 +102,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "core.middleware.LoginRequiredByDefault",
+    "core.middleware.VisitorsSeeTheProductsNotFound",  # under DEBUG: no URL patterns for a revoked link's visitor
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -126,7 +128,7 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'deploydojo.sqlite3'}"),
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -194,7 +196,7 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = HTTPS
     SESSION_COOKIE_SECURE = HTTPS
     CSRF_COOKIE_SECURE = HTTPS
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000")) if HTTPS else 0
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000) if HTTPS else 0
     SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
     SECURE_HSTS_PRELOAD = HTTPS
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
@@ -241,7 +243,16 @@ JUDGE_STALE_AFTER_S = env_int("JUDGE_STALE_AFTER_S", 20, minimum=10)
 JUDGE_REQUEUE_AFTER_S = env_int("JUDGE_REQUEUE_AFTER_S", 60, minimum=5)
 JUDGE_MAX_DELIVERIES = 3
 JUDGE_MAX_ATTEMPTS = 2
-REAPER_INTERVAL_S = 10
+REAPER_INTERVAL_S = env_int("REAPER_INTERVAL_S", 10, minimum=1)  # how often beat runs the reapers
+# Redis re-delivers an unacknowledged task after this long: it must stay above the hard time limit, or a long
+# task would be handed to a second worker while the first still runs it.
+BROKER_VISIBILITY_TIMEOUT_S = env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
+if BROKER_VISIBILITY_TIMEOUT_S <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"CELERY_VISIBILITY_TIMEOUT={BROKER_VISIBILITY_TIMEOUT_S} must be above CELERY_TASK_TIME_LIMIT="
+        f"{CELERY_TASK_TIME_LIMIT}: Redis would hand a running task to a second worker")
+# The queues the site declares: its own (celery, judge) and every lab capability queue from the contract.
+SITE_QUEUES = ("celery", "judge", *labcontract.QUEUES)
 
 # --- GPU runners ----------------------------------------------------------------------------
 RUNNER_HEARTBEAT_TIMEOUT_S = env_int("RUNNER_HEARTBEAT_TIMEOUT_S", labcontract.HEARTBEAT_TIMEOUT_S, minimum=10)

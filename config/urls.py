@@ -12,6 +12,7 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("", include("practice.urls")),
     path("", include("labs.urls")),
+    path("", include("planner.urls")),
     path("", include("knowledge.urls")),
     path("", include("evidence.urls")),
     path("", include("tracker.urls")),

@@ -4,7 +4,8 @@ Each app contributes a *source* module with `parse(content_dir) -> object` (rais
 first bad file, naming file, item and field) and `apply(parsed, sync) -> None`. Then `check_content` reads
 the whole tree for what no single source can see (what a reader would trip over: citations of files they
 cannot open, links to slugs that do not exist, cards without English, lists that render inline, exercises
-no article leads to). Nothing is written unless every file parses and every check passes.
+no article leads to, articles that lead to no exercise, hands-on articles without their hardware box).
+Nothing is written unless every file parses and every check passes.
 """
 
 from __future__ import annotations
@@ -232,7 +233,8 @@ def load_content(content_dir: Path, *, check_only: bool = False,
 
 # ---- checks across the content tree ----------------------------------------------------------------------
 
-CHECKS = ("unreadable-citation", "unknown-slug", "english", "inline-list", "unlinked-exercise")
+CHECKS = ("unreadable-citation", "unknown-slug", "english", "inline-list", "unlinked-exercise", "article-exercise",
+          "hardware-box")
 # Checks computed and reported (LoadReport.warnings) but not yet refusing: empty once the content passes them.
 PENDING_CHECKS: frozenset[str] = frozenset()
 
@@ -241,9 +243,13 @@ UNREADABLE = re.compile(r"facts\.md|labs-anchors\.md|\.\./shared")
 FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+\.)\s+\S")
 HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
+ADMONITION = re.compile(r"^!!!\s+\w")
 INLINE_CODE = re.compile(r"(`+).*?\1")
 MD_LINK = re.compile(r"!?\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'(][^)]*)?\)")
 REF_DEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?([^\s>]+)>?", re.M)
+# A hands-on article's "on your hardware" box: a Python-Markdown admonition of type `hardware` with a title and an
+# indented body (content/README.md, kb/).
+HARDWARE_BOX = re.compile(r'^!!!\s+hardware\s+"[^"]+"\s*$')
 # Site pages content links to by slug: /kb/<slug>/, /practice/<slug>/, /tasks/<slug>/, /skills/<slug>/, ...
 SITE_LINK = re.compile(r"^/(kb|practice|tasks|skills|plan|labs/new)/([^/?#]+)/?(?:[?#].*)?$")
 SITE_KINDS = {"kb": "article", "practice": "exercise", "tasks": "task", "skills": "skill", "plan": "phase",
@@ -278,6 +284,7 @@ class ContentIndex:
     interviews: list[tuple[Path, str, int, dict]]  # (file, article slug, n, {q, a, q_en, a_en})
     exercise_files: dict[str, Path]
     linked_exercises: set[str]
+    articles: list[tuple[Path, str, dict, str]] = field(default_factory=list)  # (file, slug, front matter, body)
 
 
 def _safe_yaml(path: Path) -> Any:
@@ -328,6 +335,7 @@ def index_content(content_dir: Path) -> ContentIndex:
         texts += _str_fields(plan_path, q.get("slug", ""), q, ("answer", "answer_en"))
 
     interviews = []
+    articles = []
     linked: set[str] = set()
     for path in sorted((content_dir / "kb").glob("*.md")):
         if path.name.lower() == "readme.md":
@@ -339,6 +347,7 @@ def index_content(content_dir: Path) -> ContentIndex:
         whole = path.read_text(encoding="utf-8")
         first = whole[: whole.find(body.strip())].count("\n") + 1 if body.strip() else 0
         texts.append(Text(path, slug, "body", body, first_line=first))
+        articles.append((path, slug, meta, body))
         for n, qa in enumerate(meta.get("interview") or [], start=1):
             interviews.append((path, slug, n, qa))
             texts += _str_fields(path, slug, qa, ("q", "a", "q_en", "a_en"), prefix=f"interview.{n}.")
@@ -355,7 +364,7 @@ def index_content(content_dir: Path) -> ContentIndex:
     for t in texts:  # an article's body link to an exercise counts as a link too
         if t.path.suffix == ".md" and t.path.parent.name == "kb":
             linked.update(slug for kind, slug in _site_links(t.text) if kind == "exercise")
-    return ContentIndex(slugs, texts, interviews, exercise_files, linked)
+    return ContentIndex(slugs, texts, interviews, exercise_files, linked, articles)
 
 
 def _outside_code(text: str) -> Iterator[tuple[int, str, bool]]:
@@ -409,14 +418,37 @@ def inline_list_lines(text: str) -> list[int]:
             if not prev_blank and not in_list:
                 bad.append(n)
             in_list = True
-        elif HEADING.match(line):
+        elif HEADING.match(line) or ADMONITION.match(line):
             in_list = False
-            prev_blank = True  # a heading is a block of its own: a list may follow it directly
+            prev_blank = True  # a heading (or a box's `!!!` line) is a block of its own: a list may follow it directly
             continue
         elif prev_blank and not line[:1].isspace():
             in_list = False  # a new top-level paragraph ends the list
         prev_blank = False
     return bad
+
+
+def _static_file_exists(target: str) -> bool:
+    """/static/<path> (a diagram an article shows) names a file in one of STATICFILES_DIRS."""
+    from django.conf import settings
+
+    rel = target[len("/static/"):].split("#", 1)[0].split("?", 1)[0]
+    if not rel or ".." in Path(rel).parts:
+        return False
+    return any((Path(d) / rel).is_file() for d in settings.STATICFILES_DIRS)
+
+
+def hardware_box_lines(text: str) -> list[int]:
+    """Lines opening a `!!! hardware "..."` box (outside code fences) whose next line is indented body text."""
+    lines = text.splitlines()
+    found = []
+    for n, line, in_code in _outside_code(text):
+        if in_code or not HARDWARE_BOX.match(line):
+            continue
+        body = next((rest for rest in lines[n:] if rest.strip()), "")
+        if body.startswith("    ") and body.strip():
+            found.append(n)
+    return found
 
 
 def check_content(content_dir: Path) -> list[CheckError]:
@@ -442,6 +474,12 @@ def check_content(content_dir: Path) -> list[CheckError]:
                     errors.append(CheckError("unknown-slug", t.path, f"{t.where(n)} links {target}: no {kind} "
                                              f"'{slug}' exists", item=t.item, field=t.field))
                 continue
+            if target.startswith("/static/"):
+                if not _static_file_exists(target):
+                    errors.append(CheckError("unreadable-citation", t.path, f"{t.where(n)} links '{target}', a static "
+                                             "file that does not exist (put it under static/)", item=t.item,
+                                             field=t.field))
+                continue
             if target.startswith("/"):
                 continue  # another page of the site
             local = (t.path.parent / target.split("#", 1)[0]).resolve()
@@ -457,6 +495,16 @@ def check_content(content_dir: Path) -> list[CheckError]:
             if not str(qa.get(name) or "").strip():
                 errors.append(CheckError("english", path, "interview card has no English: add q_en and a_en",
                                          item=slug, field=f"interview.{n}.{name}"))
+    for path, slug, meta, body in index.articles:
+        own = set(meta.get("exercises") or []) | {s for kind, s in _site_links(body) if kind == "exercise"}
+        if not own:
+            errors.append(CheckError("article-exercise", path, "the article leads to no exercise: list one under "
+                                     "`exercises` (or link /practice/<slug>/ in the body)", item=slug,
+                                     field="exercises"))
+        if meta.get("hands_on") and not hardware_box_lines(body):
+            errors.append(CheckError("hardware-box", path, "hands-on article (hands_on: true) has no hardware box: "
+                                     "add a `!!! hardware \"在你的硬件上\"` block with an indented body (8 GB laptop "
+                                     "card, rented 24 GB card, two GPUs)", item=slug, field="body"))
     for slug, path in index.exercise_files.items():
         if slug not in index.linked_exercises:
             errors.append(CheckError("unlinked-exercise", path, "no knowledge-base article links this exercise: "

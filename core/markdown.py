@@ -7,6 +7,7 @@ import nh3
 from django.utils.safestring import SafeString, mark_safe
 
 EXTENSIONS = [
+    "admonition",  # `!!! hardware "在你的硬件上"` boxes in articles (content/README.md)
     "pymdownx.superfences",
     "pymdownx.highlight",
     "pymdownx.arithmatex",

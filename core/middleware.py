@@ -9,12 +9,13 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import connection
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
+from django.views.defaults import page_not_found
 
 # "/p/": published portfolios (evidence/portfolio_views.py), readable by anyone who has the unguessable link.
 PUBLIC_PREFIXES = ("/accounts/", "/static/", "/admin/", "/i18n/", "/healthz", "/api/runner/", "/metrics", "/p/")
@@ -106,6 +107,12 @@ class RequestSizeLimit:
             return self.get_response(request)
         if "%00" in request.META.get("QUERY_STRING", ""):
             return refusal(request, gettext_lazy("地址里有 NUL 字符（%00），无法处理。"), status=400)
+        if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            # Django reads a body only as long as its Content-Length, so a chunked form would arrive empty (a note
+            # saved blank) and skip the size limit above: refused, with the reason, before anything reads it.
+            _drain_chunked(request)
+            return refusal(request, gettext_lazy("请求体以分块传输（chunked）发送，没有 Content-Length，无法检查大小；"
+                                                 "未处理，原有内容保留。"), status=411)
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -158,6 +165,38 @@ def _drain(request, declared: int) -> None:
             remaining -= len(chunk)
     except (OSError, AttributeError):  # a client that went away, or no stream: nothing left to protect
         pass
+
+
+def _drain_chunked(request) -> None:
+    """Read and discard a refused chunked body, bounded, where the server ends the stream at the body's end
+    (gunicorn says so with wsgi.input_terminated; elsewhere reading could wait on the client forever)."""
+    if not request.META.get("wsgi.input_terminated"):
+        return
+    stream, left = request.META.get("wsgi.input"), DRAIN_MAX_BYTES
+    try:
+        while left > 0:
+            chunk = stream.read(min(left, 64 * 1024))
+            if not chunk:
+                break
+            left -= len(chunk)
+    except (OSError, AttributeError, ValueError):  # a client that went away, a malformed chunk: nothing to keep
+        pass
+
+
+class VisitorsSeeTheProductsNotFound:
+    """Under DEBUG (`make run`), Django answers a 404 with its debug page, which lists every URL pattern. A
+    visitor who is not logged in — someone holding a revoked portfolio link — sees the product's own 404 page
+    instead, as with DEBUG=0. JSON answers (the runner API's) are left as they are."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (settings.DEBUG and response.status_code == 404 and not request.user.is_authenticated
+                and response.get("Content-Type", "").startswith("text/html")):
+            return page_not_found(request, Http404())
+        return response
 
 
 def _language(request) -> str:

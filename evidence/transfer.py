@@ -3,9 +3,11 @@
 Rows are keyed by content slugs (tasks, exercises, articles) and by their own timestamps, never by database
 ids, so an import is idempotent: importing the same file twice adds nothing. The document is validated
 before anything is written — every string and number for what PostgreSQL can store (no NUL, valid Unicode,
-finite numbers, integers within their columns, nesting at most MAX_DEPTH deep), then RECORD_SCHEMA (lengths
-are the model fields' max_length), real calendar dates within DATE_YEARS, no row given twice — and every slug
-is resolved; the import runs in one transaction, and every refusal names the row and the field.
+finite numbers, integers within INT_LIMIT and their columns, nesting at most MAX_DEPTH deep), then
+RECORD_SCHEMA (lengths are the model fields' max_length), each lab result against its lab's result schema as
+a runner's post is (labcontract.validate_result), real calendar dates within DATE_YEARS, no row given twice —
+and every slug is resolved; the import runs in one transaction, and every refusal names the row and the
+field (or, for text that is not a record at all, the line and column).
 
 Unfinished work is imported as finished, with a note: a submission exported while queued or running
 becomes an IE verdict, a lab job a failure. Refusing would make an honest export taken during grading
@@ -18,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +47,7 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # as settings.REQUEST_SIZE_LIMITS allows fo
 MAX_DEPTH = 32  # the deepest real record (a lab result) is under 10 levels
 DATE_YEARS = (1970, 2199)  # outside these a date is a typo or tampering (and year 10000 cannot be read back)
 INT_MAX = 2**31 - 1  # PositiveIntegerField: PostgreSQL integer
+INT_LIMIT = 2**63 - 1  # any integer of a record (a bigint): a 400-digit RAM size is tampering, and breaks pages
 SMALL_MAX = 2**15 - 1  # PositiveSmallIntegerField: PostgreSQL smallint
 IMPORTED_UNJUDGED = gettext_noop("导出时尚未判完（排队或运行中），导入时记为 IE，未重新判题。")
 IMPORTED_UNFINISHED_JOB = gettext_noop("导出时仍在排队或运行，导入时记为失败，未重新运行。")
@@ -330,16 +334,58 @@ def _job_out(row: dict) -> dict:
 def read_upload(fileobj) -> Any:
     if getattr(fileobj, "size", 0) > MAX_UPLOAD_BYTES:
         raise RecordError(f"file is larger than {MAX_UPLOAD_BYTES // 2**20} MiB")
+    return parse_record(fileobj.read())
+
+
+class _HugeInteger:
+    """An integer of the JSON text beyond INT_LIMIT, kept unconverted so the check can name its place (Python
+    would not even convert one of more than 4,300 digits)."""
+
+    def __init__(self, text: str) -> None:
+        self.digits = len(text.lstrip("-"))
+
+
+def _parse_int(text: str) -> int | _HugeInteger:
+    if len(text) > 20:
+        return _HugeInteger(text)
+    value = int(text)
+    return value if -INT_LIMIT <= value <= INT_LIMIT else _HugeInteger(text)
+
+
+def parse_record(raw: bytes) -> Any:
+    """The JSON text of a record, parsed; RecordError (naming the place) for text that cannot be one."""
     try:
-        return json.loads(fileobj.read().decode("utf-8"), parse_constant=_no_constant)
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RecordError(f"not a UTF-8 file: {exc}") from None
+    try:
+        return json.loads(text, parse_constant=_no_constant, parse_int=_parse_int)
     except RecursionError:
-        raise RecordError(f"not a record: nested far deeper than the {MAX_DEPTH} levels a record has") from None
+        raise RecordError(f"{_too_deep_at(text)}: nested deeper than the {MAX_DEPTH} levels a record has") from None
     except RecordError:
         raise
-    except ValueError as exc:  # JSONDecodeError, and integers of more digits than Python converts
+    except ValueError as exc:  # JSONDecodeError (its message names the line and column)
         raise RecordError(f"not a JSON file: {exc}") from None
+
+
+_NESTING = re.compile(r'"(?:[^"\\]++|\\.)*+"|[\[\]{}]')
+
+
+def _too_deep_at(text: str) -> str:
+    """"line L column C": where the text first opens more than MAX_DEPTH arrays or objects (read without
+    recursion: the parser itself gave up)."""
+    depth = 0
+    for match in _NESTING.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = text.count("\n", 0, match.start()) + 1
+                column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+                return f"line {line} column {column}"
+        elif token in "]}":
+            depth -= 1
+    return "(top level)"
 
 
 def _no_constant(name: str) -> None:
@@ -357,6 +403,12 @@ def validate_record(data: Any) -> None:
     _check_unique(data["checklist_items"], "checklist_items", "key")
     for i, row in enumerate(data["review_cards"]):
         _check_card(row["card"], f"review_cards/{i}/card")
+    for i, row in enumerate(data["lab_jobs"]):
+        if row.get("result") is not None:
+            try:
+                labcontract.validate_result(row["lab"], row["result"])
+            except labcontract.ContractError as exc:
+                raise RecordError(f"lab_jobs/{i}/{exc.field or 'result'}: {exc}") from None
 
 
 def _where(path) -> str:
@@ -364,11 +416,27 @@ def _where(path) -> str:
 
 
 def _check_values(data: Any) -> None:
-    """Values PostgreSQL refuses (NUL, lone surrogates, NaN/Infinity) and nesting past MAX_DEPTH."""
+    """Values PostgreSQL refuses (NUL, lone surrogates, NaN/Infinity), nesting past MAX_DEPTH, and integers
+    beyond INT_LIMIT (which no page could render: str() of a 4,301-digit integer raises)."""
     try:
         labcontract.check_storable(data, max_depth=MAX_DEPTH)
     except labcontract.ContractError as exc:
         raise RecordError(str(exc)) from None
+    stack: list[tuple[Any, tuple]] = [(data, ())]
+    while stack:  # check_storable has bounded the depth; still no recursion over hostile input
+        item, path = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((v, (path, k)) for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((v, (path, i)) for i, v in enumerate(item))
+        elif isinstance(item, _HugeInteger) or (isinstance(item, int) and not -INT_LIMIT <= item <= INT_LIMIT):
+            digits = item.digits if isinstance(item, _HugeInteger) else int(item.bit_length() * 0.30103) + 1  # ~log10
+            keys = []
+            while path:
+                path, key = path
+                keys.append(key)
+            raise RecordError(f"{_where(reversed(keys))}: an integer of {digits} digits; "
+                              f"a record holds integers up to 2**63 - 1")
 
 
 def _check_unique(rows: list[dict], kind: str, key: str) -> None:
@@ -539,6 +607,9 @@ def _import_jobs(user, rows: list[dict], report: ImportReport) -> None:
         seen.add((row["lab"], created))
         finished = _when(row.get("finished_at"), f"lab_jobs/{i}/finished_at")
         status, error = row["status"], row.get("error", "")
+        failure = labcontract.result_failure(row["lab"], row["result"]) if row.get("result") else None
+        if status == LabJob.Status.SUCCEEDED and failure:  # as the site records such a runner's post
+            status, error = LabJob.Status.FAILED, failure
         if status not in LabJob.FINISHED:
             # Still queued or running when exported: no runner will ever report on it here.
             status, error, finished = LabJob.Status.FAILED, IMPORTED_UNFINISHED_JOB, finished or created

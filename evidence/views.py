@@ -4,11 +4,13 @@ the record's export and import."""
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from knowledge import reviews
@@ -51,9 +53,17 @@ def skill_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def record_export(request: HttpRequest) -> HttpResponse:
     data = transfer.export_record(request.user)
     response = HttpResponse(json.dumps(data, ensure_ascii=False, indent=1), content_type="application/json")
-    stamp = timezone.localdate().isoformat()
-    response["Content-Disposition"] = f'attachment; filename="deploydojo-{request.user.username}-{stamp}.json"'
+    response["Content-Disposition"] = _attachment(f"deploydojo-{request.user.username}-{timezone.localdate()}.json")
     return response
+
+
+def _attachment(filename: str) -> str:
+    """Content-Disposition for a download whose name may not be ASCII (a Chinese username): RFC 6266 with the
+    RFC 5987 `filename*` for the real name and a plain ASCII `filename` for clients that do not read it."""
+    if filename.isascii():
+        return content_disposition_header(True, filename)
+    fallback = filename.encode("ascii", "replace").decode().replace("?", "_")
+    return f"{content_disposition_header(True, fallback)}; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def record_import(request: HttpRequest) -> HttpResponse:

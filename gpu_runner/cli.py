@@ -9,10 +9,11 @@ import os
 import socket
 import time
 
-from gpu_runner.capabilities import probe
-from gpu_runner.client import SiteClient, SiteError
-from gpu_runner.metrics import start_metrics_server
-from gpu_runner.worker import BOOT_ID, Heartbeat, make_celery_app
+from gpu_runner.measure.nvml import cuda_order_like_nvml
+from gpu_runner.service.capabilities import probe
+from gpu_runner.service.prometheus import start_metrics_server
+from gpu_runner.service.site_client import SiteClient, SiteError
+from gpu_runner.service.worker import BOOT_ID, Heartbeat, make_celery_app
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -49,6 +50,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    cuda_order_like_nvml()  # before the probe or any lab touches CUDA
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     capabilities = probe()
     if args.probe:

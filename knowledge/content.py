@@ -24,6 +24,7 @@ FRONT_MATTER_SCHEMA = {
     "properties": {
         "slug": SLUG, "title": TEXT, "title_en": {"type": "string"},
         "skills": {**SLUGS, "minItems": 1}, "tasks": SLUGS, "exercises": SLUGS,
+        "hands_on": {"type": "boolean"},  # the learner runs it on a GPU: the body needs a `!!! hardware` box
         "labs": {"type": "array", "items": {"enum": list(LABS)}},
         "interview": {
             "type": "array",

@@ -32,8 +32,8 @@ def article_list(request: HttpRequest) -> HttpResponse:
 
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     article = get_object_or_404(Article.objects.live(), slug=slug)
-    solved = set(Submission.objects.filter(user=request.user, mode=Submission.Mode.SUBMIT, verdict="AC",
-                                           exercise__articles=article).values_list("exercise_id", flat=True))
+    solved = set(Submission.objects.solved().filter(user=request.user, exercise__articles=article)
+                 .values_list("exercise_id", flat=True))
     tasks = list(article.tasks.live().select_related("phase"))
     progress = {p.task_id: p.status for p in TaskProgress.objects.filter(user=request.user, task__in=tasks)}
     for t in tasks:

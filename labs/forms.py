@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 
 import labcontract
 from core.middleware import size_text
-from labcontract.finetune import FINETUNE_DATASET_MAX_BYTES
+from labcontract.labs import cpp_tokenizer as cpp_contract
+from labcontract.labs.finetune import FINETUNE_DATASET_MAX_BYTES
 
 from . import registry
 
@@ -30,7 +31,7 @@ def refuse_nul(post) -> None:
 
 
 def cpp_params(request: HttpRequest) -> dict:
-    limit = labcontract.CPP_SOURCE_MAX_BYTES
+    limit = cpp_contract.CPP_SOURCE_MAX_BYTES
     upload = request.FILES.get("archive")
     if upload:
         if upload.size > limit:
@@ -116,6 +117,8 @@ def _item(raw: str, spec: dict, name: str, number: int):
     """One line of a list field as the schema's item type wants it ("inf" stays a word for request_rates)."""
     kinds = _kinds(spec.get("items") or {}) or [None]
     try:
+        if "array" in kinds:  # the kernel lab's sizes: "255 257 129" or "255x257x129" a line
+            return [int(v) for v in raw.replace("x", " ").replace("×", " ").replace(",", " ").split()]
         if "integer" in kinds:
             return int(raw)
         if "number" in kinds or "anyOf" in (spec.get("items") or {}):

@@ -14,8 +14,9 @@ from django.views.decorators.http import require_POST
 import labcontract
 
 from . import forms, registry, services
+from .charts import history_chart
+from .compare import comparison
 from .models import LabJob, Runner
-from .results import comparison, history_chart
 
 HISTORY_JOBS = 30  # the job page's chart: the user's latest succeeded jobs of the lab
 
@@ -47,7 +48,8 @@ def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
             return redirect("lab_job", pk=job.pk)
     typed = request.POST if error else None
     context = {"lab": entry, "fields": [] if entry.upload else forms.fields(entry, typed), "error": error,
-               "queue": typed.get("queue") if typed else entry.queues[0]}
+               "queue": typed.get("queue") if typed else entry.queues[0],
+               "intro": entry.intro() if entry.intro else None}
     return render(request, "labs/lab_new.html", context)
 
 

@@ -1,4 +1,4 @@
-"""Content source for exercises: content/exercises/{algo,attention}/<slug>/ -> practice.Exercise rows.
+"""Content source for exercises: content/exercises/{algo,attention,numeric}/<slug>/ -> practice.Exercise rows.
 
 Hidden tests come from the committed tests.json; complexity inputs are produced here, once, from the
 exercise's own seeded generator (trusted project content, never learners' code).
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +60,11 @@ NUMERIC_SCHEMA = {
     "additionalProperties": False,
     "properties": {**COMMON, "kind": {"const": "numeric"}, "answer": {"type": "number"},
                    "unit": {"type": "string"}, "explanation": TEXT, "explanation_en": {"type": "string"},
-                   "examples": {"type": "array"}},
+                   "examples": {"type": "array"},
+                   # answers a learner plausibly gets by a named mistake: each must be refused by the tolerance
+                   "wrong_answers": {"type": "array", "items": {
+                       "type": "object", "required": ["value", "why"], "additionalProperties": False,
+                       "properties": {"value": {"type": "number"}, "why": TEXT, "why_en": {"type": "string"}}}}},
 }
 
 TESTS_SCHEMA = {
@@ -143,6 +148,7 @@ def parse(content_dir: Path) -> ExerciseContent:
             "statement": meta["statement"], "statement_en": meta.get("statement_en", ""),
         }
         if meta["kind"] == "numeric":
+            _check_wrong_answers(path, meta)
             row.update({
                 "entry": "", "signature": "", "time_s": 0.0, "memory_mb": 0, "checker": "float", "checker_source": "",
                 "tolerance": meta["tolerance"], "numpy_args": False, "examples": [], "tests": [],
@@ -155,6 +161,16 @@ def parse(content_dir: Path) -> ExerciseContent:
         out.rows.append(row)
     out.file_count = len(folders)
     return out
+
+
+def _check_wrong_answers(path: Path, meta: dict) -> None:
+    """A known-wrong answer the submission check (practice.services._numeric_submit) would accept means the
+    tolerance is too loose for the mistake it names."""
+    tol = meta["tolerance"]
+    for i, wrong in enumerate(meta.get("wrong_answers") or []):
+        if math.isclose(wrong["value"], meta["answer"], rel_tol=tol.get("rel", 1e-9), abs_tol=tol.get("abs", 0.0)):
+            raise ContentError(path, f"known-wrong answer {wrong['value']} ({wrong['why']}) is within the tolerance of "
+                               f"the answer {meta['answer']}", item=meta["slug"], field=f"wrong_answers.{i}.value")
 
 
 def apply(content: ExerciseContent, sync: Sync) -> None:

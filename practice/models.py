@@ -59,7 +59,15 @@ class Exercise(ContentModel):
         return DIFFICULTY_WEIGHTS.get(self.difficulty, 1)
 
 
+class SubmissionQuerySet(models.QuerySet):
+    def solved(self):
+        """The one rule for "solved": a graded submission (not a run of the examples) that got AC."""
+        return self.filter(mode=Submission.Mode.SUBMIT, verdict="AC")
+
+
 class Submission(models.Model):
+    objects = SubmissionQuerySet.as_manager()
+
     class Mode(models.TextChoices):
         EXAMPLES = "examples", _("运行示例")
         SUBMIT = "submit", _("提交")

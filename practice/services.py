@@ -31,7 +31,11 @@ WORKER_LOST = gettext_noop("判题进程中断，请重新提交。")
 
 
 class SubmissionRefused(Exception):
-    """The submission was not accepted; the message is shown to the learner."""
+    """The submission was not accepted (its source or answer is not one); the message is shown to the learner."""
+
+
+class TooManyUnfinished(SubmissionRefused):
+    """Refused for the learner's pace, not the submission: enough of theirs are still queued or running."""
 
 
 def submission_create(*, user, exercise: Exercise, source: str = "", mode: str = Submission.Mode.SUBMIT,
@@ -49,7 +53,7 @@ def submission_create(*, user, exercise: Exercise, source: str = "", mode: str =
         get_user_model().objects.select_for_update().filter(pk=user.pk).first()
         unfinished = Submission.objects.filter(user=user, status__in=UNFINISHED).count()
         if unfinished >= settings.JUDGE_MAX_UNFINISHED:
-            raise SubmissionRefused(
+            raise TooManyUnfinished(
                 _("你已有 %(n)d 个提交在排队或运行，请等它们判完再提交。") % {"n": unfinished})
         submission = Submission.objects.create(user=user, exercise=exercise, source=source, mode=mode,
                                                enqueued_at=timezone.now(), deliveries=1)

@@ -14,7 +14,7 @@ from .models import Exercise, Submission
 
 
 def solved_subquery(user):
-    return Submission.objects.filter(user=user, exercise=OuterRef("pk"), mode=Submission.Mode.SUBMIT, verdict="AC")
+    return Submission.objects.solved().filter(user=user, exercise=OuterRef("pk"))
 
 
 def exercise_list(request: HttpRequest) -> HttpResponse:
@@ -40,7 +40,7 @@ def exercise_detail(request: HttpRequest, slug: str) -> HttpResponse:
     exercise = get_object_or_404(Exercise.objects.live(), slug=slug)
     mine = Submission.objects.filter(user=request.user, exercise=exercise)
     best = mine.filter(mode=Submission.Mode.SUBMIT, status=Submission.Status.DONE).aggregate(best=Max("score"))["best"]
-    solved = mine.filter(mode=Submission.Mode.SUBMIT, verdict="AC").exists()
+    solved = mine.solved().exists()
     latest = mine.first()
     last = mine.exclude(mode=Submission.Mode.EXAMPLES).first() if exercise.kind == Exercise.Kind.NUMERIC else None
     context = {
@@ -60,9 +60,10 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
             answer=request.POST.get("answer", ""),
         )
     except services.SubmissionRefused as refused:
-        # htmx swaps only 2xx responses: the message is shown in place; a plain form post gets a 429.
-        return render(request, "_refused.html", {"message": str(refused)},
-                      status=200 if request.htmx else 429)
+        # htmx swaps only 2xx responses: the message is shown in place. A plain form post gets 429 when the
+        # learner has too much in the queue, 400 when the submission itself cannot be one (empty, NUL, too long).
+        status = 429 if isinstance(refused, services.TooManyUnfinished) else 400
+        return render(request, "_refused.html", {"message": str(refused)}, status=200 if request.htmx else status)
     if request.htmx:
         return render(request, "practice/_submission.html", {"s": submission})
     return redirect("submission", pk=submission.pk)

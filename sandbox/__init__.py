@@ -16,7 +16,9 @@ What is enforced where:
   namespaces. The filesystem is only read-only ``/usr`` (with ``/usr/local`` masked: site-local
   installs and admin config such as npmrc tokens live there), the usr-merge symlinks, a handful of
   non-secret ``/etc`` files, a fresh ``/proc`` and minimal ``/dev``, and two size-capped tmpfs:
-  ``/tmp`` and the work dir ``/work``. We never bind all of ``/etc``: it holds service configs,
+  ``/tmp`` and the work dir ``/work`` — the only writable places: the root, ``/etc``, ``/dev``
+  (``/dev/shm`` included) and the ``/usr/local`` mask are remounted read-only once the mounts are in
+  place. We never bind all of ``/etc``: it holds service configs,
   ``/etc/environment`` and credentials that submissions have no business reading; Python and the
   dynamic linker need only ``ld.so.cache`` and ``alternatives``, and ``passwd``/``group`` are
   synthesised so that nothing about the host's accounts leaks. ``/work`` being a tmpfs (not a host
@@ -42,8 +44,11 @@ What is enforced where:
   ``wait4``. Every failure of the command becomes a field of ``Outcome``; ``run`` never raises
   because of what the command did.
 
-Known limits: no cgroup (it is not delegated everywhere the judge runs), so CPU is capped per
-process and the whole run by the wall clock; a command exiting with 128+N is reported as killed by
+Known limits: tmpfs counts bytes in pages, so many small files still stop at the cap, but empty files and
+directories use no pages — only kernel memory for their inodes, bounded by what the CPU and wall limits let a run
+create and freed when the run ends (bwrap cannot set ``nr_inodes``; measured: 319,000 empty files in 4 CPU
+seconds); no cgroup (it is not delegated everywhere the judge runs), so CPU is capped per process and the whole
+run by the wall clock; a command exiting with 128+N is reported as killed by
 signal N (bwrap reports signals that way); ``cpu_s`` counts processes that were waited for.
 """
 
@@ -133,14 +138,16 @@ def run(
     ro_binds: list[tuple[str, str]] | None = None,
     keep: list[str] | None = None,
     env: dict[str, str] | None = None,
+    dev_binds: list[str] | None = None,
 ) -> Outcome:
-    """Run argv inside a fresh sandbox with /work holding ``files``; read back ``keep`` files from /work."""
+    """Run argv inside a fresh sandbox with /work holding ``files``; read back ``keep`` files from /work.
+    ``dev_binds``: device nodes (a GPU's /dev/nvidia*) made usable inside; the network stays unshared."""
     return _execute(
         argv,
         limits=limits,
         stdin=stdin,
         files=files or {},
-        ro_binds=ro_binds or [],
+        ro_binds=[*(ro_binds or []), *((d, d, "dev") for d in dev_binds or [])],
         keep=keep or [],
         env=env or {},
         confined=True,
@@ -260,13 +267,18 @@ def _bwrap_argv(
         "--chdir",
         "/work",
     ]
-    for src, dest in ro_binds:
-        cmd += ["--ro-bind", src, dest]
+    for src, dest, *kind in ro_binds:
+        cmd += ["--dev-bind" if kind else "--ro-bind", src, dest]
     for name, spec in files.items():
         data, mode = spec if isinstance(spec, tuple) else (spec, 0o644)
         fd = _memfd(name, data)
         fds.append(fd)
         cmd += ["--perms", f"{mode & 0o7777:04o}", "--file", str(fd), f"/work/{name}"]
+    # Nothing writable but the two capped tmpfs: bwrap's own root (where /etc and the mount points live), the
+    # /usr/local mask and /dev (with its /dev/shm directory) are tmpfs without a size, so they become read-only once
+    # every mount is in place; the device nodes inside /dev are bind mounts of their own and stay writable. Without
+    # this a submission wrote 1 GiB to / (host shared memory 121 -> 1,145 MiB).
+    cmd += ["--remount-ro", "/usr/local", "--remount-ro", "/dev", "--remount-ro", "/"]
     # The command itself is the namespace's PID 1, so the bwrap process we wait4() on is its direct
     # parent and the rusage (CPU, peak RSS) is the command's. With bwrap's own init in between, bwrap
     # exits on an eventfd without reaping it and the figures are lost. As PID 1 the command also

@@ -137,3 +137,10 @@ def lab_job_page(client, job, lang: str = "zh-hans") -> str:
     response = client.get(reverse("lab_job", args=[job.pk]))
     assert response.status_code == 200
     return response.content.decode()
+
+
+def planner_devices(user) -> list[dict]:
+    """A `planner_devices` hook (planner.devices) as the labs app would declare it: one runner with the
+    bandwidth its quantization job measured."""
+    return [{"key": 7, "name": "gpu-box (RTX 4070 Laptop, measured)", "memory_gib": 8.0, "bandwidth_gb_s": 231.5,
+             "source": "measured device-to-device copy"}]

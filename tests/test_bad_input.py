@@ -18,12 +18,13 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-import labcontract
 from core.middleware import size_text
 from evidence.transfer import RecordError, export_record, import_record, read_upload
 from knowledge.models import Article, ChecklistItem
+from labcontract.labs import cpp_tokenizer as cpp_contract
 from labs.models import LabJob, Runner
 from practice.models import Exercise, Submission
+from tests.support import lab_result, runner_system_info
 from tracker.models import Profile, Skill, StatusChange, Task, TaskProgress
 from tracker.services import task_set_notes, task_set_status
 
@@ -120,7 +121,7 @@ def test_the_lab_form_allows_4_mib_and_says_so_above_it(client_a):
                              {"queue": "lab.cpu", "source": "int main(){}\n" + "/" * (3 * MiB)})
     page = response.content.decode()
     assert response.status_code == 200 and 'data-testid="form-error"' in page
-    assert "源码过大" in page and size_text(labcontract.CPP_SOURCE_MAX_BYTES) in page
+    assert "源码过大" in page and size_text(cpp_contract.CPP_SOURCE_MAX_BYTES) in page
     assert not LabJob.objects.exists()
 
 
@@ -277,12 +278,12 @@ def test_a_2_mb_cpp_archive_is_refused_as_too_large_before_any_job(client_a, lan
     response = client_a.post(reverse("lab_new", args=["cpp-tokenizer"]), {"queue": "lab.cpu", "archive": archive})
     page = response.content.decode()
     assert response.status_code == 200 and 'data-testid="form-error"' in page
-    assert words in page and size_text(labcontract.CPP_SOURCE_MAX_BYTES) in page and "2.0 MiB" in page
+    assert words in page and size_text(cpp_contract.CPP_SOURCE_MAX_BYTES) in page and "2.0 MiB" in page
     assert not LabJob.objects.exists()
 
 
 def test_an_archive_at_the_cap_is_still_accepted(client_a):
-    archive = io.BytesIO(b"\x1f\x8b" + b"\0" * (labcontract.CPP_SOURCE_MAX_BYTES - 2))
+    archive = io.BytesIO(b"\x1f\x8b" + b"\0" * (cpp_contract.CPP_SOURCE_MAX_BYTES - 2))
     archive.name = "tokenizer.tar.gz"
     response = client_a.post(reverse("lab_new", args=["cpp-tokenizer"]), {"queue": "lab.cpu", "archive": archive})
     assert response.status_code == 302
@@ -305,7 +306,8 @@ def record(user, plan_content):
     exercise = Exercise.objects.live().first()
     Submission.objects.create(user=user, exercise=exercise, status="done", verdict="AC", attempt=1,
                               results=[{"ok": True}], created_at=NOW - dt.timedelta(days=1))
-    LabJob.objects.create(user=user, lab="cpp-tokenizer", queue="lab.cpu", status="succeeded", result={"ok": 1},
+    LabJob.objects.create(user=user, lab="cpp-tokenizer", queue="lab.cpu", status="succeeded",
+                          result=lab_result("cpp-tokenizer-ok"), system_info=runner_system_info(),
                           created_at=NOW - dt.timedelta(days=1), finished_at=NOW)
     from knowledge.reviews import review_item
 
@@ -346,6 +348,13 @@ TAMPERED = [
     ("long verdict", lambda d: d["submissions"][0].update(verdict="ACCEPTED"), "submissions/0/verdict"),
     ("long queue", lambda d: d["lab_jobs"][0].update(queue="q" * 21), "lab_jobs/0/queue"),
     ("unknown lab", lambda d: d["lab_jobs"][0].update(lab="gpu-mining"), "lab_jobs/0/lab"),
+    ("result its schema rejects", lambda d: d["lab_jobs"][0]["result"].update(status="BOGUS"),
+     "lab_jobs/0/result/status"),
+    ("result without its files", lambda d: d["lab_jobs"][0]["result"].pop("source_files"), "lab_jobs/0/result"),
+    ("result of another lab", lambda d: d["lab_jobs"][0].update(lab="finetune"), "lab_jobs/0/result"),
+    ("400-digit RAM", lambda d: d["lab_jobs"][0]["system_info"].update(ram_bytes=10**400),
+     "lab_jobs/0/system_info/ram_bytes"),
+    ("2**70 in params", lambda d: d["lab_jobs"][0]["params"].update(repeats=2**70), "lab_jobs/0/params/repeats"),
     ("long notes", lambda d: d["tasks"][0].update(notes="n" * 50_001), "tasks/0/notes"),
     ("deep nesting", lambda d: d["lab_jobs"][0].update(params={"x": _nest(500)}), "lab_jobs/0/params"),
     ("task twice", lambda d: d["tasks"].append(copy.deepcopy(d["tasks"][0])), "tasks/1/task"),
@@ -391,10 +400,11 @@ def test_a_tampered_upload_is_answered_on_the_page_never_a_500(client, record, o
 
 
 @pytest.mark.parametrize("text, reason", [
-    ("[" * 200_000, "nested"),
+    ("[" * 200_000, "line 1 column 33: nested deeper than the 32 levels"),
     ('{"score": NaN}', "NaN"),
     ('{"a": Infinity}', "Infinity"),
-    ('{"a": 1' + "0" * 5000 + "}", "not a JSON file"),
+    ('{"a": 1' + "0" * 5000 + "}", "a: an integer of 5001 digits"),
+    ('{"a": {"b": [-1' + "0" * 400 + "]}}", "a/b/0: an integer of 401 digits"),
     ('{"a": "\\ud800"}', "Unicode"),
 ])
 def test_hostile_json_text_is_refused_with_a_reason(client, other_user, plan_content, text, reason):
@@ -428,6 +438,24 @@ def test_unfinished_work_is_imported_as_finished_with_a_note(record, other_user,
     client.cookies["django_language"] = "en"
     page = client.get(reverse("submission", args=[subs[0].pk])).content.decode()
     assert "imported as IE" in page
+
+
+def test_a_result_no_runner_could_post_is_refused_and_the_dashboard_stays_up(client, record, other_user):
+    record["lab_jobs"][0]["result"]["documents"] = [{"name": 7}]  # what the job page and the dashboard read
+    upload = io.BytesIO(json.dumps(record).encode())
+    upload.name = "record.json"
+    client.force_login(other_user)
+    page = client.post(reverse("record_import"), {"file": upload}).content.decode()
+    assert 'class="errorlist"' in page and "lab_jobs/0/result/documents/0" in page
+    _nothing_imported(other_user)
+    assert client.get(reverse("dashboard")).status_code == 200
+
+
+def test_a_succeeded_job_whose_result_reports_a_failure_is_imported_as_failed(record, other_user):
+    record["lab_jobs"][0]["result"] = lab_result("cpp-tokenizer-ce")  # as the site records such a runner's post
+    import_record(other_user, record)
+    job = LabJob.objects.get(user=other_user)
+    assert job.status == "failed" and job.error.startswith("CE")
 
 
 def test_a_real_export_still_round_trips(record, other_user):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from gpu_runner.bandwidth import KNOWN_GPUS, known_bandwidth, lookup, name_tokens
+from gpu_runner.measure.bandwidth import KNOWN_GPUS, known_bandwidth, lookup, name_tokens
 
 
 @pytest.mark.parametrize("name, gb_s", [

@@ -422,7 +422,26 @@ BREAKAGES = {
         lambda r: edit_yaml(r / "plan" / "plan.yaml",
                             lambda d: d["questions"][0].update(answer="两步：\n- 算\n- 选\n")),
         "plan/plan.yaml", "mini-question", "answer", "line 2 of the text starts a list"),
-    # (e) an exercise no article leads to
+    "article shows a static file that does not exist": (
+        lambda r: _edit_article(r, "正文，", "正文（![块表](/static/kb/no-such-diagram.svg)），"),
+        "kb/mini-article.md", "mini-article", "body", "'/static/kb/no-such-diagram.svg', a static file that does not"),
+    # (e) an exercise no article leads to, an article that leads to no exercise
+    "article leads to no exercise": (
+        lambda r: (_edit_article(r, "exercises: [mini-exercise]", "exercises: []"),
+                   _edit_article(r, "、[练习](/practice/mini-exercise/)", "")),
+        "kb/mini-article.md", "mini-article", "exercises", "the article leads to no exercise"),
+    # (f) a hands-on article without its "on your hardware" box
+    "hands-on article without a hardware box": (
+        lambda r: _edit_article(r, "labs: [vllm-batch]", "labs: [vllm-batch]\nhands_on: true"),
+        "kb/mini-article.md", "mini-article", "body", "has no hardware box"),
+    "hands-on article whose hardware box is only inside a code fence": (
+        lambda r: (_edit_article(r, "labs: [vllm-batch]", "labs: [vllm-batch]\nhands_on: true"),
+                   _edit_article(r, "代码块里的行", '!!! hardware "在你的硬件上"\n    8 GB 卡：Int4。')),
+        "kb/mini-article.md", "mini-article", "body", "has no hardware box"),
+    "hands-on article whose hardware box has no body": (
+        lambda r: (_edit_article(r, "labs: [vllm-batch]", "labs: [vllm-batch]\nhands_on: true"),
+                   _edit_article(r, "完成标准：", '!!! hardware "在你的硬件上"\n\n8 GB 卡：Int4。\n\n完成标准：')),
+        "kb/mini-article.md", "mini-article", "body", "has no hardware box"),
     "exercise linked from no article": (
         lambda r: _add_exercise(r, "lonely-exercise"),
         "exercises/attention/lonely-exercise/exercise.yaml", "lonely-exercise", "slug",
@@ -453,6 +472,40 @@ def test_every_problem_is_listed_not_only_the_first(mini):
     with pytest.raises(ContentError) as err:
         load_content(mini, enforce=CHECKS)
     assert len(str(err.value).splitlines()) == 3
+
+
+@pytest.mark.django_db
+def test_a_hands_on_article_with_its_hardware_box_passes_and_renders_the_box(mini):
+    box = ('!!! hardware "在你的硬件上"\n    - **8 GB 笔记本**：Int4 权重。\n    - 两张卡：TP=2。\n\n'
+           '    | 卡 | 能跑 |\n    |---|---|\n    | 24 GB | BF16 |\n\n')
+    _edit_article(mini, "labs: [vllm-batch]", "labs: [vllm-batch]\nhands_on: true")
+    _edit_article(mini, "完成标准：", box + "完成标准：")
+    assert check_content(mini) == []
+    html = render_markdown(box)
+    assert '<div class="admonition hardware">' in html and '<p class="admonition-title">在你的硬件上</p>' in html
+    assert "<td>24 GB</td>" in html and "<li>两张卡：TP=2。</li>" in html  # the box's body is Markdown too
+    assert inline_list_lines(box) == []  # a list may open the box's body
+
+
+@pytest.mark.django_db
+def test_a_numeric_exercise_refuses_a_known_wrong_answer_its_tolerance_would_accept(mini):
+    path = mini / "exercises" / "attention" / "mini-exercise" / "exercise.yaml"
+    edit_yaml(path, lambda d: d.update(tolerance={"rel": 0.05}, wrong_answers=[
+        {"value": 1000, "why": "2 × 500"}, {"value": 512, "why": "2^9"}]))
+    with pytest.raises(ContentError) as err:
+        load_content(mini, enforce=CHECKS)
+    message = str(err.value)
+    assert "item 'mini-exercise'" in message and "field 'wrong_answers.0.value'" in message
+    assert "known-wrong answer 1000 (2 × 500) is within the tolerance" in message
+    assert not Article.objects.filter(slug="mini-article").exists()
+    edit_yaml(path, lambda d: d.update(tolerance={"rel": 0.01}))  # now 1000 is refused by the check, as it should be
+    load_content(mini, enforce=CHECKS)
+
+
+@pytest.mark.django_db
+def test_an_article_may_show_a_static_file_that_exists(mini):
+    _edit_article(mini, "正文，", "正文（![样式](/static/css/dojo.css)），")
+    assert check_content(mini) == []
 
 
 @pytest.mark.django_db

@@ -11,8 +11,9 @@ import pytest
 
 import labcontract
 import sandbox
-from gpu_runner import cpp_libraries
-from gpu_runner import tokenizer_check as tc
+from gpu_runner.labs.cpp_tokenizer import check as tc
+from gpu_runner.labs.cpp_tokenizer import libraries as cpp_libraries
+from labcontract.labs import cpp_tokenizer as cpp_contract
 
 DATA = Path(__file__).resolve().parent / "data"
 TEXT = "Hello  world'S 2024 naïve\r\n\n  x"
@@ -112,7 +113,7 @@ def test_a_missing_regex_header_names_the_library_not_the_learners_archive():
     templated = "pretok.cpp:(.text+0x1): undefined reference to `bool re2::re2_internal::Parse<int>(char const*)'"
     assert cpp_libraries.lacking(templated, {}) == ["re2"]
     # The page's "upload your headers in an archive" hint is for the learner's own headers only.
-    assert labcontract.missing_headers(message + "b.cpp:1:10: fatal error: tok.h: No such file or directory") == [
+    assert cpp_contract.missing_headers(message + "b.cpp:1:10: fatal error: tok.h: No such file or directory") == [
         "tok.h"
     ]
 

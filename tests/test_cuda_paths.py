@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import sys
 import types
@@ -17,9 +18,10 @@ from typing import Any
 import pytest
 
 import labcontract
-from gpu_runner import gpu_memory, models
+from gpu_runner.checkpoints import loading as models
 from gpu_runner.errors import Unsupported
 from gpu_runner.labs import quant_inference, vllm_batch
+from gpu_runner.measure import gpu_memory
 from tests.support import FakeNvml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,7 +161,7 @@ def test_awq_and_gptq_are_checked_through_gptqmodel_not_autoawq(monkeypatch, tmp
 
 
 def test_the_runner_reports_gptqmodel_and_optimum_versions_not_autoawq():
-    from gpu_runner.capabilities import probe
+    from gpu_runner.service.capabilities import probe
 
     versions = probe(check_vllm=False)["versions"]
     assert {"gptqmodel", "optimum", "torchao"} <= set(versions) and "autoawq" not in versions
@@ -213,7 +215,7 @@ def test_chunked_quality_pass_equals_the_full_vocabulary_forward():
     import torch
     from transformers import AutoModelForCausalLM
 
-    from gpu_runner.models import model_path
+    from gpu_runner.checkpoints.loading import model_path
 
     model = AutoModelForCausalLM.from_pretrained(model_path("fixture"), dtype=torch.float32).eval()
     ids = torch.randint(0, 8000, (1, 40), generator=torch.Generator().manual_seed(0))
@@ -229,9 +231,9 @@ def test_mbu_reads_the_quantized_head_but_one_row_of_the_embedding_table():
     from torchao.quantization import Int8WeightOnlyConfig, quantize_
     from transformers import AutoModelForCausalLM
 
-    from gpu_runner.measurement import weight_bytes
-    from gpu_runner.models import model_path
-    from gpu_runner.telemetry import bytes_read_per_token
+    from gpu_runner.checkpoints.loading import model_path
+    from gpu_runner.measure.nvml import bytes_read_per_token
+    from gpu_runner.measure.timing import weight_bytes
 
     model = AutoModelForCausalLM.from_pretrained(model_path("fixture"), dtype=torch.float32).eval()
     quantize_(model, Int8WeightOnlyConfig())  # the untied head becomes a torchao tensor subclass
@@ -240,15 +242,110 @@ def test_mbu_reads_the_quantized_head_but_one_row_of_the_embedding_table():
     assert bytes_read_per_token(model) == weight_bytes(model) - table + table // emb.weight.shape[0]
 
 
-def test_only_int8_weight_only_is_compiled_and_only_on_cuda():
-    compiled, extra, warmup, said = quant_inference.decode_plan("int8-wo", "cuda", 0)
+def test_compilation_is_one_setting_for_every_precision_of_a_job_and_only_on_cuda():
+    compiled, extra, warmup, said = quant_inference.decode_plan(True, "cuda", 0)
     # A static KV cache is what makes transformers compile the decode forward on CUDA.
     assert compiled and extra == {"cache_implementation": "static"} and warmup == 1
     assert "torch.compile'd" in said["backend"] and "compilation" in said["notes"][0]
-    assert quant_inference.decode_plan("int8-wo", "cuda", 3)[2:] == (3, {"backend": said["backend"]})
-    for precision, device in (("int8-wo", "cpu"), ("bf16", "cuda"), ("int4", "cuda")):
-        assert quant_inference.decode_plan(precision, device, 2) == (False, {}, 2, {})
+    assert quant_inference.decode_plan(True, "cuda", 3)[2:] == (3, {"backend": said["backend"]})
+    for requested, device in ((False, "cuda"), (True, "cpu")):
+        assert quant_inference.decode_plan(requested, device, 2) == (False, {}, 2, {})
+    assert labcontract.lab_params_with_defaults("quant-inference", {})["compile"] is False
+    with pytest.raises(labcontract.ContractError) as exc:
+        labcontract.lab_params_with_defaults("quant-inference", {"compile": "yes"})
+    assert exc.value.field == "compile"
     assert quant_inference.TELEMETRY_MAX_SAMPLES * 9 <= 2000  # nine precisions stay far under the body limit
+
+
+def test_a_compile_request_on_a_cpu_runner_is_unsupported_for_every_precision_before_anything_starts():
+    from gpu_runner.labs import LabContext
+
+    spawned = []
+    ctx = LabContext(device="cpu", capabilities={}, progress=lambda p, s: spawned.append(s) and False)
+    params = labcontract.lab_params_with_defaults("quant-inference", {
+        "model": "fixture", "precisions": ["fp32", "int8-wo"], "compile": True})
+    result = quant_inference.run(params, ctx)
+    assert [(e["precision"], e["status"]) for e in result["precisions"]] == [("fp32", "unsupported"),
+                                                                          ("int8-wo", "unsupported")]
+    assert all("compiles generate()'s decode step on CUDA only" in e["reason"] for e in result["precisions"])
+    assert result["settings"]["compile"] is True and spawned == ["done"]
+    labcontract.validate_result("quant-inference", result)
+
+
+def test_compiled_means_the_run_compiled_graphs_not_that_the_plan_asked():
+    import torch
+
+    class Tiny(torch.nn.Module):  # dynamo traces model code, not torch.nn's own Linear.forward
+        def __init__(self) -> None:
+            super().__init__()
+            self.proj = torch.nn.Linear(4, 4)
+
+        def forward(self, x: Any) -> Any:
+            return self.proj(x).relu()
+
+    model = Tiny()
+    before = quant_inference.compiled_graphs()
+    eager = quant_inference.compile_evidence(model, True, before)
+    assert eager["compiled"] is False and eager["compiled_call"] is False  # asked, but nothing was compiled
+    model._compiled_call = torch.compile(model.__call__, backend="eager")  # as transformers' get_compiled_call
+    model._compiled_call(torch.ones(2, 4))
+    shown = quant_inference.compile_evidence(model, True, before)
+    assert shown["compiled"] is True and shown["graphs"] > eager["graphs"]
+    assert shown["graphs_in_timed_runs"] == shown["graphs"] - before  # compiled after the "timed runs" began
+    assert quant_inference.compile_evidence(model, False, before)["compiled"] is False  # not asked: eager figures
+
+
+def test_the_quantized_share_counts_the_linear_weights_a_precision_really_quantized():
+    import torch
+    from torchao.quantization import Int8WeightOnlyConfig, quantize_
+    from transformers import AutoModelForCausalLM
+
+    from gpu_runner.checkpoints.loading import model_path
+
+    model = AutoModelForCausalLM.from_pretrained(model_path("fixture"), dtype=torch.float32).eval()
+    assert quant_inference.quantized_share(model)["share"] == 0.0
+    # As torchao's int4 does with SmolLM2-135M (in-features 576, not a multiple of 128): only down_proj changes.
+    quantize_(model, Int8WeightOnlyConfig(), filter_fn=lambda m, name: name.endswith("down_proj"))
+    share = quant_inference.quantized_share(model)
+    layers, hidden, mlp, vocab = 4, 256, 1024, 8256
+    per_layer = hidden * hidden * 2 + hidden * 64 * 2 + hidden * mlp * 3  # q, o; k, v (2 KV heads of 32); MLP
+    assert share["linear_parameters"] == layers * per_layer + hidden * vocab  # the untied head counts too
+    assert share["quantized_parameters"] == layers * hidden * mlp
+    assert share["float_layers"] == {"q_proj": 4, "k_proj": 4, "v_proj": 4, "o_proj": 4, "gate_proj": 4,
+                                     "up_proj": 4, "lm_head": 1}
+    assert share["share"] == pytest.approx(layers * hidden * mlp / share["linear_parameters"])
+
+
+def test_continuous_batching_gets_its_page_size_under_the_name_this_transformers_uses():
+    import dataclasses
+
+    from transformers import ContinuousBatchingConfig
+
+    installed = vllm_batch.page_size_field(ContinuousBatchingConfig, 64)
+    assert ContinuousBatchingConfig(**installed, num_blocks=4)
+    names = {f.name for f in dataclasses.fields(ContinuousBatchingConfig)}
+    assert installed == ({"page_size": 64} if "page_size" in names else {"block_size": 64})
+
+    @dataclasses.dataclass
+    class FieldsOf517:  # transformers 5.17.0's ContinuousBatchingConfig fields (page_size= is a TypeError there)
+        block_size: int = 256
+        num_blocks: int | None = None
+
+    assert vllm_batch.page_size_field(FieldsOf517, 64) == {"block_size": 64}
+    with pytest.raises(Unsupported, match="neither page_size nor block_size"):
+        vllm_batch.page_size_field(dataclasses.make_dataclass("Other", [("num_blocks", int)]), 64)
+
+
+def test_the_runner_numbers_cuda_devices_in_pci_bus_order_like_nvml(monkeypatch):
+    from gpu_runner import cli
+    from gpu_runner.measure import nvml as telemetry
+
+    monkeypatch.setenv("CUDA_DEVICE_ORDER", "FASTEST_FIRST")  # CUDA's default, which NVML does not follow
+    monkeypatch.setattr(cli, "probe", lambda: {"probe": "stand-in"})
+    assert cli.main(["--probe"]) == 0
+    assert os.environ["CUDA_DEVICE_ORDER"] == "PCI_BUS_ID"
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1")
+    assert telemetry.nvml_handle(FakeNvml(), None) == 1  # CUDA's device 1 is NVML's device 1 now
 
 
 # ---- the runner images -------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 
 from gpu_runner.labs import LabContext, finetune
 from labcontract import ContractError
-from labcontract.finetune import (
+from labcontract.labs.finetune import (
     FINETUNE_PARAMS,
     FINETUNE_RESULT,
     DatasetError,
@@ -21,7 +21,7 @@ from labcontract.finetune import (
     validate_dataset_jsonl,
 )
 
-# Fixture: hidden 256, 4 layers, 8 query heads of 32 dims, 2 KV heads, MLP 1024 (gpu_runner/fixture.py).
+# Fixture: hidden 256, 4 layers, 8 query heads of 32 dims, 2 KV heads, MLP 1024 (gpu_runner/checkpoints/fixture.py).
 FIXTURE_LINEARS = {"q_proj": (256, 256), "k_proj": (256, 64), "v_proj": (256, 64), "o_proj": (256, 256),
                    "gate_proj": (256, 1024), "up_proj": (256, 1024), "down_proj": (1024, 256)}
 FIXTURE_LAYERS = 4
@@ -94,7 +94,7 @@ def test_chosen_modules_and_rank_give_the_analytic_count():
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
-    from gpu_runner.fixture import fixture_dir
+    from gpu_runner.checkpoints.fixture import fixture_dir
 
     model = AutoModelForCausalLM.from_pretrained(fixture_dir())
     peft_model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"]))
@@ -108,8 +108,8 @@ def test_the_saved_adapter_reloads_and_gives_the_same_model(trained):
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    from gpu_runner.fixture import fixture_dir
-    from gpu_runner.models import load_tokenizer
+    from gpu_runner.checkpoints.fixture import fixture_dir
+    from gpu_runner.checkpoints.loading import load_tokenizer
 
     adapter = trained["adapter"]
     path = Path(adapter["path"])
@@ -141,7 +141,7 @@ def test_react_generations_are_scored_on_tool_name_and_json_input():
 
 
 def test_chatml_supervises_only_the_assistant_text_and_its_end_token():
-    from gpu_runner.models import load_tokenizer
+    from gpu_runner.checkpoints.loading import load_tokenizer
 
     tok = load_tokenizer("fixture")
     chat = finetune.ChatFormat(tok)

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import torch
 
-from gpu_runner.errors import ChildFailed
-from gpu_runner.fresh_process import LogTail, run_in_fresh_process
+from gpu_runner.errors import ChildFailed, LabCancelled
+from gpu_runner.process.fresh import LogTail, run_in_fresh_process
 
 
 def hang_on_exit(spec: dict[str, Any], report: Any) -> dict[str, Any]:
@@ -60,10 +60,48 @@ def test_child_that_exits_without_a_result_and_hangs_is_killed():
     assert "killed" in log.text()
 
 
+def silent_forever(spec: dict[str, Any], report: Any) -> None:
+    """Child side: report nothing and never finish (a cold compile or a hung load looks like this)."""
+    time.sleep(3600)
+
+
+def test_a_silent_child_is_cancelled_at_the_deadline_not_at_its_own_time_limit():
+    started = time.monotonic()
+    with pytest.raises(LabCancelled):
+        run_in_fresh_process("tests.test_gpu_check:silent_forever", {}, timeout_s=600,
+                             cancel_at=time.monotonic() + 3)
+    assert time.monotonic() - started < 30
+
+
+def test_a_cancelled_share_keeps_the_configurations_already_measured():
+    """A real lab, real children: fp32 is measured, the share runs out while int8-wo starts, int4 is skipped."""
+    import labcontract
+    from gpu_runner.labs import LabContext, quant_inference
+
+    params = labcontract.lab_params_with_defaults("quant-inference", {
+        "model": "fixture", "precisions": ["fp32", "int8-wo", "int4"], "prompt_len": 8, "gen_len": 4, "repeats": 1,
+        "warmup": 0, "quality_tokens": 16})
+    ctx = LabContext(device="cpu", capabilities={}, progress=lambda p, stage: stage.startswith("int8-wo"),
+                     keep_measured=True, cancel_reason="ran past its 40 s share of the budget")
+    result = quant_inference.run(params, ctx)
+    fp32, int8wo, int4 = result["precisions"]
+    assert fp32["status"] == "ok" and fp32["decode_tokens_per_s"] > 0 and fp32["quality"]["perplexity"] > 1
+    assert int8wo == {"precision": "int8-wo", "status": "cancelled",
+                      "reason": "ran past its 40 s share of the budget (int8-wo (2/3))"}
+    assert int4["status"] == "skipped" and int4["reason"].startswith("not run: int8-wo was cancelled before it")
+    rows = _gpu_check().configs_of(result)
+    assert [(r["config"], r["status"]) for r in rows] == [("fp32", "ok"), ("int8-wo", "cancelled"),
+                                                          ("int4", "skipped")]
+    # The worker keeps the old contract: a cancelled job raises, nothing is posted.
+    worker_ctx = LabContext(device="cpu", capabilities={}, progress=lambda p, stage: stage.startswith("fp32"))
+    with pytest.raises(LabCancelled, match="cancelled"):
+        quant_inference.run(params, worker_ctx)
+
+
 # ---- bench/gpu_check.py on this CPU-only machine ------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parent.parent
-LABS = {"quant-inference", "vllm-batch", "cpp-tokenizer", "serving-bench", "finetune", "long-context"}
+LABS = {"quant-inference", "vllm-batch", "cpp-tokenizer", "serving-bench", "finetune", "long-context", "kernels"}
 
 
 def _gpu_check():
@@ -84,10 +122,15 @@ def test_gpu_check_reports_every_lab_unsupported_without_cuda(tmp_path):
     report = json.loads(done.stdout)
     assert json.loads(out.read_text()) == report
     assert report["cuda"] is False and elapsed < 120
+    assert report["cuda_device_order"] == "PCI_BUS_ID"  # CUDA numbers GPUs as NVML does, in every child too
     results = report["results"]
     assert {r["lab"] for r in results} == LABS
-    assert {r["model"] for r in results if r["lab"] != "cpp-tokenizer"} == {"fixture", "random-qwen2.5-1.5b"}
+    assert {r["model"] for r in results if r["lab"] not in ("cpp-tokenizer", "kernels")} == {"fixture",
+                                                                                            "random-qwen2.5-1.5b"}
     assert {r["variant"] for r in results if r["lab"] == "finetune"} == {"lora", "qlora-nf4"}
+    assert [(r["model"], r["variant"]) for r in results if r["lab"] == "quant-inference"] == [
+        ("fixture", "eager"), ("random-qwen2.5-1.5b", "eager"), ("random-qwen2.5-1.5b", "compiled")]
+    assert done.stderr.strip().splitlines()[-1].startswith("VERDICT OK: CPU rehearsal")  # --json: verdict on stderr
     for r in results:
         assert r["status"] == "unsupported", r
         if r["lab"] == "cpp-tokenizer":
@@ -98,15 +141,25 @@ def test_gpu_check_reports_every_lab_unsupported_without_cuda(tmp_path):
     assert report["summary"] == {"unsupported": len(results)}
 
 
-def test_gpu_check_plan_fits_the_eight_minute_budget():
+def test_gpu_check_plan_fits_seven_minutes_so_a_rerun_fits_the_fifteen():
     gc = _gpu_check()
+    assert gc.BUDGET_S <= 420
     runs = gc.plan(["fixture", gc.RANDOM_MODEL])
-    assert gc.BUDGET_S <= 480
     assert sum(r["share_s"] for r in runs) + gc.BUILD_CAP_S <= gc.BUDGET_S
+    assert sum(r["share_s"] for r in gc.plan(["fixture"], "cpu")) <= gc.BUDGET_S
     quant = next(r for r in runs if r["lab"] == "quant-inference" and r["model"] == "fixture")
     assert set(quant["params"]["precisions"]) == {"fp32", "bf16", "fp16", "int8", "int8-wo", "int4", "nf4", "gptq",
                                                   "awq"}
+    assert not quant["params"].get("compile")
+    # Compilation is a row of its own, the same for bf16 and int8-wo, after every other run.
+    compiled = runs[-2]
+    assert (compiled["lab"], compiled["variant"], compiled["model"]) == ("quant-inference", "compiled", gc.RANDOM_MODEL)
+    assert compiled["params"]["compile"] is True and compiled["params"]["precisions"] == ["bf16", "int8-wo"]
     assert gc.QWEN25_15B_CONFIG["hidden_size"] == 1536 and gc.QWEN25_15B_CONFIG["num_hidden_layers"] == 28
+    done = subprocess.run([sys.executable, "bench/gpu_check.py", "--help"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    assert "--find-links var/gpu_check_wheels" in done.stdout and "420 s (7 minutes)" in done.stdout
+    assert "Read first: the last line (VERDICT" in done.stdout
 
 
 def test_gpu_check_refuses_unknown_models_and_labs(tmp_path):
@@ -131,39 +184,87 @@ def test_configs_of_maps_a_lab_result_to_per_configuration_outcomes():
 def _quant_entry(precision: str, **over: Any) -> dict[str, Any]:
     stats = {"n": 2, "median": 0.1}
     return {"precision": precision, "status": "ok", "backend": "PyTorch bf16 on cuda", "weight_bytes": 3_000_000_000,
-            "memory": {"cuda_max_allocated_bytes": 3_400_000_000}, "prefill_latency_s": stats,
-            "generate_latency_s": stats, "decode_tokens_per_s": 100.0, "mbu": 0.6, "compiled": False,
+            "memory": {"cuda_max_allocated_bytes": 3_400_000_000, "cuda_load_max_allocated_bytes": 3_100_000_000},
+            "prefill_latency_s": stats, "generate_latency_s": stats, "decode_tokens_per_s": 100.0, "mbu": 0.6,
+            "compiled": False, "compile": {"requested": False, "compiled": False}, "quantized_weight_share": 0.0,
             "telemetry": {"status": "ok"}, **over}
+
+
+def _quant_rows(model: str, eager: list[dict], compiled: list[dict]) -> list[dict[str, Any]]:
+    return [{"lab": "quant-inference", "model": model, "variant": "eager", "status": "ok",
+             "result": {"precisions": eager}},
+            {"lab": "quant-inference", "model": model, "variant": "compiled", "status": "ok",
+             "result": {"precisions": compiled}}]
+
+
+BIG = "random-qwen2.5-1.5b"
+EVIDENCE = {"requested": True, "compiled_call": True, "graphs": 3, "graphs_in_timed_runs": 0, "compiled": True}
 
 
 def test_path_checks_say_which_cuda_path_showed_what_it_must():
     gc = _gpu_check()
     good = [_quant_entry("bf16"),
             _quant_entry("int4", backend="torchao 0.18.0 int4 weight-only, group 128 (tile_packed_to_4d, tinygemm)",
-                         weight_bytes=900_000_000, memory={"cuda_max_allocated_bytes": 1_200_000_000}),
-            _quant_entry("int8-wo", compiled=True, decode_tokens_per_s=150.0)]
+                         weight_bytes=900_000_000, quantized_weight_share=0.82,
+                         memory={"cuda_max_allocated_bytes": 1_200_000_000,
+                                 "cuda_load_max_allocated_bytes": 1_100_000_000})]
+    compiled = [_quant_entry("bf16", compile=EVIDENCE), _quant_entry("int8-wo", compile=EVIDENCE,
+                                                                     decode_tokens_per_s=150.0)]
     vllm = {"engine": "vllm", "status": "ok", "vllm_settings": {"gpu_memory_utilization": 0.82,
                                                                "enable_prefix_caching": False}}
-    results = [{"lab": "quant-inference", "model": "m", "result": {"precisions": good}},
-               {"lab": "vllm-batch", "model": "m", "result": {"engines": [vllm]}}]
-    checks = {c["path"]: c for c in gc.path_checks(results)}
+    results = [*_quant_rows(BIG, good, compiled),
+               {"lab": "vllm-batch", "model": BIG, "status": "ok", "result": {"engines": [vllm]}}]
+    checks = {c["path"].split(" (")[0].split(", quantized")[0]: c for c in gc.path_checks(results)}
     assert {k: c["status"] for k, c in checks.items()} == {
-        "m: int4 packed for tinygemm": "pass", "m: int8 weight-only decode compiled": "pass",
-        "m: int4 peak memory below the bf16 weights": "pass",
-        "m: prefill timed in the same call, MBU from telemetry at most 1": "pass",
+        f"{BIG}: int4 packed for tinygemm": "pass", f"{BIG}: int8 weight-only decode compiled": "pass",
+        f"{BIG}: prefill timed in the same call, MBU from telemetry at most 1": "pass",
+        f"{BIG}: int4 peak memory below the bf16 weights": "pass",
         "vllm-batch: memory share from free memory, prefix caching off": "pass"}
-    assert checks["m: int8 weight-only decode compiled"]["shown"] == "decode tokens/s int8-wo / bf16 = 1.5"
-    # The old defects, as a GPU run would show them: int4 unpacked, int8-wo eager, a prefill-clamp MBU, vLLM's
-    # prefix cache on; and a path that could not run is "not run" with its reason, never a pass.
-    bad = [_quant_entry("bf16", mbu=7e6), _quant_entry("int4", backend="torchao int4 (plain)"),
-           _quant_entry("int8-wo"), {"precision": "nf4", "status": "unsupported", "reason": "no bitsandbytes"}]
-    vllm_bad = {**vllm, "vllm_settings": {"gpu_memory_utilization": 0.85, "enable_prefix_caching": True}}
-    results = [{"lab": "quant-inference", "model": "m", "result": {"precisions": bad}},
-               {"lab": "vllm-batch", "model": "m", "result": {"engines": [vllm_bad]}},
-               {"lab": "quant-inference", "model": "big", "status": "unsupported", "reason": "no CUDA device"}]
-    checks = {c["path"]: c for c in gc.path_checks(results)}
-    assert [c["status"] for c in checks.values()] == ["fail", "fail", "fail", "fail", "not run", "fail"]
-    assert checks["big: quant-inference"]["reason"] == "no CUDA device"
+    assert checks[f"{BIG}: int8 weight-only decode compiled"]["shown"][
+        "decode tokens/s int8-wo / bf16, both compiled"] == 1.5
+    assert "82% of Linear weights quantized" in checks[f"{BIG}: int4 packed for tinygemm"]["shown"]
+    # On the fixture the memory check is not applied (tinygemm's padding), and says why.
+    fixture = {c["path"]: c for c in gc.path_checks(_quant_rows("fixture", good, compiled))}
+    memory = next(c for p, c in fixture.items() if "peak memory" in p)
+    assert memory["status"] == "not run" and "pads this model's in-features" in memory["reason"]
+
+
+def test_path_checks_fail_on_what_the_run_showed_and_on_errors_never_calling_them_not_run():
+    gc = _gpu_check()
+    oom = "OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB"
+    # An int4 that ran out of memory; int8-wo asked to compile but the run shows no compiled graph; an MBU above 1;
+    # vLLM with its prefix cache on.
+    eager = [_quant_entry("bf16", mbu=7e6), {"precision": "int4", "status": "error", "error": oom}]
+    compiled = [_quant_entry("bf16", compile=EVIDENCE),
+                _quant_entry("int8-wo", compile={**EVIDENCE, "compiled_call": False, "graphs": 0,
+                                                 "compiled": False})]
+    vllm_bad = {"engine": "vllm", "status": "ok", "vllm_settings": {"gpu_memory_utilization": 0.85,
+                                                                   "enable_prefix_caching": True}}
+    results = [*_quant_rows(BIG, eager, compiled),
+               {"lab": "vllm-batch", "model": BIG, "status": "ok", "result": {"engines": [vllm_bad]}}]
+    checks = gc.path_checks(results)
+    assert [c["status"] for c in checks] == ["fail"] * 5
+    int4 = next(c for c in checks if "tinygemm" in c["path"])
+    assert int4["error"] == oom and "shown" not in int4
+    # What could not run is "not run" with its reason: not installed, cancelled by the budget, a failed lab is a fail.
+    cut = [{"precision": "bf16", "status": "cancelled", "reason": "ran past its 60 s share"},
+           {"precision": "int4", "status": "skipped", "reason": "not run: bf16 was cancelled"}]
+    results = [{"lab": "quant-inference", "model": BIG, "variant": "eager", "status": "ok",
+                "result": {"precisions": cut}},
+               {"lab": "quant-inference", "model": BIG, "variant": "compiled", "status": "failed",
+                "traceback": "Traceback ... RuntimeError: boom"},
+               {"lab": "vllm-batch", "model": BIG, "status": "ok", "result": {"engines": [
+                   {"engine": "vllm", "status": "unsupported", "reason": "vLLM is not installed on this runner"}]}}]
+    checks = {c["path"].split(":")[1].split(" (")[0].strip(): c for c in gc.path_checks(results)}
+    assert checks["int4 packed for tinygemm"] == {"path": f"{BIG}: int4 packed for tinygemm", "status": "not run",
+                                                   "reason": "skipped: not run: bf16 was cancelled"}
+    assert checks["int8 weight-only decode compiled"]["status"] == "fail"
+    assert "RuntimeError: boom" in checks["int8 weight-only decode compiled"]["error"]
+    assert checks["memory share from free memory, prefix caching off"]["reason"].startswith("unsupported: vLLM is not")
+    report = {"results": results, "path_checks": gc.path_checks(results), "cuda_run": True, "models": {},
+              "wall_s": 12.0, "budget_s": 420.0}
+    code, line = gc.verdict(report)
+    assert code == 1 and line.startswith("VERDICT FAIL: paths 0 passed, 1 failed, 4 not run; runs 2 ok, 1 failed")
 
 
 def _pins(path: Path) -> dict[str, str]:
@@ -272,7 +373,7 @@ def test_random_model_directory_loads_like_a_hub_model(tmp_path):
     on the GPU): it saves, carries a tokenizer a server can load, and the runner's loaders accept it."""
     from transformers import AutoModelForCausalLM
 
-    from gpu_runner.models import describe_model, load_tokenizer, model_path
+    from gpu_runner.checkpoints.loading import describe_model, load_tokenizer, model_path
 
     gc = _gpu_check()
     tiny = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
@@ -315,12 +416,17 @@ def test_gpu_check_drives_a_lab_end_to_end_when_pointed_at_the_cpu(tmp_path):
         assert "bitsandbytes" in rows["qlora-nf4"]["reason"]
 
 
-def test_gpu_check_cancels_a_run_past_its_share(tmp_path):
+def test_gpu_check_cancels_a_run_past_its_share_and_keeps_the_report_it_had(tmp_path):
     started = time.monotonic()
     report = _run_check(tmp_path, "--device", "cpu", "--models", "fixture", "--labs", "long-context",
                         "--share-s", "3")
     (row,) = report["results"]
-    assert row["status"] == "failed" and "share of the budget: cancelled" in row["error"]
+    assert row["status"] == "cancelled" and "ran past its 3 s share of the budget" in row["reason"]
+    first, *rest = row["configs"]  # the setting in flight is cancelled, every later one is skipped, saying why
+    assert first["status"] == "cancelled" and rest and all(c["status"] == "skipped" for c in rest)
+    assert all(f"{first['config']} was cancelled" in c["reason"] for c in rest)
+    assert report["exit_code"] == 0 and report["verdict"].startswith("VERDICT OK: CPU rehearsal")
+    assert "runs 0 ok, 0 failed, 1 cancelled" in report["verdict"]
     assert time.monotonic() - started < 90
 
 

@@ -8,8 +8,8 @@ import os
 import pytest
 
 import labcontract
-from gpu_runner.bandwidth import known_bandwidth
-from gpu_runner.capabilities import choose_queues, probe
+from gpu_runner.measure.bandwidth import known_bandwidth
+from gpu_runner.service.capabilities import choose_queues, probe
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_decode_ceiling_uses_published_bandwidth_of_known_gpus(name, gb_s):
 
 
 def test_driver_version_through_nvml_where_there_is_no_nvidia_smi():
-    from gpu_runner.capabilities import nvidia_driver, nvml_driver
+    from gpu_runner.service.capabilities import nvidia_driver, nvml_driver
 
     class FakeNvml:  # test double: this machine has no NVIDIA driver
         def nvmlInit(self):

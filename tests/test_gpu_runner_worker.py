@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 import labcontract
-from gpu_runner.client import SiteClient
 from gpu_runner.errors import ChildFailed, LabCancelled, Unsupported
-from gpu_runner.fresh_process import run_in_fresh_process
-from gpu_runner.worker import Heartbeat, execute_job, make_celery_app
+from gpu_runner.process.fresh import run_in_fresh_process
+from gpu_runner.service.site_client import SiteClient
+from gpu_runner.service.worker import Heartbeat, execute_job, make_celery_app
 from tests.support import FakeNvml
 
 TOKEN = "runner-secret"
@@ -155,7 +155,7 @@ def test_heartbeat_posts_at_start_and_then_on_its_interval(site):
 
 
 def test_every_heartbeat_lists_the_jobs_this_process_holds(site):
-    from gpu_runner.worker import RunningJobs
+    from gpu_runner.service.worker import RunningJobs
 
     held = RunningJobs()
     held.add(7)
@@ -278,7 +278,7 @@ def test_explicit_broker_url_wins_over_the_environment_without_django_installed(
         "    def find_spec(self, name, path, target=None):\n"
         "        if name == 'django' or name.startswith('django.'): raise ImportError('no django here')\n"
         "sys.meta_path.insert(0, NoDjango())\n"
-        "from gpu_runner.worker import make_celery_app\n"
+        "from gpu_runner.service.worker import make_celery_app\n"
         "app = make_celery_app('redis://127.0.0.1:6379/15', ['lab.cpu'], None, {})\n"
         "print(app.connection_for_write().as_uri())\n"
     )
@@ -291,7 +291,7 @@ def test_explicit_broker_url_wins_over_the_environment_without_django_installed(
 
 def test_a_result_that_breaks_its_lab_schema_is_posted_as_a_failure_naming_the_field(site, monkeypatch):
     half = {"lab": "vllm-batch", "model": "fixture", "device": "cpu", "engines": [{"engine": "vllm", "status": "ok"}]}
-    monkeypatch.setattr("gpu_runner.worker.lab_runner", lambda lab: lambda params, ctx: half)
+    monkeypatch.setattr("gpu_runner.service.worker.lab_runner", lambda lab: lambda params, ctx: half)
     assert execute_job(VLLM_ONLY, _client(site), queue="lab.cpu", capabilities=CAPS) == "failed"
     assert site.endpoints() == ["start", "failure"]
     error = site.calls[-1][1]["error"]
@@ -301,7 +301,7 @@ def test_a_result_that_breaks_its_lab_schema_is_posted_as_a_failure_naming_the_f
 def test_a_tokenizer_check_that_did_not_compile_is_posted_with_its_report_and_counts_as_failed(site, monkeypatch):
     report = {"lab": "cpp-tokenizer", "status": "CE", "message": "a.cpp:1:10: fatal error: a.h: No such file or "
               "directory", "compile": {"ok": False, "message": "..."}, "source_files": [{"name": "a.cpp", "bytes": 3}]}
-    monkeypatch.setattr("gpu_runner.worker.lab_runner", lambda lab: lambda params, ctx: report)
+    monkeypatch.setattr("gpu_runner.service.worker.lab_runner", lambda lab: lambda params, ctx: report)
     job = {"job_id": 11, "attempt": 1, "lab": "cpp-tokenizer", "params": {"files": {"a.cpp": "x"}}}
     assert execute_job(job, _client(site), queue="lab.cpu", capabilities=CAPS) == "failed"
     assert site.endpoints() == ["start", "result"] and site.calls[-1][1]["result"]["status"] == "CE"
@@ -309,7 +309,8 @@ def test_a_tokenizer_check_that_did_not_compile_is_posted_with_its_report_and_co
 
 def test_a_cuda_job_posts_its_nvml_series_with_the_result_and_a_cpu_job_none(site, monkeypatch):
     """NVML through the whole job (tests.support.FakeNvml stands in for the driver this machine lacks)."""
-    from gpu_runner import telemetry, worker
+    from gpu_runner.measure import nvml as telemetry
+    from gpu_runner.service import worker
 
     monkeypatch.setattr(telemetry, "_load_nvml", lambda: FakeNvml())
     monkeypatch.setattr(worker, "JOB_TELEMETRY_INTERVAL_MS", 10)

@@ -75,8 +75,12 @@ def test_compose_file_validates_with_docker_compose_config(tmp_path):
         [binary, "--profile", "gpu", "config"], cwd=tmp_path, capture_output=True, text=True, timeout=60
     ).stdout
     assert "driver: nvidia" in rendered and "capabilities:" in rendered  # the GPU runner's device reservation
-    for service in ("postgres:", "redis:", "web:", "worker:", "gpu-runner:"):
+    for service in ("postgres:", "redis:", "web:", "worker:", "beat:", "gpu-runner:"):
         assert service in rendered
+    services = json.loads(subprocess.run([binary, "config", "--format", "json"], cwd=tmp_path, capture_output=True,
+                                         text=True, timeout=60).stdout)["services"]
+    # Beat is its own service: a worker's embedded beat outlived the worker when it was killed.
+    assert "--beat" not in services["worker"]["command"] and services["beat"]["command"][3] == "beat"
     # Each CUDA environment is its own image and runner, with its own token, on the same GPU reservation.
     extra = subprocess.run([binary, "--profile", "gpu-vllm", "--profile", "gpu-quant", "config", "--format", "json"],
                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
@@ -130,7 +134,7 @@ def test_embedded_defaults_run_a_worker_without_any_server(tmp_path):
 
 
 def test_gpu_runner_connects_to_the_embedded_sqlite_broker(tmp_path):
-    from gpu_runner.worker import make_celery_app
+    from gpu_runner.service.worker import make_celery_app
 
     app = make_celery_app(f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}", ["lab.cpu"], None, {})
     with app.connection_for_write() as conn:

@@ -161,7 +161,7 @@ def test_expected_answers_never_enter_the_sandbox():
     source = "def add(a, b):\n    return open('job.json').read()\n"
     report, _ = judge(source, tests=[[12345, 54321]], expected=[66666])
     job = json.loads(report.tests[0].actual)
-    assert "66666" not in report.tests[0].actual and job["tests"] == [[12345, 54321]]
+    assert "66666" not in report.tests[0].actual and "12345" not in report.tests[0].actual and "tests" not in job
 
 
 @needs_bwrap
@@ -340,3 +340,60 @@ def test_channel_parser_rejects_forged_duplicated_and_truncated_records():
     assert parse_channel(good[:-5].encode(), nonce, 1)[2]
     assert parse_channel((rec(test0) + rec({"kind": "done"})).encode(), nonce, 1)[2] == "no end record"
     assert parse_channel((rec({"kind": "done"}) + rec(end)).encode(), nonce, 1)[2]
+
+
+MARKER = "hidden-marker-7f3a9c"
+# Every way a solution could carry its input out to the learner's page: the exception's text, its own exception
+# class named after the input, stderr then an exit, an exit code, a signal, forged worker records, reading ahead
+# in the harness's pipes, job.json and the supervisor's stdin.
+LEAKS = {
+    "exception text": "def add(a, b):\n    raise ValueError(repr((a, b)))\n",
+    "own exception class": "def add(a, b):\n    raise type('E_' + ''.join(c if c.isalnum() else '_' for c in str(a)),"
+                           " (Exception,), {})()\n",
+    "stderr then exit": "import os, sys\ndef add(a, b):\n    print(a, b, file=sys.stderr, flush=True)\n"
+                        "    os._exit(3)\n",
+    "recursion": "def add(a, b, depth=0):\n    return add(a, b, depth + 1) if a else 0\n",
+    "bad output": "def add(a, b):\n    return type('R_' + str(a).replace('-', '_'), (), {})()\n",
+    "forged record": (
+        "import json, os, stat\ndef add(a, b):\n    rec = json.dumps({'kind': 'test', 'seq': 1, 'status': 'exc',"
+        " 'actual': None, 'message': str(a), 'time_ms': 0, 'memory_kb': 1}) + '\\n'\n"
+        "    for fd in range(3, 64):\n        try:\n            if stat.S_ISFIFO(os.fstat(fd).st_mode):\n"
+        "                os.write(fd, rec.encode())\n        except OSError:\n            pass\n    return 0\n"
+    ),
+    "reading ahead": (
+        "import os, stat\nseen = []\nfor fd in range(3, 64):\n    try:\n"
+        "        if stat.S_ISFIFO(os.fstat(fd).st_mode):\n            os.set_blocking(fd, False)\n"
+        "            seen.append(os.read(fd, 1 << 20))\n    except OSError:\n        pass\n"
+        "seen.append(open('job.json', 'rb').read())\n"
+        "for p in ('/proc/1/fd/0', '/proc/self/fd/0', '/proc/1/cmdline'):\n    try:\n"
+        "        seen.append(open(p, 'rb').read(1 << 20))\n    except OSError:\n        pass\n"
+        "def add(a, b):\n    raise ValueError(repr(seen))\n"
+    ),
+}
+
+
+@needs_bwrap
+@pytest.mark.parametrize("how", sorted(LEAKS))
+def test_a_hidden_input_never_reaches_what_the_learner_sees(how):
+    """A marker planted in the hidden tests' inputs (and in an argument of the last one, never called before the
+    earlier ones have run) is nowhere in the verdict, its per-test messages or the results a page could show."""
+    tests = [[1, 2], [f"{MARKER}-a", 0], [f"{MARKER}-b", 1]]
+    report = run_submission(LEAKS[how], entry="add", tests=tests, limits=Limits(cpu_s=2, wall_s=8))
+    verdict = grade(report, expected=[3, 0, 0], kinds=["example", "hidden", "hidden"])
+    assert verdict.verdict != "AC"
+    shown = " ".join([verdict.message, *(t.message for t in verdict.tests), repr(verdict.tests)])
+    assert MARKER not in shown, (how, shown)
+    assert "marker" not in shown.replace("hidden-", "")
+
+
+@needs_bwrap
+def test_a_hidden_failure_still_says_what_kind_of_error_it_was():
+    tests = [[1, 2], [3, 0]]
+    report = run_submission("def add(a, b):\n    return a // b\n", entry="add", tests=tests,
+                            limits=Limits(cpu_s=2, wall_s=8))
+    verdict = grade(report, expected=[0, 0], kinds=["example", "hidden"])
+    assert verdict.tests[1].message == "test 2: runtime error (ZeroDivisionError)"
+    report = run_submission("def add(a, b):\n    return a // b\n", entry="add", tests=[[1, 0]],
+                            limits=Limits(cpu_s=2, wall_s=8))
+    example = grade(report, expected=[0], kinds=["example"])
+    assert "integer division or modulo by zero" in example.message  # an example's failure keeps its text

@@ -11,7 +11,6 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 from django.utils import timezone
-from test_knowledge import QUANT_RESULT
 
 from evidence.dashboard import figures, summary
 from evidence.transfer import RecordError, export_record, import_record
@@ -19,6 +18,7 @@ from knowledge.models import ChecklistItem, ReviewCard, ReviewLog
 from knowledge.reviews import review_item
 from labs.models import LabJob
 from practice.models import Exercise, Submission
+from tests.support import lab_result
 from tracker.models import Profile, Skill, Status, StatusChange, Task, TaskProgress
 from tracker.services import task_set_notes, task_set_status
 
@@ -36,7 +36,8 @@ def rich_record(user) -> None:
     for i, ex in enumerate(Exercise.objects.live()[:6]):
         Submission.objects.create(user=user, exercise=ex, mode="submit", status="done", verdict="AC" if i % 2 else "WA",
                                   source="def f(): ...", created_at=NOW - dt.timedelta(days=i))
-    LabJob.objects.create(user=user, lab="quant-inference", queue="lab.cuda", status="succeeded", result=QUANT_RESULT,
+    LabJob.objects.create(user=user, lab="quant-inference", queue="lab.cuda", status="succeeded",
+                          result=lab_result("quant-inference"),
                           created_at=NOW - dt.timedelta(days=2), finished_at=NOW - dt.timedelta(days=2))
     mine = ChecklistItem.objects.create(key=ChecklistItem.new_user_key(), source="user", user=user,
                                         prompt="KV cache 怎么算？", answer="2·L·H·d·bytes")
@@ -122,5 +123,5 @@ def test_management_command_imports_into_a_new_account(tmp_path, user, plan_cont
     carol = django_user_model.objects.get(username="carol")
     assert summary(figures(carol, now=NOW)) == summary(figures(user, now=NOW))
     path.write_text("{not json", encoding="utf-8")
-    with pytest.raises(CommandError, match="cannot read JSON"):
+    with pytest.raises(CommandError, match="not a JSON file"):
         call_command("import_record", str(path), "--user", "carol")

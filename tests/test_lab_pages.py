@@ -265,7 +265,7 @@ def test_the_long_context_page_charts_perplexity_on_a_log_axis_with_qwens_rows_a
 def test_gpu_telemetry_of_a_cuda_job_is_drawn_over_time(client_a, user):
     import time
 
-    from gpu_runner.telemetry import GpuSampler
+    from gpu_runner.measure.nvml import GpuSampler
     from tests.support import FakeNvml  # test double: no NVIDIA driver on this machine
 
     with GpuSampler(interval_ms=10, device_index=0, nvml=FakeNvml()) as sampler:
@@ -287,7 +287,7 @@ def test_gpu_telemetry_of_a_cuda_job_is_drawn_over_time(client_a, user):
 def test_quant_precisions_carry_their_own_telemetry_compile_flag_and_bandwidth(client_a, user):
     import time
 
-    from gpu_runner.telemetry import GpuSampler
+    from gpu_runner.measure.nvml import GpuSampler
     from tests.support import FakeNvml  # test double: no NVIDIA driver on this machine
 
     with GpuSampler(interval_ms=10, device_index=0, nvml=FakeNvml()) as sampler:

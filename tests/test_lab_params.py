@@ -22,13 +22,16 @@ def refused(lab: str, params: dict, queue: str | None = None) -> labcontract.Con
 
 def test_every_lab_has_parameters_queues_and_a_result_schema_in_the_contract():
     assert labcontract.LABS == ("quant-inference", "vllm-batch", "serving-bench", "cpp-tokenizer", "finetune",
-                                "long-context", "onnx-export", "cross-model")
+                                "long-context", "kernels", "onnx-export", "cross-model")
     assert set(labcontract.LAB_PARAMS) == set(labcontract.LAB_QUEUES) == set(labcontract.RESULT_SCHEMAS) == set(
         labcontract.LABS)
     for lab, queues in labcontract.LAB_QUEUES.items():
         assert queues and all(q in labcontract.QUEUES for q in queues), lab
         assert list(queues) == sorted(queues, key=labcontract.QUEUES.index), f"{lab}: least capable first"
-    assert labcontract.JOB_PAYLOAD["properties"]["lab"]["enum"] == list(labcontract.LABS)
+    for lab in labcontract.LABS:
+        labcontract.validate("payload", {"job_id": 1, "attempt": 1, "lab": lab, "params": {}})
+    with pytest.raises(labcontract.ContractError, match="unknown lab"):
+        labcontract.validate("payload", {"job_id": 1, "attempt": 1, "lab": "no-such-lab", "params": {}})
 
 
 @pytest.mark.parametrize("lab", ["serving-bench", "finetune", "long-context", "onnx-export", "cross-model"])

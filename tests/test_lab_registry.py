@@ -18,6 +18,34 @@ def test_the_registry_and_the_contract_name_the_same_labs():
     assert list(registry.LABS) == list(labcontract.LABS)
 
 
+def test_each_lab_is_three_modules_named_after_it_and_no_generic_module_names_a_lab():
+    """A lab is its contract (labcontract/labs/<m>.py), its measurement (gpu_runner/labs/<m>[.py]) and its page
+    (labs/kinds/<m>.py): the three sides list the same labs, and the code around them never branches on one."""
+    import importlib
+    import pkgutil
+    import re
+
+    import gpu_runner.labs
+    import labcontract.labs
+    import labs.kinds
+
+    def modules(package, skip=()):
+        return {m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_")} - set(skip)
+
+    expected = {labcontract.SPECS[slug].module for slug in labcontract.LABS}
+    assert modules(labcontract.labs, skip={"spec"}) == expected
+    assert modules(labs.kinds) == expected
+    assert expected <= modules(gpu_runner.labs)
+    for module in expected:
+        assert callable(importlib.import_module(f"gpu_runner.labs.{module}").run), module
+    root = Path(__file__).resolve().parent.parent
+    generic = [p for d in ("labcontract", "gpu_runner", "labs") for p in (root / d).rglob("*.py")
+               if not any(part in expected for part in (p.stem, p.parent.name)) and "migrations" not in p.parts]
+    offenders = [f"{p.relative_to(root)}:{n}" for p in generic for n, line in
+                 enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if re.search(r"\blab\s*==", line)]
+    assert offenders == []
+
+
 @pytest.mark.parametrize("slug", list(labcontract.LABS))
 def test_each_entry_runs_on_contract_queues_and_evidences_known_skills(slug):
     lab = registry.LABS[slug]
@@ -65,3 +93,14 @@ def test_a_succeeded_job_of_every_lab_counts_as_evidence_for_its_skills(slug, pl
     after = {lvl.skill.slug: lvl for lvl in skill_levels(user)}
     for skill in registry.LABS[slug].skills:
         assert after[skill].labs_done == [slug] and after[skill].earned > before[skill].earned
+
+
+def test_a_precision_that_quantized_only_part_of_the_weights_says_so_in_its_headline():
+    result = {"precisions": [
+        {"precision": "bf16", "status": "ok", "decode_tokens_per_s": 40.0, "quantized_weight_share": 0.0},
+        {"precision": "int4", "status": "ok", "decode_tokens_per_s": 41.0, "quantized_weight_share": 0.2},
+        {"precision": "int8-wo", "status": "ok", "decode_tokens_per_s": 30.0, "quantized_weight_share": 1.0},
+        {"precision": "int8", "status": "ok", "decode_tokens_per_s": 20.0}]}  # recorded before the share existed
+    assert registry.headline("quant-inference", result) == {
+        "bf16": (40.0, "tok/s"), "int4 (20% quantized)": (41.0, "tok/s"), "int8-wo": (30.0, "tok/s"),
+        "int8": (20.0, "tok/s")}

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import labcontract
+from labcontract.labs import cpp_tokenizer as cpp_contract
 
 DATA = Path(__file__).parent / "data" / "lab_results"
 
@@ -19,7 +20,8 @@ def load(name: str) -> dict:
 
 
 @pytest.mark.parametrize("name", ["quant-inference", "vllm-batch", "cpp-tokenizer-ok", "cpp-tokenizer-ce",
-                                  "serving-bench", "finetune", "long-context"])
+                                  "serving-bench", "finetune", "long-context", "kernels-gemm-blocked",
+                                  "kernels-gemm-naive", "kernels-softmax-starter"])
 def test_real_results_fit_their_labs_schema(name):
     result = load(name)
     labcontract.validate_result(result["lab"], result)
@@ -89,10 +91,10 @@ def test_a_check_that_did_not_run_is_a_failure_with_the_compiler_message():
     ce = load("cpp-tokenizer-ce")
     failure = labcontract.result_failure("cpp-tokenizer", ce)
     assert failure.startswith("CE: ") and "qwen_tokenizer.h: No such file or directory" in failure
-    assert labcontract.missing_headers(ce["message"]) == ["qwen_tokenizer.h"]
+    assert cpp_contract.missing_headers(ce["message"]) == ["qwen_tokenizer.h"]
     assert labcontract.result_failure("cpp-tokenizer", load("cpp-tokenizer-ok")) is None
     assert labcontract.result_failure("quant-inference", load("quant-inference")) is None
-    assert labcontract.missing_headers("a.cpp:3:1: error: expected ';'") == []
+    assert cpp_contract.missing_headers("a.cpp:3:1: error: expected ';'") == []
 
 
 def test_a_lab_run_that_measured_nothing_is_a_failure_with_the_reason():

@@ -320,8 +320,8 @@ def _sandbox_missing() -> str:
 @pytest.mark.skipif(bool(_sandbox_missing()), reason=_sandbox_missing() or "sandbox available")
 def test_the_reference_cpp_without_its_header_is_a_failed_check_with_the_compiler_message(
         live_server, transactional_db, make_user, client, monkeypatch):
-    from gpu_runner.client import SiteClient
-    from gpu_runner.worker import execute_job
+    from gpu_runner.service.site_client import SiteClient
+    from gpu_runner.service.worker import execute_job
 
     owner = make_user("header-less")
     runner, token = Runner.create_with_token(owner=owner, name="laptop")

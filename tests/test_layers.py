@@ -1,6 +1,6 @@
 """The layout stays as ARCHITECTURE.md draws it: import-linter's contracts (.importlinter) pass — apps depend one
-way (evidence -> knowledge -> {practice, labs} -> tracker -> core, practice and labs independent), and the
-judge core, labcontract, sandbox and gpu_runner import no Django app."""
+way (evidence -> knowledge -> {practice, labs, planner} -> tracker -> core, the three independent), and the
+judge core, labcontract, sandbox, the planner's arithmetic and gpu_runner import no Django app."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ def test_the_contract_lists_every_app_in_its_layer():
     config = configparser.ConfigParser()
     config.read(ROOT / ".importlinter")
     layers = [line.strip() for line in config["importlinter:contract:layers"]["layers"].split("\n") if line.strip()]
-    assert layers == ["evidence", "knowledge", "practice | labs", "tracker", "core"]
+    assert layers == ["evidence", "knowledge", "practice | labs | planner", "tracker", "core"]
     from django.apps import apps
 
     project_apps = {cfg.name for cfg in apps.get_app_configs() if (ROOT / cfg.name).is_dir()}
-    assert project_apps == {"core", "tracker", "practice", "labs", "knowledge", "evidence"}
+    assert project_apps == {"core", "tracker", "practice", "labs", "planner", "knowledge", "evidence"}

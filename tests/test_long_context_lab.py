@@ -9,7 +9,7 @@ import pytest
 
 from gpu_runner.labs import LabContext, long_context
 from labcontract import ContractError
-from labcontract.long_context import LONG_CONTEXT_PARAMS, LONG_CONTEXT_RESULT, check_long_context_params
+from labcontract.labs.long_context import LONG_CONTEXT_PARAMS, LONG_CONTEXT_RESULT, check_long_context_params
 
 LENGTHS = [320, 128]  # given unsorted: the lab runs them in ascending order
 DEPTHS = [0.75, 0.25]
@@ -77,7 +77,7 @@ def test_effective_length_is_the_longest_run_of_lengths_meeting_the_threshold():
 
 
 def test_a_passkey_prompt_is_exactly_the_length_with_the_key_at_its_depth():
-    from gpu_runner.models import load_tokenizer
+    from gpu_runner.checkpoints.loading import load_tokenizer
 
     tok = load_tokenizer("fixture")
     for depth in (0.0, 0.5, 1.0):

@@ -15,14 +15,14 @@ from django.utils import timezone
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from gpu_runner import metrics as runner_metrics
-from gpu_runner.telemetry import (
+from gpu_runner.measure.nvml import (
     GpuSampler,
     bytes_read_per_token,
     bytes_read_per_token_from_shape,
     mbu,
     nvml_unavailable_reason,
 )
+from gpu_runner.service import prometheus as runner_metrics
 from tests.support import FakeNvml
 
 

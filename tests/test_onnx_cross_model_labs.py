@@ -12,7 +12,7 @@ import labcontract
 from gpu_runner.errors import Unsupported
 from gpu_runner.labs import LabContext
 from gpu_runner.labs import cross_model as cm
-from labcontract.cross_model import kv_bytes_per_token, parameter_estimate, plan_model_shapes
+from labcontract.labs.cross_model import kv_bytes_per_token, parameter_estimate, plan_model_shapes
 from tests.support import lab_job_page as page
 from tests.support import lab_result as result_data
 from tests.support import make_lab_job as make_job

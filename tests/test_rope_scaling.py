@@ -10,7 +10,12 @@ import math
 import pytest
 import torch
 
-from gpu_runner.rope import apply_setting, inverse_frequencies, model_rope_source, model_trained_length
+from gpu_runner.labs.long_context.rope import (
+    apply_setting,
+    inverse_frequencies,
+    model_rope_source,
+    model_trained_length,
+)
 
 L0 = 256
 
@@ -19,7 +24,7 @@ L0 = 256
 def config():
     from transformers import AutoConfig
 
-    from gpu_runner.fixture import fixture_dir
+    from gpu_runner.checkpoints.fixture import fixture_dir
 
     return AutoConfig.from_pretrained(fixture_dir())
 
@@ -60,7 +65,7 @@ def test_dynamic_ntk_is_plain_up_to_the_trained_length_and_rebased_beyond(config
 def test_dynamic_ntk_changes_the_model_only_past_the_trained_length(config):
     from transformers import AutoModelForCausalLM
 
-    from gpu_runner.fixture import fixture_dir
+    from gpu_runner.checkpoints.fixture import fixture_dir
 
     plain_model = AutoModelForCausalLM.from_pretrained(fixture_dir()).eval()
     apply_setting(config, {"type": "dynamic", "factor": 4}, 64)
@@ -102,7 +107,7 @@ def test_yarn_beta_settings_move_the_ramp(config):
 def test_a_model_config_with_the_old_rope_scaling_key_is_recognised_and_kept(tmp_path, config):
     from transformers import AutoConfig
 
-    from gpu_runner.fixture import fixture_dir
+    from gpu_runner.checkpoints.fixture import fixture_dir
 
     raw = json.loads((fixture_dir() / "config.json").read_text())
     raw.pop("rope_parameters", None)

@@ -17,7 +17,7 @@ from fake_openai_server import running
 from gpu_runner.errors import LabCancelled
 from gpu_runner.labs import LabContext, serving_bench
 from labcontract import ContractError
-from labcontract.serving import SERVING_BENCH_RESULT, validate_params
+from labcontract.labs.serving_bench import SERVING_BENCH_RESULT, validate_params
 
 CPU_CAPABILITIES = {"cpu": {"model": "test", "cores": 2}, "ram_bytes": 0, "cuda_devices": [], "versions": {},
                     "queues": ["lab.cpu"]}
@@ -101,8 +101,33 @@ def test_a_server_that_never_answers_is_stopped_and_reported_with_its_log_tail()
     server = serving_bench.ServerProcess(SPAWNS_A_GRANDCHILD, base_url="http://127.0.0.1:9")
     with pytest.raises(serving_bench.ServerStartFailed) as info:
         server.wait_ready(timeout_s=1.5)
-    assert "did not answer /v1/models" in str(info.value) and "up and not listening" in str(info.value)
+    assert "was not ready within 2 s (/v1/models never answered 200)" in str(info.value)
+    assert "up and not listening" in str(info.value)
     assert not serving_bench.group_alive(server.pgid)
+
+
+# Answers /health, and /v1/models with a 500, as `transformers serve` 5.17 does on an empty hub cache.
+HUB_CACHE_ONLY_SERVER = (
+    "import http.server, sys\n"
+    "class H(http.server.BaseHTTPRequestHandler):\n"
+    "    def do_GET(self):\n"
+    "        self.send_response(200 if self.path == '/health' else 500)\n"
+    "        self.end_headers()\n"
+    "        self.wfile.write(b'{}')\n"
+    "http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()\n")
+
+
+def test_a_server_started_for_one_model_is_ready_when_its_health_answers_whatever_its_model_list_says():
+    port = serving_bench.free_port()
+    server = serving_bench.ServerProcess([sys.executable, "-c", HUB_CACHE_ONLY_SERVER, str(port)],
+                                         base_url=f"http://127.0.0.1:{port}")
+    try:
+        assert server.wait_ready(timeout_s=60, model="/runner/models/fixture") == {
+            "id": "/runner/models/fixture", "ready": "/health"}
+        with pytest.raises(serving_bench.ServerStartFailed, match=r"/v1/models never answered 200"):
+            server.wait_ready(timeout_s=1.5)  # without a model, only a model list makes it ready
+    finally:
+        server.stop(grace_s=2)
 
 
 def test_a_server_that_exits_is_reported_with_its_exit_code_and_output():
@@ -173,6 +198,13 @@ def test_a_transformers_server_that_cannot_load_its_model_ends_the_job_with_its_
     message = str(info.value)
     assert "exited with code" in message and "Traceback" in message
     assert "Traceback" in ctx.log.text()  # the server's output is in the job's log too
+    # The GPU check keeps what a lab measured: there a failed server is the engine's error entry, not the end.
+    kept = serving_bench.run({"model": str(broken), "engines": ["transformers", "vllm"], "concurrency": [1],
+                              "server_timeout_s": 120},
+                             LabContext(device="cpu", capabilities=CPU_CAPABILITIES, keep_measured=True))
+    (failed, vllm) = kept["engines"]
+    assert failed["status"] == "error" and "exited with code" in failed["error"] and vllm["status"] == "unsupported"
+    jsonschema.validate(kept, SERVING_BENCH_RESULT)
 
 
 @pytest.mark.slow

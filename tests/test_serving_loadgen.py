@@ -9,7 +9,7 @@ import statistics
 import pytest
 from fake_openai_server import running
 
-from gpu_runner import loadgen
+from gpu_runner.measure import loadgen
 
 # Large enough that a loaded 2-core CI machine adds less than 5% to them.
 # Long enough that what neither side controls stays well inside 5 %: on this project's 2-core VMs a streamed

@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 
 import labcontract
-from gpu_runner import smollm
+from gpu_runner.checkpoints import smollm
+from gpu_runner.checkpoints.loading import describe_model, load_tokenizer, model_path
 from gpu_runner.errors import Unsupported
 from gpu_runner.labs import LabContext, quant_inference
-from gpu_runner.models import describe_model, load_tokenizer, model_path
 
 ROOT = Path(__file__).resolve().parent.parent
-RACE = "import json; from gpu_runner import smollm; p, c = smollm.ensure_converted(); print(json.dumps([str(p), c]))"
+RACE = ("import json; from gpu_runner.checkpoints import smollm; p, c = smollm.ensure_converted(); "
+        "print(json.dumps([str(p), c]))")
 
 pytestmark = pytest.mark.skipif(smollm.package_version() is None,
                                 reason=f"{smollm.PACKAGE} is not installed ({smollm.INSTALL_COMMAND})")
@@ -100,6 +101,6 @@ def test_a_runner_without_the_package_names_the_install_command(monkeypatch):
 
 
 def test_an_unknown_model_name_lists_the_names_the_runner_knows():
-    with pytest.raises(Unsupported, match="smollm2-135m, fixture"):
+    with pytest.raises(Unsupported, match="smollm2-135m, gemma3-270m, fixture"):
         model_path("qwen-7b")
     assert describe_model("fixture")["ref"] == "fixture"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import sandbox
-from gpu_runner import tokenizer_check as tc
+from gpu_runner.labs.cpp_tokenizer import check as tc
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN_TEXT = 'print("<|endoftext|>")'

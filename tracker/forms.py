@@ -3,6 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.widgets import IsoDateInput
+
 from .models import Profile
 
 NOTES_MAX_CHARS = 50_000
@@ -12,7 +14,7 @@ class ScheduleForm(forms.ModelForm):
     class Meta:
         model = Profile
         fields = ["start_date"]
-        widgets = {"start_date": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"start_date": IsoDateInput()}
         labels = {"start_date": _("开始日期")}
 
 

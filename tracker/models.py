@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -94,9 +95,14 @@ class Phase(ContentModel):
     class Meta:
         ordering = ["order"]
 
-    def window(self, start: dt.date) -> tuple[dt.date, dt.date]:
-        begin = start + dt.timedelta(weeks=self.start_week)
-        return begin, begin + dt.timedelta(weeks=self.weeks)
+    def window(self, start: dt.date) -> tuple[dt.date, dt.date] | None:
+        """The phase's planned dates from the plan's start, or None past the last date Python can hold
+        (a page that shows the schedule must render whatever start date is stored)."""
+        try:
+            begin = start + dt.timedelta(weeks=self.start_week)
+            return begin, begin + dt.timedelta(weeks=self.weeks)
+        except OverflowError:
+            return None
 
 
 class Section(Localized, models.Model):
@@ -277,6 +283,19 @@ class StatusChange(models.Model):
         ordering = ["-at", "-id"]
 
 
+# The start dates the schedule computes from: the plan's windows end a year or two after the start, and a date
+# outside these years is a typo (year 9999 leaves no room for the windows; evidence.transfer keeps the same years).
+START_DATE_RANGE = (dt.date(1970, 1, 1), dt.date(2199, 12, 31))
+
+
+def start_date_error(start: dt.date | None) -> str | None:
+    """Why the schedule cannot start on `start`, or None when it can (or no date is set)."""
+    if start is None or START_DATE_RANGE[0] <= start <= START_DATE_RANGE[1]:
+        return None
+    return _("开始日期须在 %(first)s 到 %(last)s 之间，排期才能从它算起；%(date)s 不在其中。") % {
+        "first": START_DATE_RANGE[0].isoformat(), "last": START_DATE_RANGE[1].isoformat(), "date": start.isoformat()}
+
+
 class Profile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     start_date = models.DateField(null=True, blank=True, help_text=_("the day the plan starts"))
@@ -287,6 +306,11 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return f"profile of {self.user}"
+
+    def clean(self) -> None:
+        error = start_date_error(self.start_date)
+        if error:
+            raise ValidationError({"start_date": error})
 
     def publish_portfolio(self) -> str:
         """A new unguessable token (any earlier link stops working), saved and returned."""

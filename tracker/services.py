@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.versions import bump_user_version
 
-from .models import COMPLETE_STATUSES, Phase, Profile, Status, StatusChange, Task, TaskProgress
+from .models import COMPLETE_STATUSES, Phase, Profile, Status, StatusChange, Task, TaskProgress, start_date_error
 
 # Within this many percentage points of the expected progress a phase is "on track".
 ON_TRACK_MARGIN = 10
@@ -122,8 +122,11 @@ def schedule_status(actual_pct: int, expected: int, *, started: bool) -> str:
 
 
 def start_date_for(user) -> dt.date | None:
+    """The user's start date when the schedule can compute from it; a row stored before the form checked
+    (year 9999) counts as no date, so the pages render and the plan page's form can put it right."""
     profile = Profile.objects.filter(user=user).only("start_date").first()
-    return profile.start_date if profile else None
+    start = profile.start_date if profile else None
+    return None if start_date_error(start) else start
 
 
 def plan_progress(user, *, today: dt.date | None = None) -> PlanProgress:
@@ -151,8 +154,8 @@ def _plan_progress(user, *, today: dt.date, start: dt.date | None) -> PlanProgre
     for phase in phases:
         pp = PhaseProgress(phase=phase, total=phase.n_total, done=phase.n_done, skipped=phase.n_skip,
                            doing=phase.n_doing)
-        if start:
-            pp.window = phase.window(start)
+        pp.window = phase.window(start) if start else None
+        if pp.window:
             pp.expected_pct = expected_pct(pp.window, today)
             pp.schedule = schedule_status(pp.pct, pp.expected_pct, started=today >= pp.window[0])
             expected_total += pp.expected_pct * pp.total / 100

@@ -19,7 +19,18 @@ from core.versions import bump_user_version
 
 from . import services
 from .forms import NotesForm, ScheduleForm
-from .models import Phase, PlanNote, Profile, Resource, Status, StatusChange, Task, TaskProgress, plan_frame
+from .models import (
+    Phase,
+    PlanNote,
+    Profile,
+    Resource,
+    Status,
+    StatusChange,
+    Task,
+    TaskProgress,
+    plan_frame,
+    start_date_error,
+)
 
 
 def landing(request: HttpRequest) -> HttpResponse:
@@ -41,29 +52,41 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 def plan(request: HttpRequest) -> HttpResponse:
     profile, _created = Profile.objects.get_or_create(user=request.user)
+    form = ScheduleForm(instance=profile)
+    if start_date_error(profile.start_date):
+        # A date stored before the form checked it: shown at the field with the reason, ready to be put right.
+        form = ScheduleForm({"start_date": profile.start_date.isoformat()}, instance=profile)
+        form.is_valid()
+    return render(request, "tracker/plan.html", _plan_context(request, form))
+
+
+def _plan_context(request: HttpRequest, schedule_form: ScheduleForm) -> dict:
     notes = PlanNote.objects.live()
-    context = {
+    return {
         "progress": services.plan_progress(request.user),
-        "schedule_form": ScheduleForm(instance=profile),
+        "schedule_form": schedule_form,
         "hardware": [n for n in notes if n.kind == PlanNote.Kind.HARDWARE],
         "solutions": [n for n in notes if n.kind == PlanNote.Kind.SOLUTION],
         "timeline": [n for n in notes if n.kind == PlanNote.Kind.TIMELINE],
         "questions": [n for n in notes if n.kind == PlanNote.Kind.QUESTION],
         "frame": plan_frame(),
     }
-    return render(request, "tracker/plan.html", context)
 
 
 @require_POST
 def schedule(request: HttpRequest) -> HttpResponse:
     profile, _created = Profile.objects.get_or_create(user=request.user)
     form = ScheduleForm(request.POST, instance=profile)
-    if form.is_valid():
-        form.save()
-        bump_user_version(request.user.id)  # the dashboard's schedule and next tasks follow the start date
+    if not form.is_valid():
+        # Nothing saved; the plan page comes back with the reason at the field.
+        profile.refresh_from_db()
+        return render(request, "tracker/plan.html", _plan_context(request, form), status=400)
+    form.save()
+    bump_user_version(request.user.id)  # the dashboard's schedule and next tasks follow the start date
+    if form.cleaned_data["start_date"]:
         messages.success(request, _("开始日期已保存。"))
     else:
-        messages.error(request, _("日期无效。"))
+        messages.success(request, _("开始日期已清除，计划不再按日期排期。"))
     return redirect("plan")
 
 

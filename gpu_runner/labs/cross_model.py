@@ -19,9 +19,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from gpu_runner.checkpoints.loading import describe_model, prepare_model
 from gpu_runner.errors import Unsupported
 from gpu_runner.labs import LabContext
-from gpu_runner.models import describe_model, prepare_model
 
 TARGET = "gpu_runner.labs.cross_model:measure"
 NLL_CHUNK_TOKENS = 64  # positions whose full-vocabulary logits exist at once (Gemma's 262k vocabulary: 67 MB)
@@ -181,10 +181,10 @@ def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
     import torch
     from transformers import AutoModelForCausalLM
 
-    from gpu_runner import measurement as m
+    from gpu_runner.checkpoints.loading import load_tokenizer, model_path, pin_threads, warm_imports
     from gpu_runner.labs.quant_inference import _timed_runs
     from gpu_runner.labs.texts import DEFAULT_PROMPT, tokens_of_length
-    from gpu_runner.models import load_tokenizer, model_path, pin_threads, warm_imports
+    from gpu_runner.measure import timing as m
 
     threads = pin_threads()
     load_before = os.getloadavg()[0]
@@ -284,7 +284,7 @@ def _speed(model: Any, tok: Any, spec: dict[str, Any], sync: Any, device: str, r
            prompt: str, tokens_of_length: Any) -> dict[str, Any]:
     import torch
 
-    from gpu_runner import measurement as m
+    from gpu_runner.measure import timing as m
 
     batch, gen_len = spec["batch"], spec["gen_len"]
     input_ids = torch.tensor([tokens_of_length(tok.encode(prompt), spec["prompt_len"])] * batch, device=device)

@@ -24,10 +24,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from gpu_runner.checkpoints.loading import describe_model, prepare_model
 from gpu_runner.errors import Unsupported
 from gpu_runner.labs import LabContext
-from gpu_runner.models import describe_model, prepare_model
-from labcontract.finetune import check_finetune_params, published_reference, validate_dataset_jsonl
+from labcontract.labs.finetune import check_finetune_params, published_reference, validate_dataset_jsonl
 
 TARGET = "gpu_runner.labs.finetune:measure"
 BUILTIN_DATASET = Path(__file__).resolve().parents[2] / "content" / "datasets" / "react-tools"
@@ -194,8 +194,8 @@ def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
     """Train one adapter and evaluate before and after (runs in a fresh process)."""
     import torch
 
-    from gpu_runner import measurement as m
-    from gpu_runner.models import load_tokenizer, pin_threads
+    from gpu_runner.checkpoints.loading import load_tokenizer, pin_threads
+    from gpu_runner.measure import timing as m
 
     threads = pin_threads()
     torch.manual_seed(spec["seed"])
@@ -269,7 +269,7 @@ def load_for_training(spec: dict[str, Any]) -> tuple[Any, str, list[str]]:
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
     from transformers import AutoModelForCausalLM
 
-    from gpu_runner.models import model_path, torch_dtype
+    from gpu_runner.checkpoints.loading import model_path, torch_dtype
 
     device, method = spec["device"], spec["method"]
     dtype = torch_dtype(resolve_dtype(spec, device))
@@ -359,7 +359,7 @@ def train_adapter(model: Any, train: list, spec: dict[str, Any], dev: Any, pad_i
     import torch
     from transformers import get_scheduler
 
-    from gpu_runner import measurement as m
+    from gpu_runner.measure import timing as m
 
     sync = m.synchronizer(spec["device"])
     steps, accum = spec["steps"], spec["grad_accum"]
@@ -452,7 +452,7 @@ def generate(model: Any, chat: ChatFormat, examples: list[dict], spec: dict[str,
 
 
 def save_adapter(model: Any, spec: dict[str, Any]) -> dict[str, Any]:
-    from gpu_runner.fixture import cache_root
+    from gpu_runner.checkpoints.fixture import cache_root
 
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     path = cache_root() / "finetune-adapters" / f"{stamp}-{spec['method']}-{uuid.uuid4().hex[:8]}"
@@ -470,7 +470,7 @@ def reload_difference(model: Any, path: str, held: list, pad_id: int, spec: dict
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    from gpu_runner.models import model_path, torch_dtype
+    from gpu_runner.checkpoints.loading import model_path, torch_dtype
 
     dev = next(p for p in model.parameters() if p.requires_grad).device
     base = AutoModelForCausalLM.from_pretrained(model_path(spec["model"]),

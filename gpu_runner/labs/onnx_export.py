@@ -28,9 +28,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from gpu_runner.checkpoints.loading import describe_model, prepare_model
 from gpu_runner.errors import Unsupported
 from gpu_runner.labs import LabContext
-from gpu_runner.models import describe_model, prepare_model
 
 PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider", "tensorrt": "TensorrtExecutionProvider"}
 EXPORTERS = ("torch-dynamo", "torch-dynamo+ort-fusions", "ort-genai-builder")
@@ -150,7 +150,7 @@ def greedy_loop(prefill: Callable[[list[int]], tuple[Any, Any]], step: Callable[
 
 def timed_loops(loop: Callable[[], tuple[list[int], float, float]], warmup: int, repeats: int, gen_len: int,
                 report: Callable[[float, str], None]) -> dict[str, Any]:
-    from gpu_runner import measurement as m
+    from gpu_runner.measure import timing as m
 
     for _ in range(warmup):
         loop()
@@ -172,9 +172,9 @@ def measure_pytorch(spec: dict[str, Any], report: Callable[[float, str], None]) 
     import torch
     from transformers import AutoModelForCausalLM, DynamicCache
 
-    from gpu_runner import measurement as m
+    from gpu_runner.checkpoints.loading import load_tokenizer, model_path, pin_threads, warm_imports
     from gpu_runner.labs.texts import DEFAULT_PROMPT, QUALITY_TEXT, tokens_of_length
-    from gpu_runner.models import load_tokenizer, model_path, pin_threads, warm_imports
+    from gpu_runner.measure import timing as m
 
     threads = pin_threads()
     load_before = os.getloadavg()[0]
@@ -248,7 +248,7 @@ def export(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[s
     from transformers.exporters import OnnxConfig, OnnxExporter
     from transformers.exporters.utils import decompose_for_generation
 
-    from gpu_runner.models import model_path, pin_threads
+    from gpu_runner.checkpoints.loading import model_path, pin_threads
 
     pin_threads()
     report(0.0, "loading")
@@ -338,7 +338,7 @@ def measure_ort(spec: dict[str, Any], report: Callable[[float, str], None]) -> d
     import numpy as np
     import onnxruntime as ort
 
-    from gpu_runner import measurement as m
+    from gpu_runner.measure import timing as m
 
     load_before = os.getloadavg()[0]
     report(0.0, "session")

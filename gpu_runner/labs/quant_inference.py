@@ -9,7 +9,7 @@ decode time; a run that cannot be split (no first token, or a non-positive phase
 Generation is greedy with EOS suppressed until gen_len, so every run makes the same number of tokens. On CUDA every
 timer waits for the device (torch.cuda.synchronize), peak GPU memory is measured from after the model is loaded and
 quantized until before the quality pass, NVML telemetry is sampled through the timed runs, and MBU counts the
-bytes a decode step reads (gpu_runner.telemetry.bytes_read_per_token).
+bytes a decode step reads (gpu_runner.measure.nvml.bytes_read_per_token).
 """
 
 from __future__ import annotations
@@ -20,14 +20,21 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from gpu_runner.checkpoints.loading import (
+    FLOAT_PRECISIONS,
+    compute_capability,
+    describe_model,
+    prepare_model,
+    support_reason,
+)
 from gpu_runner.labs import LabContext
-from gpu_runner.models import FLOAT_PRECISIONS, compute_capability, describe_model, prepare_model, support_reason
 
 TARGET = "gpu_runner.labs.quant_inference:measure"
-# torchao's int8 weight-only layers dequantize in eager PyTorch, slower than bf16 unless compiled: on CUDA their
-# decode steps run torch.compile'd. transformers compiles the decode forward itself when generate() uses a static
-# KV cache on CUDA (GenerationMixin._valid_auto_compile_criteria; CompileConfig default mode "reduce-overhead").
-COMPILED_ON_CUDA = ("int8-wo",)
+# params.compile: every precision of the job alike, so a speed-up is never compilation credited to a precision.
+# transformers compiles the decode forward itself when generate() uses a static KV cache on CUDA
+# (GenerationMixin._valid_auto_compile_criteria; CompileConfig default mode "reduce-overhead": CUDA graphs).
+COMPILE_CPU_REASON = ("compile: transformers compiles generate()'s decode step on CUDA only "
+                      "(GenerationMixin._valid_auto_compile_criteria); this job runs on the CPU")
 QUALITY_CHUNK_TOKENS = 32  # positions whose full-vocabulary logits exist at once in the quality pass
 TELEMETRY_INTERVAL_MS = 100
 TELEMETRY_MAX_SAMPLES = 200  # per precision: keeps a nine-precision result well under the API's body limit
@@ -53,6 +60,8 @@ def run(params: dict[str, Any], ctx: LabContext) -> dict[str, Any]:
         for i, precision in enumerate(order):
             reason = support_reason(precision, cuda=ctx.device == "cuda", checkpoints=params["checkpoints"],
                                     compute_capability=compute_capability(ctx.capabilities))
+            if params.get("compile") and ctx.device != "cuda":
+                reason = reason or COMPILE_CPU_REASON
             if reason:
                 entries.append({"precision": precision, "status": "unsupported", "reason": reason})
                 continue
@@ -72,7 +81,7 @@ def run(params: dict[str, Any], ctx: LabContext) -> dict[str, Any]:
             "device": ctx.device, "reference_precision": reference, "device_bandwidth": bandwidth,
             "settings": {"batch": batch, "prompt_len": params["prompt_len"], "gen_len": params["gen_len"],
                          "repeats": params["repeats"], "warmup": params["warmup"],
-                         "quality_tokens": params["quality_tokens"]},
+                         "quality_tokens": params["quality_tokens"], "compile": bool(params.get("compile"))},
             "precisions": entries}
 
 
@@ -107,9 +116,10 @@ def split_generate(start: float, first_token_at: float | None, end: float) -> tu
     return prefill, decode
 
 
-def decode_plan(precision: str, device: str, warmup: int) -> tuple[bool, dict[str, Any], int, dict[str, Any]]:
-    """(compiled, extra generate() kwargs, warm-up runs, what the backend and notes must say) for one precision."""
-    if device != "cuda" or precision not in COMPILED_ON_CUDA:
+def decode_plan(compile_decode: bool, device: str, warmup: int) -> tuple[bool, dict[str, Any], int, dict[str, Any]]:
+    """(compile requested, extra generate() kwargs, warm-up runs, what the backend and notes must say): the same
+    for every precision of a job (params.compile)."""
+    if not compile_decode or device != "cuda":
         return False, {}, warmup, {}
     said: dict[str, Any] = {"backend": ", decode steps torch.compile'd (static KV cache, mode reduce-overhead)"}
     if warmup < 1:
@@ -117,13 +127,60 @@ def decode_plan(precision: str, device: str, warmup: int) -> tuple[bool, dict[st
     return True, {"cache_implementation": "static"}, max(warmup, 1), said
 
 
+def compiled_graphs() -> int:
+    """Graphs torch.compile (dynamo) has compiled in this process so far."""
+    from torch._dynamo.utils import counters
+
+    return int(counters["stats"]["unique_graphs"])
+
+
+def compile_evidence(model: Any, requested: bool, graphs_before_timed: int) -> dict[str, Any]:
+    """What the run shows, not what was planned: transformers took its compiled decode path (it keeps the compiled
+    call on the model) and dynamo compiled graphs; graphs compiled during the timed runs mean they timed
+    compilation (a recompile)."""
+    graphs = compiled_graphs()
+    evidence = {"requested": requested, "compiled_call": hasattr(model, "_compiled_call"), "graphs": graphs,
+                "graphs_in_timed_runs": graphs - graphs_before_timed}
+    evidence["compiled"] = bool(requested and evidence["compiled_call"] and graphs > 0)
+    return evidence
+
+
+def quantized_share(model: Any) -> dict[str, Any]:
+    """How much of the model's Linear weights (what a weight-only quantizer may touch) is stored quantized, by
+    parameter count, and which Linear layers stayed in float (e.g. torchao int4 skips a layer whose in-features
+    are not a multiple of its group size). Tied weights count once."""
+    import torch
+
+    seen: set[int] = set()
+    quantized = total = 0
+    left: dict[str, int] = {}
+    for name, module in model.named_modules():
+        if not hasattr(module, "in_features") or not hasattr(module, "out_features"):
+            continue
+        weight = getattr(module, "weight", None)
+        key = id(weight) if weight is not None else id(module)
+        if key in seen:
+            continue
+        seen.add(key)
+        n = int(module.in_features) * int(module.out_features)
+        total += n
+        if weight is None or type(weight) not in (torch.Tensor, torch.nn.Parameter) \
+                or getattr(weight, "is_quantized", False) or not weight.dtype.is_floating_point:
+            quantized += n
+        else:
+            leaf = name.rsplit(".", 1)[-1]
+            left[leaf] = left.get(leaf, 0) + 1
+    return {"share": quantized / total if total else 0.0, "quantized_parameters": quantized,
+            "linear_parameters": total, "float_layers": left}
+
+
 def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:
     """Measure one precision (runs in a fresh process; spec = lab params + precision, device, paths)."""
     import torch
 
-    from gpu_runner import measurement as m
+    from gpu_runner.checkpoints.loading import load_model, load_tokenizer, pin_threads, warm_imports
     from gpu_runner.labs.texts import DEFAULT_PROMPT, QUALITY_TEXT, tokens_of_length
-    from gpu_runner.models import load_model, load_tokenizer, pin_threads, warm_imports
+    from gpu_runner.measure import timing as m
 
     device, precision = spec["device"], spec["precision"]
     cuda = device == "cuda"
@@ -147,7 +204,7 @@ def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
     dev = next(model.parameters()).device
     input_ids, quality_ids = input_ids.to(dev), quality_ids.to(dev)
     gen_len, batch = spec["gen_len"], input_ids.shape[0]
-    compiled, extra, warmup, said = decode_plan(precision, device, spec["warmup"])
+    compile_requested, extra, warmup, said = decode_plan(bool(spec.get("compile")), device, spec["warmup"])
     backend += said.get("backend", "")
     notes += said.get("notes", [])
 
@@ -164,6 +221,7 @@ def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
         for i in range(warmup):
             report(i / runs, "warm-up")
             generate()
+        graphs_before_timed = compiled_graphs()
         sampler = _sampler(cuda)
         prefill, decode, total, refused = _timed_runs(
             generate, sync, spec["repeats"], lambda i: report((warmup + i) / runs, "timed runs"))
@@ -174,12 +232,22 @@ def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
         report(0.97, "quality")
         quality = _quality(model, quality_ids, spec["is_reference"], spec["reference_logprobs"])
     notes += [f"refused {r}" for r in refused]
+    compiled = compile_evidence(model, compile_requested, graphs_before_timed)
+    if compile_requested and not compiled["compiled"]:
+        notes.append("compile was requested but the run shows no compiled decode (transformers declines to compile "
+                     "some models, e.g. bitsandbytes-quantized ones): these figures are eager")
+    share = quantized_share(model)
+    if precision not in FLOAT_PRECISIONS and share["float_layers"]:
+        notes.append(f"{share['share']:.0%} of the Linear weights are quantized; left in float: "
+                     + ", ".join(f"{k} x{v}" for k, v in sorted(share["float_layers"].items())))
+        backend += f"; {share['share']:.0%} of Linear weights quantized"
     steps = gen_len - 1
     tps_runs = [batch * steps / d for d in decode]
     decode_stats = m.summarize(decode)
     result: dict[str, Any] = {
         "precision": precision, "status": "ok", "backend": backend, "weight_bytes": m.weight_bytes(model),
-        "load_s": load_s, "memory": memory, "compiled": compiled,
+        "load_s": load_s, "memory": memory, "compiled": compiled["compiled"], "compile": compiled,
+        "quantized_weight_share": share["share"], "quantized": share,
         "prefill_latency_s": m.summarize(prefill), "generate_latency_s": m.summarize(total),
         "decode_latency_s": decode_stats, "decode_tokens_per_s": batch * steps / decode_stats["median"],
         "decode_tokens_per_s_cv": m.coefficient_of_variation(tps_runs), "decode_tokens_per_s_runs": tps_runs,
@@ -187,8 +255,8 @@ def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[
         "torch_threads": threads,
     }
     if cuda:
-        from gpu_runner.bandwidth import device_bandwidth
-        from gpu_runner.telemetry import bytes_read_per_token, mbu
+        from gpu_runner.measure.bandwidth import device_bandwidth
+        from gpu_runner.measure.nvml import bytes_read_per_token, mbu
 
         bw = device_bandwidth()
         per_token = bytes_read_per_token(model)
@@ -225,13 +293,13 @@ def _sampler(cuda: bool) -> Any:
     """NVML sampling through the timed runs on CUDA (its result, series included, goes under "telemetry")."""
     if not cuda:
         return None
-    from gpu_runner.telemetry import GpuSampler
+    from gpu_runner.measure.nvml import GpuSampler
 
     return GpuSampler(interval_ms=TELEMETRY_INTERVAL_MS, max_samples=TELEMETRY_MAX_SAMPLES).start()
 
 
 def _memory(device: str, rss_before: int, load_peak: int | None) -> dict[str, int | None]:
-    from gpu_runner import measurement as m
+    from gpu_runner.measure import timing as m
 
     mem: dict[str, int | None] = {"peak_rss_bytes": m.peak_rss_bytes(), "rss_before_load_bytes": rss_before,
                                   "cuda_max_allocated_bytes": None, "cuda_max_reserved_bytes": None,

@@ -4,7 +4,7 @@ load generator over a sweep of request rates and/or concurrency levels, stop it,
 deployment engineer reads off such a sweep: TTFT/TPOT/ITL/E2EL, throughput, goodput against the
 learner's SLOs, where output tokens/s saturates and the highest load that still meets the SLOs.
 
-Figures follow vLLM `bench serve` (gpu_runner.loadgen.DEFINITIONS, stored with every result). The
+Figures follow vLLM `bench serve` (gpu_runner.measure.loadgen.DEFINITIONS, stored with every result). The
 server runs in its own process group and is killed with it, so nothing outlives the job.
 """
 
@@ -24,11 +24,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from gpu_runner import loadgen
-from gpu_runner.errors import Unsupported
-from gpu_runner.fresh_process import LogTail
+from gpu_runner.errors import LabCancelled, Unsupported
 from gpu_runner.labs import LabContext
-from labcontract import serving as contract
+from gpu_runner.measure import loadgen
+from gpu_runner.process.fresh import LogTail
+from labcontract.labs import serving_bench as contract
 
 PREPARE = "gpu_runner.labs.serving_bench:prepare"
 SERVING_FIXTURE_VERSION = 1
@@ -86,9 +86,9 @@ def server_command(engine: str, model_dir: str, port: int, device: str, params: 
 
 
 def vllm_memory_fraction(model_dir: Path) -> float:
-    """vLLM's share of the GPU, from what is free now (gpu_runner.gpu_memory; Unsupported when the model cannot
+    """vLLM's share of the GPU, from what is free now (gpu_runner.measure.gpu_memory; Unsupported when the model cannot
     fit)."""
-    from gpu_runner import gpu_memory
+    from gpu_runner.measure import gpu_memory
 
     free, total = gpu_memory.free_memory()
     return gpu_memory.choose_fraction(requested=None, free=free, total=total,
@@ -137,8 +137,14 @@ class ServerProcess:
             if job_log is not None:
                 job_log.add(line)
 
-    def wait_ready(self, timeout_s: float, cancelled: Callable[[], None] = lambda: None) -> dict[str, Any]:
-        """Poll /v1/models until it lists a model; raise ServerStartFailed (with the log tail) otherwise."""
+    def wait_ready(self, timeout_s: float, cancelled: Callable[[], None] = lambda: None,
+                   model: str | None = None) -> dict[str, Any]:
+        """Poll until the server is ready and return its model entry; raise ServerStartFailed (with the log tail)
+        otherwise. With `model` (the server was started for that one model) ready means GET /health answers 200:
+        `transformers serve MODEL` loads its model before it listens (ModelManager's force_model, 5.17 to 5.24) and
+        vLLM's /health answers once its engine is up. /v1/models is no readiness signal there: before transformers
+        5.24 it lists only the Hugging Face hub cache (a 500 CacheNotFound on an empty one, or a list without the
+        local model). Without `model` (or a server without /health) it waits for /v1/models to list a model."""
         import httpx
 
         deadline = time.monotonic() + timeout_s
@@ -146,17 +152,20 @@ class ServerProcess:
             code = self.proc.poll()
             if code is not None:
                 self._reader.join(timeout=2)
-                raise ServerStartFailed(f"the server exited with code {code} before it answered /v1/models.\n"
+                raise ServerStartFailed(f"the server exited with code {code} before it was ready.\n"
                                         f"command: {' '.join(self.cmd)}\nlast output:\n{self.tail.text()}")
-            try:
-                resp = httpx.get(f"{self.base_url}/v1/models", timeout=2.0, trust_env=False)
-                if resp.status_code == 200 and resp.json().get("data"):
-                    return resp.json()["data"][0]
-            except (httpx.HTTPError, ValueError):
-                pass
+            with contextlib.suppress(httpx.HTTPError, ValueError):
+                health = httpx.get(f"{self.base_url}/health", timeout=2.0, trust_env=False) if model else None
+                if health is not None and health.status_code == 200:
+                    return {"id": model, "ready": "/health"}
+                if health is None or health.status_code == 404:
+                    resp = httpx.get(f"{self.base_url}/v1/models", timeout=2.0, trust_env=False)
+                    if resp.status_code == 200 and resp.json().get("data"):
+                        return {**resp.json()["data"][0], "ready": "/v1/models"}
             if time.monotonic() > deadline:
                 self.stop()
-                raise ServerStartFailed(f"the server did not answer /v1/models within {timeout_s:.0f} s.\n"
+                raise ServerStartFailed(f"the server was not ready within {timeout_s:.0f} s "
+                                        f"({'/health' if model else '/v1/models'} never answered 200).\n"
                                         f"command: {' '.join(self.cmd)}\nlast output:\n{self.tail.text()}")
             cancelled()
             time.sleep(0.5)
@@ -205,7 +214,7 @@ def group_alive(pgid: int) -> bool:
 def server_threads() -> int | None:
     """The runner's pinned CPU thread count (DEPLOYDOJO_TORCH_THREADS), for the server's torch too: an
     oversubscribed CPU makes torch's threads spin against each other (seen here: 10x slower decode)."""
-    from gpu_runner.models import THREADS_ENV
+    from gpu_runner.checkpoints.loading import THREADS_ENV
 
     wanted = os.environ.get(THREADS_ENV, "").strip()
     return int(wanted) if wanted.isdigit() and int(wanted) > 0 else None
@@ -223,8 +232,10 @@ def started_server(engine: str, model_dir: str, ctx: LabContext, params: dict[st
     server = ServerProcess(cmd, base_url=base_url, job_log=ctx.log, env=env)
     try:
         model = server.wait_ready(params["server_timeout_s"],
-                                  cancelled=lambda: ctx.report(percent, f"{engine}: starting the server"))
+                                  cancelled=lambda: ctx.report(percent, f"{engine}: starting the server"),
+                                  model=model_dir)
         yield {"base_url": base_url, "served_model": model.get("id"), "startup_s": time.perf_counter() - t0,
+               "ready_by": model.get("ready"),
                "command": cmd[1:], "torch_threads": threads or "torch's default", "process": server}
     finally:
         server.stop()
@@ -250,11 +261,22 @@ def run(params: dict[str, Any], ctx: LabContext) -> dict[str, Any]:
         if reason:
             entries.append({"engine": engine, "status": "unsupported", "reason": reason})
             continue
+        if ctx.cancelled is not None:
+            entries.append(ctx.skipped("engine", engine))
+            continue
         span = (5 + 95 * i / len(engines), 5 + 95 * (i + 1) / len(engines))
         try:
             entries.append(_measure_engine(engine, prepared, params, levels, ctx, span))
         except Unsupported as exc:  # e.g. too little free GPU memory for vLLM: the other engines still run
             entries.append({"engine": engine, "status": "unsupported", "reason": str(exc)})
+        except LabCancelled as exc:  # kept (bench/gpu_check.py) or raised on (the worker)
+            entries.append(ctx.kept_cancellation(exc, "engine", engine))
+        except ServerStartFailed as exc:  # ends a worker's job with the log; the GPU check keeps the other engines
+            if not ctx.keep_measured:
+                raise
+            text = str(exc)  # what happened (first line) and the end of the server's output
+            entries.append({"engine": engine, "status": "error",
+                            "error": text if len(text) <= 3000 else f"{text[:300]}\n...\n{text[-2700:]}"})
     ctx.report(100, "done")
     return {"lab": contract.LAB, "model": params["model"], "device": ctx.device,
             "workload": _workload(params, prepared), "slo": params["slo"], "slo_target": params["slo_target"],
@@ -397,13 +419,13 @@ def charts(levels: list[dict[str, Any]], slo: dict[str, float], target: float,
 def prepare(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:
     """Runs in a fresh process: resolve the model directory (a tokenizer-carrying copy for the fixture) and
     build `distinct` prompts of prompt_tokens tokens each with the model's own tokenizer."""
-    from gpu_runner import fixture
+    from gpu_runner.checkpoints import fixture
 
     report(0.0, "model")
     if spec["model"] == fixture.FIXTURE_NAME:
         model_dir = serving_fixture_dir()
     else:
-        from gpu_runner.models import model_path
+        from gpu_runner.checkpoints.loading import model_path
 
         model_dir = model_path(spec["model"])
     tok = DirTokenizer(model_dir)
@@ -467,7 +489,7 @@ def serving_fixture_dir() -> Path:
     tokenizers from the model directory; the fixture's own is tiktoken). Weights are symlinks."""
     import fcntl
 
-    from gpu_runner import fixture
+    from gpu_runner.checkpoints import fixture
 
     source = fixture.fixture_dir()
     target = fixture.cache_root() / f"fixture-serving-v{fixture.FIXTURE_VERSION}.{SERVING_FIXTURE_VERSION}"
@@ -487,7 +509,7 @@ def _build_serving_fixture(source: Path, target: Path) -> None:
     from transformers import PreTrainedTokenizerFast
     from transformers.convert_slow_tokenizer import TikTokenConverter
 
-    from gpu_runner import fixture
+    from gpu_runner.checkpoints import fixture
 
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".building-serving-"))
     try:

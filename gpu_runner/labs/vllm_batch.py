@@ -19,10 +19,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import labcontract
+from gpu_runner.checkpoints.loading import describe_model, prepare_model
 from gpu_runner.errors import Unsupported
 from gpu_runner.labs import LabContext
-from gpu_runner.models import describe_model, prepare_model
+from labcontract.labs import vllm_batch as vllm_batch_contract
 
 TARGET = "gpu_runner.labs.vllm_batch:measure"
 NO_VLLM_REASON = ("vLLM is not installed on this runner (it needs a CUDA GPU and its own virtualenv: "
@@ -60,7 +60,7 @@ def engine_reason(engine: str, device: str) -> str | None:
 
 def run(params: dict[str, Any], ctx: LabContext) -> dict[str, Any]:
     dtype = params["dtype"] if params["dtype"] != "auto" else ("bf16" if ctx.device == "cuda" else "fp32")
-    engines = [e for e in labcontract.VLLM_BATCH_ENGINES if e in params["engines"]]
+    engines = [e for e in vllm_batch_contract.VLLM_BATCH_ENGINES if e in params["engines"]]
     entries: list[dict[str, Any]] = []
     workload = None
     prepare_model(ctx, params["model"])
@@ -108,8 +108,8 @@ def _notes(params: dict[str, Any]) -> list[str]:
 
 def measure(spec: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:
     """Serve the workload with one engine (runs in a fresh process); repeats keep the median run."""
-    from gpu_runner import fixture
-    from gpu_runner.models import load_tokenizer, pin_threads
+    from gpu_runner.checkpoints import fixture
+    from gpu_runner.checkpoints.loading import load_tokenizer, pin_threads
 
     report(0.0, "loading")
     tok = load_tokenizer(spec["model"])
@@ -158,8 +158,8 @@ def _hf_engine(spec: dict[str, Any], workload: list[dict[str, Any]], tok: Any) -
     import torch
     from transformers import AutoModelForCausalLM
 
-    from gpu_runner.measurement import synchronizer
-    from gpu_runner.models import model_path, torch_dtype
+    from gpu_runner.checkpoints.loading import model_path, torch_dtype
+    from gpu_runner.measure.timing import synchronizer
 
     device = spec["device"]
     model = AutoModelForCausalLM.from_pretrained(model_path(spec["model"]), dtype=torch_dtype(spec["dtype"]))
@@ -209,7 +209,7 @@ def _hf_continuous_engine(spec: dict[str, Any], workload: list[dict[str, Any]], 
     import transformers
     from transformers import AutoModelForCausalLM, ContinuousBatchingConfig, GenerationConfig
 
-    from gpu_runner.models import model_path, torch_dtype
+    from gpu_runner.checkpoints.loading import model_path, torch_dtype
 
     device, slots = spec["device"], spec["static_batch_size"]
     model = AutoModelForCausalLM.from_pretrained(model_path(spec["model"]), dtype=torch_dtype(spec["dtype"]),
@@ -221,7 +221,7 @@ def _hf_continuous_engine(spec: dict[str, Any], workload: list[dict[str, Any]], 
     # prefill a full set of slots like static batching does; no prefix sharing (random prompts share none, and
     # a repeat must not reuse the previous run's cache).
     cb_config = ContinuousBatchingConfig(
-        page_size=CONTINUOUS_PAGE_TOKENS, num_blocks=slots * pages_per_request + 1,
+        **page_size_field(ContinuousBatchingConfig, CONTINUOUS_PAGE_TOKENS), num_blocks=slots * pages_per_request + 1,
         max_batch_tokens=max(slots, sum(prompts[:slots])), max_requests_per_batch=slots,
         allow_block_sharing=False, seed=spec["seed"])
     gen_config = GenerationConfig(do_sample=False, max_new_tokens=max(w["output_len"] for w in workload),
@@ -229,7 +229,9 @@ def _hf_continuous_engine(spec: dict[str, Any], workload: list[dict[str, Any]], 
     attention: list[str] = []
 
     def serve_once(progress: Callable[[float], None], requests: list[dict[str, Any]]) -> dict[str, Any]:
-        with torch.inference_mode():
+        # no_grad, not inference_mode: transformers 5.17's generation thread runs outside inference mode (5.24
+        # carries the caller's mode into it), and updating a cache made under inference_mode there is an error.
+        with torch.no_grad():
             manager = model.init_continuous_batching(generation_config=gen_config, continuous_batching_config=cb_config)
             manager.warmup()  # dummy batches (CUDA graphs on a GPU), untimed
             attention[:] = [model.config._attn_implementation]
@@ -250,6 +252,20 @@ def _hf_continuous_engine(spec: dict[str, Any], workload: list[dict[str, Any]], 
         return out
 
     return serve
+
+
+def page_size_field(config_class: Any, tokens: int) -> dict[str, int]:
+    """The KV-cache page size keyword of this transformers' ContinuousBatchingConfig: `block_size` in 5.17 (a
+    `page_size=` there is a TypeError), `page_size` in 5.20.2 (the vLLM runner's pin) and 5.24, which keep
+    `block_size` only as a deprecated alias that warns. Read from the dataclass's fields, not a version number."""
+    import dataclasses
+
+    fields = {f.name for f in dataclasses.fields(config_class)}
+    for name in ("page_size", "block_size"):
+        if name in fields:
+            return {name: tokens}
+    raise Unsupported(f"this transformers' ContinuousBatchingConfig has neither page_size nor block_size "
+                      f"(fields: {', '.join(sorted(fields))})")
 
 
 def _collect(manager: Any, requests: list[dict[str, Any]], progress: Callable[[float], None]) -> dict[str, Any]:
@@ -287,8 +303,8 @@ def _vllm_engine(spec: dict[str, Any], workload: list[dict[str, Any]]) -> Serve:
         from vllm import LLM, SamplingParams
     except ImportError as exc:
         raise Unsupported(f"vLLM does not import on this runner: {exc}") from None
-    from gpu_runner import gpu_memory
-    from gpu_runner.models import model_path
+    from gpu_runner.checkpoints.loading import model_path
+    from gpu_runner.measure import gpu_memory
 
     dtype = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}[spec["dtype"]]
     path = model_path(spec["model"])

@@ -1,12 +1,12 @@
 """Template helpers for lab result pages: a job's result, runner system info and parameters as the rows the
-templates render (labs/results.py)."""
+templates render (labs/charts.py)."""
 
 import json
 
 from django import template
 
 from .. import registry
-from ..results import param_rows, system_rows
+from ..charts import param_rows, system_rows
 
 register = template.Library()
 

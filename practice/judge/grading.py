@@ -11,6 +11,7 @@ Overall verdict priority (documented for the UI and tests):
 
 from __future__ import annotations
 
+import builtins
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,19 @@ from .runner import RunReport
 VERDICTS = ("AC", "WA", "TLE", "MLE", "RE", "OLE", "CE", "IE")
 _STATUS_VERDICT = {"tle": "TLE", "mle": "MLE", "ole": "OLE", "exc": "RE", "recursion": "RE", "bad_output": "WA"}
 _SHOW_CHARS = 200
+# What a hidden test's failure may say: its verdict and, for an exception, the built-in type's name. Anything the
+# solution controls (the exception's text, its own class names, what it printed, its exit code, the signal it sent
+# itself) could carry the hidden input out, so none of it is shown.
+_BUILTIN_EXCEPTIONS = frozenset(
+    name for name, value in vars(builtins).items() if isinstance(value, type) and issubclass(value, BaseException)
+)
+_HIDDEN_REASON = {
+    "tle": "time limit exceeded",
+    "mle": "memory limit exceeded",
+    "ole": "output limit exceeded",
+    "bad_output": "the result is not a JSON value",
+    "recursion": "runtime error (RecursionError)",
+}
 
 
 @dataclass
@@ -88,10 +102,19 @@ def grade(
     return verdict
 
 
+def hidden_reason(status: str, message: str) -> str:
+    """A hidden test's failure in words that carry nothing the solution chose (see _BUILTIN_EXCEPTIONS)."""
+    if status in _HIDDEN_REASON:
+        return _HIDDEN_REASON[status]
+    name = (message or "").split(":", 1)[0].strip()
+    return f"runtime error ({name})" if name in _BUILTIN_EXCEPTIONS else "runtime error"
+
+
 def _grade_one(index: int, run: Any, args: list, expected: Any, compare: Callable, kind: str) -> TestVerdict:
     if run.status != "ok":
+        detail = hidden_reason(run.status, run.message) if kind == "hidden" else run.message
         return TestVerdict(
-            _STATUS_VERDICT.get(run.status, "RE"), run.time_ms, run.memory_kb, f"test {index + 1}: {run.message}", kind
+            _STATUS_VERDICT.get(run.status, "RE"), run.time_ms, run.memory_kb, f"test {index + 1}: {detail}", kind
         )
     try:
         good = bool(compare(args, expected, run.actual))

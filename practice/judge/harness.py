@@ -1,7 +1,14 @@
 """Test harness that runs inside the sandbox: imports solution.py, calls its entry on each test, reports outputs.
 
 Standalone on purpose (stdlib only, numpy if asked): it is copied into the sandbox's /work next to the
-learner's solution.py and job.json, and run as ``python3 -I -B harness.py``.
+learner's solution.py and job.json (entry, limits — no test data), and run as ``python3 -I -B harness.py``.
+
+The tests never sit where the learner's code can read them. They arrive on the supervisor's stdin after the
+nonce, one JSON line per test, and the supervisor hands the worker one test at a time: the first only once the
+worker has imported the solution and says it is ready, each next one only once the previous one's record is
+back. The solution sees each input when it is called with it and never earlier; hidden tests' inputs can
+therefore only leave through what the worker reports, and the grader shows nothing of a hidden test beyond its
+verdict, time, memory and the exception's (built-in) type.
 
 Why two processes. The learner's code necessarily runs in the same interpreter as whatever calls it,
 so anything that interpreter holds (a nonce, the results fd, the reporting code) can be read or patched
@@ -170,14 +177,15 @@ def _complexity(budget, entry, sizes_args, numpy_args):
     return {"kind": "complexity", "peaks": peaks, "error": ""}
 
 
-def worker(out_fd, go_fd):
-    """Child: wait for the supervisor's go, then import the learner's module and run every test."""
+def worker(out_fd, go_fd, tests_fd):
+    """Child: wait for the supervisor's go, import the learner's module, then run each test the supervisor sends."""
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(2, 1)
     os.read(go_fd, 1)
     os.close(go_fd)
     out = os.fdopen(out_fd, "w", buffering=1)
+    tests_in = os.fdopen(tests_fd, "r", encoding="utf-8")
 
     def send(message):
         out.write(json.dumps(message, ensure_ascii=True, allow_nan=True) + "\n")
@@ -215,18 +223,26 @@ def worker(out_fd, go_fd):
     if not callable(entry):
         send({"kind": "ce", "message": f"solution.py does not define a function named {job['entry']!r}"})
         return
-    for seq, args in enumerate(job["tests"]):
-        send({"kind": "test", "seq": seq, **_run_one(budget, entry, args, job["numpy_args"])})
+    send({"kind": "ready"})
+    seq = 0
+    while line := tests_in.readline():
+        send({"kind": "test", "seq": seq, **_run_one(budget, entry, json.loads(line), job["numpy_args"])})
+        seq += 1
     if job.get("complexity_args"):
         send(_complexity(budget, entry, job["complexity_args"], job["numpy_args"]))
     send({"kind": "done"})
 
 
-def _valid(message, expect_seq, n_tests):
-    """Shape check of one worker record; returns an error string or ''."""
+def _valid(message, expect_seq, n_tests, ready):
+    """Shape check of one worker record; returns an error string or ''. Never quotes the record: what a worker
+    writes may carry a hidden test's input, and this string reaches the learner's page."""
     if not isinstance(message, dict):
         return "record is not an object"
     kind = message.get("kind")
+    if kind == "ready":
+        return "" if not ready and expect_seq == 0 and set(message) == {"kind"} else "misplaced ready record"
+    if kind in ("test", "complexity", "done") and not ready:
+        return "record before the worker was ready"
     if kind == "test":
         keys = {"kind", "seq", "status", "actual", "message", "time_ms", "memory_kb"}
         if set(message) != keys or message["seq"] != expect_seq or expect_seq >= n_tests:
@@ -237,14 +253,14 @@ def _valid(message, expect_seq, n_tests):
             return "bad test record numbers"
         return ""
     if kind in ("ce", "import_error"):
-        return "" if expect_seq == 0 and isinstance(message.get("message"), str) else "misplaced error record"
+        return "" if not ready and isinstance(message.get("message"), str) else "misplaced error record"
     if kind == "complexity":
         peaks = message.get("peaks")
         ok = expect_seq == n_tests and isinstance(peaks, list) and all(isinstance(p, int) for p in peaks)
         return "" if ok else "bad complexity record"
     if kind == "done":
         return "" if expect_seq == n_tests else "done before all tests"
-    return f"unknown record kind {kind!r}"
+    return "unknown record kind"
 
 
 def _records(fd, pid):
@@ -291,19 +307,33 @@ def _disable_ptrace():
         return False
 
 
+def _send_test(fd, line):
+    """Hand one test's JSON line to the worker; False when the worker no longer reads (it died or closed it)."""
+    view = memoryview(line)
+    try:
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError:
+        return False
+    return True
+
+
 def supervisor():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     with open("job.json", encoding="utf-8") as fh:
-        n_tests = len(json.load(fh)["tests"])
+        n_tests = json.load(fh)["n_tests"]
     rd, wr = os.pipe()
     go_rd, go_wr = os.pipe()
+    tests_rd, tests_wr = os.pipe()
     sys.stdout.flush()
     pid = os.fork()
     if pid == 0:
         os.close(rd)
         os.close(go_wr)
+        os.close(tests_wr)
         try:
-            worker(wr, go_rd)
+            worker(wr, go_rd, tests_rd)
             code = 0
         except BaseException:  # noqa: BLE001 - harness bug or learner sabotage; the supervisor reports it
             traceback.print_exc()
@@ -314,17 +344,29 @@ def supervisor():
         os._exit(code)
     os.close(wr)
     os.close(go_rd)
+    os.close(tests_rd)
     hardened = _disable_ptrace()
     os.write(go_wr, b"g")
     os.close(go_wr)
-    nonce = sys.stdin.readline().strip()
+    # Everything on stdin is read only now, by this process, which the worker can neither ptrace nor inspect.
+    stdin = sys.stdin.buffer
+    nonce = stdin.readline().strip().decode("ascii", "replace")
     channel = sys.stdout
 
     def emit(message):
         channel.write(nonce + " " + json.dumps(message, ensure_ascii=True) + "\n")
         channel.flush()
 
-    seq, finished, tampered = 0, False, ""
+    def next_test(sent):
+        """Send test number `sent` (0-based), or close the worker's test pipe after the last one."""
+        nonlocal tests_wr
+        if tests_wr >= 0 and sent < n_tests and _send_test(tests_wr, stdin.readline()):
+            return
+        if tests_wr >= 0:
+            os.close(tests_wr)
+            tests_wr = -1
+
+    seq, finished, tampered, ready = 0, False, "", False
     for raw in _records(rd, pid):
         if raw is None:
             tampered = "record too large or not newline-terminated"
@@ -334,11 +376,16 @@ def supervisor():
         except ValueError:
             tampered = "malformed record"
             break
-        tampered = _valid(message, seq, n_tests)
+        tampered = _valid(message, seq, n_tests, ready)
         if tampered:
             break
+        if message["kind"] == "ready":
+            ready = True
+            next_test(0)
+            continue
         if message["kind"] == "test":
             seq += 1
+            next_test(seq)
         emit(message)
         # Stop at the end record rather than at EOF: a process the learner forked may hold the pipe open.
         finished = message["kind"] in ("done", "ce", "import_error")
@@ -346,6 +393,8 @@ def supervisor():
             break
     if tampered:
         os.kill(pid, signal.SIGKILL)
+    if tests_wr >= 0:
+        os.close(tests_wr)
     _, status, usage = os.wait4(pid, 0)
     emit(
         {

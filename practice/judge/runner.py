@@ -95,33 +95,41 @@ def run_submission(
     if not ok and not unsafe:
         report.internal_error = why
         return report
-    job = {
-        "entry": entry,
-        "tests": tests,
-        "numpy_args": numpy_args,
-        "cpu_s": limits.cpu_s,
-        "complexity_args": complexity_args or [],
-    }
     try:
-        job_bytes = json.dumps(job).encode()
+        files, tests_stdin = sandbox_inputs(encoded, entry=entry, tests=tests, numpy_args=numpy_args,
+                                            cpu_s=limits.cpu_s, complexity_args=complexity_args)
     except (TypeError, ValueError) as exc:
         report.internal_error = f"tests are not JSON values: {exc}"
         return report
-    files = {"solution.py": encoded, "harness.py": HARNESS.read_bytes(), "job.json": job_bytes}
     nonce = secrets.token_hex(16)
     run_limits = replace(
         limits, cpu_s=limits.cpu_s + STARTUP_CPU_S, stdout_bytes=max(limits.stdout_bytes or 0, CHANNEL_BYTES)
     )
     argv = [python, "-I", "-B", "harness.py"]
     if ok:
-        outcome = sandbox.run(argv, limits=run_limits, stdin=nonce.encode() + b"\n", files=files, env=_THREAD_ENV)
+        outcome = sandbox.run(argv, limits=run_limits, stdin=nonce.encode() + b"\n" + tests_stdin, files=files,
+                              env=_THREAD_ENV)
     else:
         report.unsandboxed = True
         outcome = sandbox.run_unconfined(
-            argv, limits=run_limits, stdin=nonce.encode() + b"\n", files=files, env=_THREAD_ENV
+            argv, limits=run_limits, stdin=nonce.encode() + b"\n" + tests_stdin, files=files, env=_THREAD_ENV
         )
     _fill(report, outcome, nonce, limits)
     return report
+
+
+def sandbox_inputs(
+    source: bytes, *, entry: str, tests: list[list], numpy_args: bool, cpu_s: float,
+    complexity_args: list[list] | None = None,
+) -> tuple[dict[str, bytes], bytes]:
+    """The work-dir files of a run (solution, harness, job.json without any test) and the tests as the stdin lines
+    that follow the nonce: the harness's supervisor reads them where the learner's code cannot. Raises TypeError
+    or ValueError for tests that are not JSON values."""
+    job = {"entry": entry, "n_tests": len(tests), "numpy_args": numpy_args, "cpu_s": cpu_s,
+           "complexity_args": complexity_args or []}
+    lines = b"".join(json.dumps(args).encode() + b"\n" for args in tests)
+    files = {"solution.py": source, "harness.py": HARNESS.read_bytes(), "job.json": json.dumps(job).encode()}
+    return files, lines
 
 
 def _fill(report: RunReport, outcome: Outcome, nonce: str, limits: Limits) -> None:
@@ -240,11 +248,11 @@ def parse_channel(stdout: bytes, nonce: str, n_tests: int) -> tuple[list[dict], 
         if done:
             return records, None, "record after the final one"
         if kind == "test" and record.get("seq") != seq:
-            return records, None, f"test record {record.get('seq')!r} where {seq} was due"
+            return records, None, f"test record out of order where {seq} was due"
         if kind in ("ce", "import_error") and records:
             return records, None, "error record after other records"
         if kind not in ("test", "complexity", "done", "ce", "import_error"):
-            return records, None, f"unknown record kind {kind!r}"
+            return records, None, "unknown record kind"
         if kind in ("complexity", "done") and seq != n_tests:
             return records, None, f"{kind} record before all tests"
         seq += kind == "test"

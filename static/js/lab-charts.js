@@ -58,7 +58,7 @@
           var color = ds.reference ? colors[(colors.length - 1 - refs++) % colors.length] : colors[ours++ % colors.length];
           return { label: ds.label, data: ds.points.map(function (p) { return { x: p[0], y: p[1] }; }),
                    borderColor: color, backgroundColor: color, borderDash: ds.reference ? [6, 4] : [],
-                   pointRadius: ds.reference ? 2 : 3, tension: 0 };
+                   pointRadius: ds.reference ? 2 : (ds.scatter ? 5 : 3), showLine: !ds.scatter, tension: 0 };
         })
       },
       options: {

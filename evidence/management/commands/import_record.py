@@ -1,14 +1,17 @@
-"""python manage.py import_record FILE --user NAME [--create-user]: merge an exported record into an account."""
+"""python manage.py import_record FILE --user NAME [--create-user]: merge an exported record into an account.
+
+All or nothing, as the web import: the file is read and checked by the same code (evidence.transfer), and
+the account --create-user makes is created in the import's transaction, so a refused record leaves none."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
-from evidence.transfer import RecordError, import_record
+from evidence.transfer import RecordError, import_record, parse_record
 
 
 class Command(BaseCommand):
@@ -21,18 +24,24 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, user: str, create_user: bool, **options):
         User = get_user_model()
-        account = User.objects.filter(username=user).first()
-        if account is None:
-            if not create_user:
-                raise CommandError(f"no user '{user}' (use --create-user)")
-            account = User.objects.create_user(username=user)
+        existed = User.objects.filter(username=user).exists()
+        if not existed and not create_user:
+            raise CommandError(f"no user '{user}' (use --create-user)")
         try:
-            data = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raw = file.read_bytes()
+        except OSError as exc:
             raise CommandError(f"{file}: cannot read JSON: {exc}") from None
         try:
-            report = import_record(account, data)
+            data = parse_record(raw)
+            with transaction.atomic():
+                account = User.objects.filter(username=user).first()
+                created = account is None
+                if created:
+                    account = User.objects.create_user(username=user)
+                report = import_record(account, data)
         except RecordError as exc:
-            raise CommandError(f"{file}: {exc} (nothing was imported)") from None
+            left = "" if existed else f"; no account '{user}' was created"
+            raise CommandError(f"{file}: {exc} (nothing was imported{left})") from None
         parts = ", ".join(f"{k} +{v}" for k, v in report.added_by_kind.items() if v) or "nothing new"
-        self.stdout.write(self.style.SUCCESS(f"imported into '{user}': {parts}"))
+        made = " (account created, no password)" if created else ""
+        self.stdout.write(self.style.SUCCESS(f"imported into '{user}'{made}: {parts}"))

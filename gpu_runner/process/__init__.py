@@ -1,0 +1,1 @@
+"""Process plumbing: each measurement in a fresh child process (or inline, for tests)."""

@@ -1,0 +1,48 @@
+"""The site's side of each lab, found by name: labs/kinds/<module>.py defines KIND, a Lab — its titles, the skills
+it evidences, its form labels and how a result becomes what the learner reads (tables, charts, a heatmap, the
+headline figures tracked across runs, one evidence line), plus an optional template for what only it shows.
+
+The contract's side is labcontract/labs/<module>.py and the runner's gpu_runner/labs/<module>; labs/registry.py
+finds the three and tests/test_lab_registry.py keeps them naming the same labs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+# Labels of parameters several labs share; a lab's own `labels` add to / override these.
+COMMON_LABELS: Mapping[str, Promise] = {
+    "model": _("模型（fixture、smollm2-135m 或 runner 上的本地模型目录）"),
+    "prompts": _("提示词"),
+    "prompt_len": _("提示长度（token）"),
+    "gen_len": _("生成长度（token）"),
+    "repeats": _("计时重复次数"),
+    "warmup": _("预热次数（不计时）"),
+    "seed": _("随机种子"),
+    "dtype": _("数据类型"),
+    "engines": _("引擎"),
+}
+
+
+@dataclass(frozen=True)
+class Lab:
+    slug: str
+    title: Promise
+    subtitle: Promise
+    skills: tuple[str, ...]  # tracker Skill slugs this lab evidences when a job succeeds
+    summarise: Callable[[dict], dict]  # result -> {"headers", "rows", "charts", "tables", "lines", "heatmaps",
+    #                                             "statements", "samples", "notes"}: what _lab_result.html renders
+    headline: Callable[[dict], dict]  # result -> {series label: (value, unit)}, the figures tracked across runs
+    evidence: Callable[[dict], str]  # result -> one line of measured figures
+    labels: Mapping[str, Promise] = field(default_factory=dict)
+    upload: bool = False  # the form takes source files instead of schema fields (the C++ tokenizer)
+    template: str = ""  # the lab's own block on its job page, after the shared result (labs/kinds/<module>.html)
+    intro: Callable[[], list] | None = None  # problems shown above the form (the kernel lab's statements)
+    queues: tuple[str, ...] = ()  # from the contract (labcontract.LAB_QUEUES): the first is the form's default
+
+    def label(self, param: str) -> str:
+        return str(self.labels.get(param) or COMMON_LABELS.get(param) or param)

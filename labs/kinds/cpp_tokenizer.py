@@ -1,0 +1,76 @@
+"""cpp-tokenizer on the site: parity document by document, speed against tiktoken, or why the check did not run."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
+
+from labcontract.labs import cpp_tokenizer as cpp_contract
+from labs.charts import bar_chart, is_number
+from labs.kinds import Lab
+
+CHECK_NOT_RUN = {
+    "CE": gettext_lazy("编译失败"),
+    "REJECTED": gettext_lazy("提交被拒绝"),
+    "UNAVAILABLE": gettext_lazy("runner 上无法运行检查（没有沙箱）"),
+}
+
+
+def cpp_view(result: dict) -> dict:
+    rows = [
+        [d.get("name"), "✓" if d.get("match") else "✗", d.get("reference_tokens"), d.get("candidate_tokens")]
+        for d in result.get("documents", [])
+    ]
+    # The runner posts the speed figures under "throughput" (gpu_runner.labs.cpp_tokenizer.check.measure_throughput).
+    speed = result.get("throughput") or {}
+    charts = []
+    if speed.get("candidate_mb_s"):
+        charts.append(
+            bar_chart(
+                "MB/s", [("candidate", speed.get("candidate_mb_s")), ("tiktoken", speed.get("tiktoken_mb_s"))], "MB/s"
+            )
+        )
+    status = result.get("status")
+    compile_report = result.get("compile") or {}
+    return {
+        "headers": ["document", "match", "reference tokens", "candidate tokens"] if rows else [],
+        "rows": rows,
+        "charts": charts,
+        "status": status,
+        # CE / REJECTED / UNAVAILABLE: the tokenizer never ran, so there is no parity to show, only why.
+        "check_failed": CHECK_NOT_RUN.get(status, "") if status else "",
+        "missing_headers": cpp_contract.missing_headers(result.get("message", "")) if status == "CE" else [],
+        "compile_command": compile_report.get("command", ""),
+        "rate": result.get("exact_match_rate"),
+        "first_mismatch": result.get("first_mismatch"),
+        "message": result.get("message", ""),
+        "speed": speed,
+        "source_files": result.get("source_files") or [],
+    }
+
+
+def cpp_evidence(result: dict) -> str:
+    speed = (result.get("throughput") or {}).get("ratio")
+    return f"parity {result.get('exact_match_rate', 0):.0%}" + (f", {speed:.2f}× tiktoken speed" if speed else "")
+
+
+def cpp_headline(result: dict) -> dict[str, tuple[float, str]]:
+    """The exact-match rate, and the candidate's MB/s once it is measured."""
+    out: dict[str, tuple[float, str]] = {}
+    if is_number(result.get("exact_match_rate")):
+        out["exact match"] = (round(100 * result["exact_match_rate"], 2), "%")
+    mb_s = (result.get("throughput") or {}).get("candidate_mb_s")
+    if is_number(mb_s):
+        out["MB/s"] = (mb_s, "MB/s")
+    return out
+
+
+KIND = Lab(
+    slug="cpp-tokenizer",
+    title=_("C++ Tokenizer 校验"),
+    subtitle=_("编译你的 C++ Qwen tokenizer，与 tiktoken 逐文档比对并测速"),
+    skills=("cpp-cuda",),
+    summarise=cpp_view, headline=cpp_headline, evidence=cpp_evidence,
+    upload=True,
+    template="labs/kinds/cpp_tokenizer.html",
+)

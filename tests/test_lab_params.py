@@ -22,7 +22,7 @@ def refused(lab: str, params: dict, queue: str | None = None) -> labcontract.Con
 
 def test_every_lab_has_parameters_queues_and_a_result_schema_in_the_contract():
     assert labcontract.LABS == ("quant-inference", "vllm-batch", "serving-bench", "cpp-tokenizer", "finetune",
-                                "long-context", "kernels")
+                                "long-context", "kernels", "onnx-export", "cross-model")
     assert set(labcontract.LAB_PARAMS) == set(labcontract.LAB_QUEUES) == set(labcontract.RESULT_SCHEMAS) == set(
         labcontract.LABS)
     for lab, queues in labcontract.LAB_QUEUES.items():
@@ -34,7 +34,7 @@ def test_every_lab_has_parameters_queues_and_a_result_schema_in_the_contract():
         labcontract.validate("payload", {"job_id": 1, "attempt": 1, "lab": "no-such-lab", "params": {}})
 
 
-@pytest.mark.parametrize("lab", ["serving-bench", "finetune", "long-context"])
+@pytest.mark.parametrize("lab", ["serving-bench", "finetune", "long-context", "onnx-export", "cross-model"])
 def test_the_new_labs_defaults_are_filled_and_pass_their_own_checks_on_a_cpu_queue(lab):
     filled = labcontract.lab_params_with_defaults(lab, {}, queue="lab.cpu")
     assert set(filled) == {k for k, v in labcontract.LAB_PARAMS[lab]["properties"].items() if "default" in v}

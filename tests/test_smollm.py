@@ -105,6 +105,6 @@ def test_a_runner_without_the_package_names_the_install_command(monkeypatch):
 
 
 def test_an_unknown_model_name_lists_the_names_the_runner_knows():
-    with pytest.raises(Unsupported, match="smollm2-135m, fixture"):
+    with pytest.raises(Unsupported, match="smollm2-135m, gemma3-270m, fixture"):
         model_path("qwen-7b")
     assert describe_model("fixture")["ref"] == "fixture"

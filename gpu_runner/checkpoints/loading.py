@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any, Protocol
 
-from gpu_runner.checkpoints import fixture, smollm
+from gpu_runner.checkpoints import fixture, gemma, smollm
 from gpu_runner.errors import Unsupported
 
 # Highest first: the quality reference is the highest float precision a job measures.
@@ -43,15 +43,17 @@ class HFTokenizer:
         return self.tok.decode(ids)
 
 
-MODEL_NAMES = (smollm.SMOLLM_NAME, fixture.FIXTURE_NAME)  # beside absolute paths to model directories
+MODEL_NAMES = (smollm.SMOLLM_NAME, gemma.GEMMA_NAME, fixture.FIXTURE_NAME)  # beside absolute paths to directories
+# The real models converted into the runner cache on first use: ref -> module (cache_dir, converted_dir, ...).
+CONVERTED = {smollm.SMOLLM_NAME: smollm, gemma.GEMMA_NAME: gemma}
 
 
 def model_path(model_ref: str) -> Path:
     """The Hugging Face directory of a model ref (SmolLM2 is converted into the runner cache on first use)."""
     if model_ref == fixture.FIXTURE_NAME:
         return fixture.fixture_dir()
-    if model_ref == smollm.SMOLLM_NAME:
-        return smollm.converted_dir()
+    if model_ref in CONVERTED:
+        return CONVERTED[model_ref].converted_dir()
     path = Path(model_ref)
     if not path.is_absolute() or not (path / "config.json").is_file():
         raise Unsupported(f"model {model_ref!r} is neither one of {', '.join(MODEL_NAMES)} nor an absolute path to "
@@ -61,14 +63,15 @@ def model_path(model_ref: str) -> Path:
 
 def needs_preparation(model_ref: str) -> bool:
     """True when the first use of this model must build or convert it (worth its own progress stage)."""
-    return model_ref == smollm.SMOLLM_NAME and not smollm.is_converted()
+    return model_ref in CONVERTED and not CONVERTED[model_ref].is_converted()
 
 
 def prepare_model(ctx: Any, model_ref: str) -> None:
     """Before a lab measures anything: convert the model once in a child process (its own progress stage), so
     no measured load includes the conversion. ctx is the lab's LabContext. Unsupported when it cannot exist."""
     if needs_preparation(model_ref):
-        ctx.run_child("gpu_runner.checkpoints.smollm:prepare", {}, start=0, end=0, stage=f"preparing {model_ref}")
+        target = f"{CONVERTED[model_ref].__name__}:prepare"
+        ctx.run_child(target, {}, start=0, end=0, stage=f"preparing {model_ref}")
 
 
 MAX_REPORTED_CONFIG = 32_000  # characters of a local model's config.json a result carries (a 7B's is ~1 KB)
@@ -76,8 +79,8 @@ MAX_REPORTED_CONFIG = 32_000  # characters of a local model's config.json a resu
 
 def describe_model(model_ref: str) -> dict[str, Any]:
     """The model a result was measured on: {ref, name, parameters, source, notes}. Cheap: reads JSON only."""
-    if model_ref == smollm.SMOLLM_NAME:
-        return smollm.describe()
+    if model_ref in CONVERTED:
+        return CONVERTED[model_ref].describe()
     if model_ref == fixture.FIXTURE_NAME:
         meta = fixture.fixture_target() / "fixture.json"  # never builds it here (the worker stays light)
         params = json.loads(meta.read_text()).get("parameters") if meta.is_file() else None

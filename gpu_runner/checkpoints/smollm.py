@@ -16,6 +16,7 @@ import json
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -75,22 +76,26 @@ def converted_dir() -> Path:
 
 
 def ensure_converted() -> tuple[Path, bool]:
-    """(directory, whether this call converted). Concurrent callers wait on a lock; the conversion is written to
-    a temporary directory and renamed into place, so no reader ever sees a half-written model."""
-    source = gguf_path()
-    target = cache_dir()
+    """(directory, whether this call converted)."""
+    return convert_once(gguf_path(), cache_dir(), convert, "smollm2")
+
+
+def convert_once(source: Path, target: Path, convert_fn: Callable[[Path, Path], Any], name: str) -> tuple[Path, bool]:
+    """(target, whether this call converted) for any model converted into the runner cache (SmolLM2 here, Gemma 3
+    in gpu_runner/checkpoints/gemma.py). Concurrent callers wait on a lock; convert_fn(source, tmp) writes a temporary
+    directory (its MARKER file last) that is renamed into place, so no reader ever sees a half-written model."""
     if (target / MARKER).is_file():
         return target, False
     target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.parent / ".smollm2.lock", "w") as lock:
+    with open(target.parent / f".{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (target / MARKER).is_file():  # another process converted while this one waited
             return target, False
-        for stale in target.parent.glob(".smollm2-building-*"):  # left by a process killed mid-conversion
+        for stale in target.parent.glob(f".{name}-building-*"):  # left by a process killed mid-conversion
             shutil.rmtree(stale, ignore_errors=True)
-        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".smollm2-building-"))
+        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{name}-building-"))
         try:
-            convert(source, tmp)
+            convert_fn(source, tmp)
             if target.exists():
                 shutil.rmtree(target)
             tmp.rename(target)
@@ -102,12 +107,29 @@ def ensure_converted() -> tuple[Path, bool]:
 
 def convert(source: Path, out: Path) -> dict[str, Any]:
     """Dequantize the GGUF file to fp32 and save it as a Hugging Face directory in out (marker file last)."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     start = time.perf_counter()
+    parameters = dequantize_to_dir(source, out)
+    info = {"name": DISPLAY_NAME, "package": f"{PACKAGE}=={package_version()}", "gguf_file": source.name,
+            "gguf_bytes": source.stat().st_size, "parameters": parameters,
+            "dtype": "float32 (dequantized Q4_1)", "conversion_s": round(time.perf_counter() - start, 2),
+            "cache_version": CACHE_VERSION}
+    (out / MARKER).write_text(json.dumps(info, indent=2))
+    return info
+
+
+def dequantize_to_dir(source: Path, out: Path, config_fixes: dict[str, Any] | None = None) -> int:
+    """Load a GGUF file through transformers (dequantized to fp32), save it as an ordinary Hugging Face directory
+    (safetensors + tokenizer files) and return its parameter count. config_fixes: config fields the GGUF metadata
+    does not carry, set before the model is built."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
     tokenizer = AutoTokenizer.from_pretrained(str(source.parent), gguf_file=source.name)
-    model = AutoModelForCausalLM.from_pretrained(str(source.parent), gguf_file=source.name, dtype=torch.float32)
+    config = AutoConfig.from_pretrained(str(source.parent), gguf_file=source.name)
+    for key, value in (config_fixes or {}).items():
+        setattr(config, key, value)
+    model = AutoModelForCausalLM.from_pretrained(str(source.parent), gguf_file=source.name, config=config,
+                                                 dtype=torch.float32)
     # transformers refuses to save a model it loaded from GGUF ("not serializable"); the weights are already
     # plain fp32 tensors, so dropping the quantizer marker makes it an ordinary model.
     model.hf_quantizer = None
@@ -115,12 +137,7 @@ def convert(source: Path, out: Path) -> dict[str, Any]:
         del model.config.quantization_config
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    info = {"name": DISPLAY_NAME, "package": f"{PACKAGE}=={package_version()}", "gguf_file": source.name,
-            "gguf_bytes": source.stat().st_size, "parameters": sum(p.numel() for p in model.parameters()),
-            "dtype": "float32 (dequantized Q4_1)", "conversion_s": round(time.perf_counter() - start, 2),
-            "cache_version": CACHE_VERSION}
-    (out / MARKER).write_text(json.dumps(info, indent=2))
-    return info
+    return sum(p.numel() for p in model.parameters())
 
 
 def describe() -> dict[str, Any]:

@@ -124,3 +124,12 @@ def _bnb_state_tensors(t: Any) -> list[Any]:
     if nested is not None:
         tensors += [getattr(nested, "absmax", None), getattr(nested, "code", None)]
     return [x for x in tensors if x is not None]
+
+
+def host_load(before: float | None = None) -> dict[str, Any]:
+    """The 1-minute load average (before the measurement when given, and now) beside the CPU count: a load above
+    the CPU count means other processes shared the cores while this was timed."""
+    import os
+
+    now = os.getloadavg()[0]
+    return {"before": now if before is None else before, "after": now, "cpus": os.cpu_count()}

@@ -27,6 +27,8 @@ _VERSIONED = (
     "torchao",
     "gptqmodel",
     "optimum",
+    "onnxruntime",
+    "onnxruntime-gpu",
     "tiktoken",
     "celery",
 )

@@ -15,13 +15,10 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from gpu_runner.process.servers import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class OwnRedis:

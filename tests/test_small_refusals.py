@@ -5,7 +5,6 @@ form body is refused (411) instead of read as empty; the record's download name 
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from django.conf import settings
 from django.test import override_settings
 from django.urls import reverse
 
+from gpu_runner.process.servers import free_port
 from practice.models import Exercise, Submission
 from tests.support import worker_env
 from tracker.models import Profile, Task, TaskProgress
@@ -54,15 +54,10 @@ def test_too_many_unfinished_submissions_is_still_a_429(client_a, user, code_exe
 # ---- a chunked form body, through gunicorn as production serves it -----------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
 def gunicorn_site(transactional_db, tmp_path):
-    port = _free_port()
+    port = free_port()
     log = open(tmp_path / "gunicorn.log", "w")
     server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind",
                                f"127.0.0.1:{port}", "--workers", "1"], cwd=ROOT, env=worker_env(), stdout=log,

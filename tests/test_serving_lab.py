@@ -8,6 +8,7 @@ import json
 import shutil
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import jsonschema
@@ -95,6 +96,25 @@ def test_stopping_a_server_kills_its_whole_process_group_children_included():
     assert serving_bench.group_alive(server.pgid)
     server.stop(grace_s=2)
     assert not serving_bench.group_alive(server.pgid)
+
+
+def test_a_server_dies_with_the_runner_that_started_it_even_when_the_runner_is_killed_outright(tmp_path):
+    """The server has its own session (so a signal to the runner's group misses it): a runner killed with SIGKILL
+    must not leave it serving (an orphaned `transformers serve` grew to 14 GB here before this)."""
+    import signal
+    import subprocess
+
+    pid_file = tmp_path / "server.pid"
+    runner = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from gpu_runner.process.servers import ServerProcess\n"
+        f"s = ServerProcess([sys.executable, '-c', 'import time; time.sleep(300)'], base_url='http://127.0.0.1:9')\n"
+        f"open({str(pid_file)!r}, 'w').write(str(s.pgid)); time.sleep(300)")], cwd=Path(__file__).parent.parent)
+    _wait_for(lambda: pid_file.exists() and pid_file.read_text())
+    pgid = int(pid_file.read_text())
+    assert serving_bench.group_alive(pgid)
+    runner.send_signal(signal.SIGKILL)
+    runner.wait()
+    _wait_for(lambda: not serving_bench.group_alive(pgid))
 
 
 def test_a_server_that_never_answers_is_stopped_and_reported_with_its_log_tail():

@@ -18,11 +18,8 @@ init makes next-token distributions peaked rather than uniform, so quantization 
 from __future__ import annotations
 
 import base64
-import fcntl
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -90,37 +87,24 @@ def fixture_target() -> Path:
 
 def fixture_dir() -> Path:
     """Directory of the fixture model in Hugging Face format, built once per cache and version."""
-    target = fixture_target()
-    if (target / "fixture.json").exists():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.parent / ".fixture.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # concurrent jobs would otherwise build it twice
-        if not (target / "fixture.json").exists():
-            _build(target)
-    return target
+    from gpu_runner.process.cache import build_once
+
+    return build_once(fixture_target(), _build, marker="fixture.json", name="fixture")[0]
 
 
-def _build(target: Path) -> None:
+def _build(tmp: Path) -> None:
+    """Write the fixture into tmp, fixture.json (the marker) last."""
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".building-"))
-    try:
-        torch.manual_seed(FIXTURE_SEED)
-        config = Qwen2Config(**FIXTURE_CONFIG, dtype="float32")
-        config.architectures = ["Qwen2ForCausalLM"]
-        model = Qwen2ForCausalLM(config).eval()
-        model.generation_config.eos_token_id = FIXTURE_RANKS
-        model.generation_config.pad_token_id = FIXTURE_RANKS
-        model.save_pretrained(tmp)
-        (tmp / "fixture.json").write_text(json.dumps({
-            "version": FIXTURE_VERSION, "seed": FIXTURE_SEED, "init_std": FIXTURE_INIT_STD,
-            "tokenizer": f"qwen.tiktoken first {FIXTURE_RANKS} ranks + {len(SPECIAL_TOKENS)} specials",
-            "parameters": sum(p.numel() for p in model.parameters())}, indent=2))
-        if target.exists():
-            shutil.rmtree(target)
-        tmp.rename(target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    torch.manual_seed(FIXTURE_SEED)
+    config = Qwen2Config(**FIXTURE_CONFIG, dtype="float32")
+    config.architectures = ["Qwen2ForCausalLM"]
+    model = Qwen2ForCausalLM(config).eval()
+    model.generation_config.eos_token_id = FIXTURE_RANKS
+    model.generation_config.pad_token_id = FIXTURE_RANKS
+    model.save_pretrained(tmp)
+    (tmp / "fixture.json").write_text(json.dumps({
+        "version": FIXTURE_VERSION, "seed": FIXTURE_SEED, "init_std": FIXTURE_INIT_STD,
+        "tokenizer": f"qwen.tiktoken first {FIXTURE_RANKS} ranks + {len(SPECIAL_TOKENS)} specials",
+        "parameters": sum(p.numel() for p in model.parameters())}, indent=2))

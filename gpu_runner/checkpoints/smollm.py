@@ -9,12 +9,9 @@ why every quality figure is relative to the Q4_1 source, not to the original bf1
 
 from __future__ import annotations
 
-import fcntl
 import importlib.metadata
 import importlib.util
 import json
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +19,7 @@ from typing import Any
 
 from gpu_runner.checkpoints.fixture import cache_root
 from gpu_runner.errors import Unsupported
+from gpu_runner.process.cache import build_once
 
 SMOLLM_NAME = "smollm2-135m"
 DISPLAY_NAME = "SmolLM2-135M-Instruct"
@@ -82,27 +80,9 @@ def ensure_converted() -> tuple[Path, bool]:
 
 def convert_once(source: Path, target: Path, convert_fn: Callable[[Path, Path], Any], name: str) -> tuple[Path, bool]:
     """(target, whether this call converted) for any model converted into the runner cache (SmolLM2 here, Gemma 3
-    in gpu_runner/checkpoints/gemma.py). Concurrent callers wait on a lock; convert_fn(source, tmp) writes a temporary
-    directory (its MARKER file last) that is renamed into place, so no reader ever sees a half-written model."""
-    if (target / MARKER).is_file():
-        return target, False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.parent / f".{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if (target / MARKER).is_file():  # another process converted while this one waited
-            return target, False
-        for stale in target.parent.glob(f".{name}-building-*"):  # left by a process killed mid-conversion
-            shutil.rmtree(stale, ignore_errors=True)
-        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{name}-building-"))
-        try:
-            convert_fn(source, tmp)
-            if target.exists():
-                shutil.rmtree(target)
-            tmp.rename(target)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
-    return target, True
+    in gpu_runner/checkpoints/gemma.py): convert_fn(source, tmp) writes its MARKER file last, and
+    gpu_runner.process.cache.build_once renames it into place under a lock."""
+    return build_once(target, lambda tmp: convert_fn(source, tmp), marker=MARKER, name=name)
 
 
 def convert(source: Path, out: Path) -> dict[str, Any]:

@@ -374,50 +374,35 @@ def make_prompts(tok: DirTokenizer, length: int, distinct: int) -> list[str]:
 def serving_fixture_dir() -> Path:
     """The fixture model with its tokenizer in Hugging Face format and a ChatML template (servers load
     tokenizers from the model directory; the fixture's own is tiktoken). Weights are symlinks."""
-    import fcntl
 
     from gpu_runner.checkpoints import fixture
+    from gpu_runner.process.cache import build_once
 
     source = fixture.fixture_dir()
     target = fixture.cache_root() / f"fixture-serving-v{fixture.FIXTURE_VERSION}.{SERVING_FIXTURE_VERSION}"
-    if (target / "tokenizer.json").exists():
-        return target
-    with open(target.parent / ".fixture-serving.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (target / "tokenizer.json").exists():
-            _build_serving_fixture(source, target)
-    return target
+    return build_once(target, lambda tmp: _build_serving_fixture(source, tmp), marker="tokenizer.json",
+                      name="fixture-serving")[0]
 
 
-def _build_serving_fixture(source: Path, target: Path) -> None:
-    import shutil
-    import tempfile
-
+def _build_serving_fixture(source: Path, tmp: Path) -> None:
+    """The tokenizer (tokenizer.json, the marker) and symlinks to the fixture's weights, written into tmp."""
     from transformers import PreTrainedTokenizerFast
     from transformers.convert_slow_tokenizer import TikTokenConverter
 
     from gpu_runner.checkpoints import fixture
 
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".building-serving-"))
-    try:
-        ranks = tmp / "fixture.tiktoken"
-        with open(fixture.qwen_tiktoken_path(), "rb") as src, open(ranks, "wb") as dst:
-            for line in src:  # sorted by rank: the fixture's table is the first FIXTURE_RANKS lines
-                if int(line.split()[1]) >= fixture.FIXTURE_RANKS:
-                    break
-                dst.write(line)
-        specials = {t: fixture.FIXTURE_RANKS + i for i, t in enumerate(fixture.SPECIAL_TOKENS)}
-        backend = TikTokenConverter(vocab_file=str(ranks), pattern=fixture.QWEN_PAT_STR,
-                                    extra_special_tokens=specials).converted()
-        tok = PreTrainedTokenizerFast(tokenizer_object=backend, eos_token="<|endoftext|>", pad_token="<|endoftext|>")
-        tok.chat_template = CHATML_TEMPLATE
-        tok.save_pretrained(tmp)
-        for item in source.iterdir():
-            if not (tmp / item.name).exists():
-                os.symlink(item, tmp / item.name)
-        if target.exists():
-            shutil.rmtree(target)
-        tmp.rename(target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    ranks = tmp / "fixture.tiktoken"
+    with open(fixture.qwen_tiktoken_path(), "rb") as src, open(ranks, "wb") as dst:
+        for line in src:  # sorted by rank: the fixture's table is the first FIXTURE_RANKS lines
+            if int(line.split()[1]) >= fixture.FIXTURE_RANKS:
+                break
+            dst.write(line)
+    specials = {t: fixture.FIXTURE_RANKS + i for i, t in enumerate(fixture.SPECIAL_TOKENS)}
+    backend = TikTokenConverter(vocab_file=str(ranks), pattern=fixture.QWEN_PAT_STR,
+                                extra_special_tokens=specials).converted()
+    tok = PreTrainedTokenizerFast(tokenizer_object=backend, eos_token="<|endoftext|>", pad_token="<|endoftext|>")
+    tok.chat_template = CHATML_TEMPLATE
+    for item in source.iterdir():
+        if item.name != "tokenizer.json" and not (tmp / item.name).exists():
+            os.symlink(item, tmp / item.name)
+    tok.save_pretrained(tmp)  # tokenizer.json last: the marker build_once looks for

@@ -15,9 +15,9 @@ Runner HTTP API (JSON bodies, header ``Authorization: Bearer <runner token>``), 
 Errors: 400 {"error": "...", "field": "..."} for a body that fails its schema (NaN/Infinity and integers
 beyond INT_LIMIT included); 401 for a missing, unknown or revoked token; 404 alike for a job that does not exist
 and one the runner may not touch (ids do not leak); 403 over plain HTTP from a public address where the site
-runs HTTPS (DEPLOYDOJO_HTTPS=1: the API is exempt from the HTTPS redirect on private networks only); 409 when the job's state or
-attempt no longer accepts the call (cancelled, finished, superseded attempt); 413 for a body over
-MAX_BODY_BYTES. A repeated call for the same attempt after it took effect answers 200 and changes
+runs HTTPS (DEPLOYDOJO_HTTPS=1: the API is exempt from the HTTPS redirect on private networks only); 409
+when the job's state or attempt no longer accepts the call (cancelled, finished, superseded attempt); 413 for
+a body over MAX_BODY_BYTES. A repeated call for the same attempt after it took effect answers 200 and changes
 nothing, so runners may retry on network errors.
 
 A result is checked against its lab's RESULT_SCHEMAS entry on both sides (validate_result): the runner posts

@@ -215,10 +215,162 @@ def revoked_portfolio_under_debug(site: Site) -> tuple[bool, str]:
     return response.status_code == 404 and ours, f"{response.status_code}, product's page {ours}"
 
 
+# ---- item 3: numbers through the runner API and the lab forms; items 7 and 8 on the runner API ---------------
+
+RUNNER_CAPS = {"cpu": {"model": "abuse", "cores": 2}, "ram_bytes": 1 << 34, "cuda_devices": [], "versions": {},
+               "queues": ["lab.cpu"]}
+
+
+def _runner_api(path: str, text: str, token: str, **extra):
+    import labcontract
+
+    return _client().post(labcontract.API_PREFIX + path, data=text, content_type="application/json",
+                          HTTP_AUTHORIZATION=f"Bearer {token}", **extra)
+
+
+def _runner_and_job(site: Site, name: str):
+    from labs.models import LabJob, Runner
+
+    user = site.make_user(name)
+    runner, token = Runner.create_with_token(owner=user, name=f"{name}-runner")
+    job = LabJob.objects.create(user=user, lab="quant-inference", queue="lab.cpu", params={"precisions": ["fp32"]},
+                                target=runner)  # queued and sent to this runner, as dispatch() leaves it
+    return user, runner, token, job
+
+
+def runner_api_4301_digit_integer_is_400(site: Site) -> tuple[bool, str]:
+    from labs.models import Runner
+
+    _, runner, token, _ = _runner_and_job(site, "abuse-api-digits")
+    text = json.dumps({"capabilities": RUNNER_CAPS}).replace(str(1 << 34), "1" + "0" * 4300)
+    response = _runner_api("heartbeat", text, token)
+    body = response.json() if response.status_code != 500 else {}
+    named = body.get("field") == "capabilities/ram_bytes" and "4301 digits" in body.get("error", "")
+    untouched = Runner.objects.get(id=runner.id).last_seen_at is None
+    return response.status_code == 400 and named and untouched, f"{response.status_code}, named {named}, " \
+                                                                 f"runner untouched {untouched}"
+
+
+def runner_400_digit_ram_refused_and_pages_survive_a_stored_one(site: Site) -> tuple[bool, str]:
+    from labs.models import LabJob
+    from tracker.models import Profile
+
+    user, _, token, job = _runner_and_job(site, "abuse-api-ram")
+    text = '{"attempt": 1, "system_info": {"ram_bytes": RAM}}'.replace("RAM", "1" + "0" * 399)
+    response = _runner_api(f"jobs/{job.id}/start", text, token)
+    job.refresh_from_db()
+    refused = response.status_code == 400 and response.json().get("field") == "system_info/ram_bytes" \
+        and job.status == LabJob.Status.QUEUED and job.system_info == {}
+    # A size stored before the rule (an old row) must not break the pages that show it.
+    huge = 10**399
+    result = json.loads(CPP_RESULT.read_text(encoding="utf-8"))
+    old = [LabJob.objects.create(user=user, lab="cpp-tokenizer", queue="lab.cpu", params={}, status="succeeded",
+                                 result=result, system_info=info)
+           for info in ({"ram_bytes": huge, "cpu": {"cores": huge}, "cuda_devices": [{"memory_bytes": huge}]},
+                        {"ram_bytes": 1 << 34})]
+    client = _client(user)
+    Profile.objects.get_or_create(user=user)
+    client.post(reverse("portfolio_publish"))
+    token_ = Profile.objects.get(user=user).portfolio_token
+    codes = {"job": client.get(reverse("lab_job", args=[old[0].pk])).status_code,
+             "compare": client.get(reverse("lab_compare"), {"a": old[1].pk, "b": old[0].pk}).status_code,
+             "portfolio": _client().get(reverse("portfolio_public", args=[token_])).status_code}
+    return refused and set(codes.values()) == {200}, f"start {response.status_code}, refused {refused}, pages {codes}"
+
+
+NAN_FORMS = [("finetune", "lr", "nan"), ("finetune", "alpha", "nan"), ("finetune", "dropout", "nan"),
+             ("finetune", "heldout_fraction", "nan"), ("long-context", "accuracy_threshold", "nan"),
+             ("long-context", "passkey_depths", "0.5\nnan"), ("long-context", "settings", "yarn nan")]
+
+
+def lab_params_nan_refused_at_the_field(site: Site) -> tuple[bool, str]:
+    from labs.models import LabJob
+
+    user = site.make_user("abuse-nan")
+    client = _client(user, "en")
+    missed = []
+    for lab, field, value in NAN_FORMS:
+        response = client.post(reverse("lab_new", args=[lab]), {"queue": "lab.cpu", field: value})
+        html = response.content.decode() if response.status_code == 200 else ""
+        error = html.split('data-testid="form-error">')[1].split("</div>")[0] if "form-error" in html else ""
+        if response.status_code != 200 or field not in error or "finite" not in error:
+            missed.append(f"{lab}.{field}: {response.status_code} {error[:80]!r}")
+    stored = LabJob.objects.filter(user=user).count()
+    return not missed and not stored, f"{len(NAN_FORMS)} fields, not refused at the field: {missed or 'none'}, " \
+                                      f"jobs stored {stored}"
+
+
+def runner_job_ids_do_not_leak(site: Site) -> tuple[bool, str]:
+    from labs.models import LabJob, Runner
+
+    _, _, _, job = _runner_and_job(site, "abuse-api-owner")
+    stranger = site.make_user("abuse-api-stranger")
+    _, token = Runner.create_with_token(owner=stranger, name="stranger-runner")
+    missing = (LabJob.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1000
+    answers = set()
+    for job_id in (job.id, missing):
+        for kind, body in (("start", {"attempt": 1, "system_info": {}}),
+                           ("progress", {"attempt": 1, "progress": 1, "stage": "x"})):
+            response = _runner_api(f"jobs/{job_id}/{kind}", json.dumps(body), token)
+            answers.add((job_id == job.id, kind, response.status_code, response.content))
+    same = {(kind, code, content) for exists, kind, code, content in answers if exists} == \
+        {(kind, code, content) for exists, kind, code, content in answers if not exists}
+    codes = sorted({code for _, _, code, _ in answers})
+    return same and codes == [404], f"codes {codes}, existing and missing ids answer alike {same}"
+
+
+def runner_api_plain_http_under_https(site: Site) -> tuple[bool, str]:
+    """A gunicorn of its own with DEBUG=0 and DEPLOYDOJO_HTTPS=1: the runner, on the private network, posts over
+    plain HTTP (as compose's runner does) and is answered, not redirected; pages still go to https."""
+    import os
+    import socket
+
+    import labcontract
+    from labs.models import Runner
+
+    user = site.make_user("abuse-https")
+    _, token = Runner.create_with_token(owner=user, name="compose-runner")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "DEBUG": "0", "DEPLOYDOJO_HTTPS": "1", "SECRET_KEY": secrets.token_urlsafe(50)}
+    log = open(Path(os.environ.get("DEPLOYDOJO_VAR_DIR", tempfile.gettempdir())) / "gunicorn-https.log", "w")
+    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind",
+                               f"127.0.0.1:{port}", "--workers", "1"], cwd=ROOT, env=env, stdout=log,
+                              stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn.request("POST", labcontract.API_PREFIX + "heartbeat",
+                             body=json.dumps({"capabilities": RUNNER_CAPS}),
+                             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+                beat = conn.getresponse()
+                beat.read()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    return False, "the HTTPS-configured gunicorn did not answer"
+                time.sleep(0.3)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("GET", "/accounts/login/")
+        page = conn.getresponse()
+        page.read()
+        to_https = page.status == 301 and (page.getheader("Location") or "").startswith("https://")
+        return beat.status == 200 and to_https, f"heartbeat {beat.status}, pages redirected to https {to_https}"
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
+
+
 CASES = [start_date_9999_refused, stored_start_9999_breaks_no_page, zh_start_date_saved_twice_keeps_the_schedule,
          import_result_its_schema_rejects, import_400_digit_ram, import_100000_levels,
          import_command_leaves_no_account, submit_empty_or_nul_is_400, chunked_notes_refused,
-         export_name_for_a_chinese_username, revoked_portfolio_under_debug]
+         export_name_for_a_chinese_username, revoked_portfolio_under_debug, runner_api_4301_digit_integer_is_400,
+         runner_400_digit_ram_refused_and_pages_survive_a_stored_one, lab_params_nan_refused_at_the_field,
+         runner_job_ids_do_not_leak, runner_api_plain_http_under_https]
 
 
 def run_cases(site: Site) -> dict:

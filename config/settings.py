@@ -199,7 +199,11 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000) if HTTPS else 0
     SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
     SECURE_HSTS_PRELOAD = HTTPS
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # The runner API is not redirected: a runner on the private network (compose gives it http://web:8000) posts
+    # over plain HTTP, and a redirect would turn its POSTs into GETs on a port with no TLS. labs/api.py refuses
+    # plain HTTP from a public address with a JSON message instead (a bearer token must not cross the internet
+    # in the clear).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^api/runner/"]
 
 # Content-Security-Policy (django-csp): scripts only from this origin (htmx, KaTeX, Chart.js and the
 # site's own are all served locally); inline style attributes are allowed because KaTeX and Chart.js

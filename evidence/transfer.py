@@ -47,7 +47,7 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # as settings.REQUEST_SIZE_LIMITS allows fo
 MAX_DEPTH = 32  # the deepest real record (a lab result) is under 10 levels
 DATE_YEARS = (1970, 2199)  # outside these a date is a typo or tampering (and year 10000 cannot be read back)
 INT_MAX = 2**31 - 1  # PositiveIntegerField: PostgreSQL integer
-INT_LIMIT = 2**63 - 1  # any integer of a record (a bigint): a 400-digit RAM size is tampering, and breaks pages
+INT_LIMIT = labcontract.INT_LIMIT  # any integer of a record, as of a runner's post (one constant, one rule)
 SMALL_MAX = 2**15 - 1  # PositiveSmallIntegerField: PostgreSQL smallint
 IMPORTED_UNJUDGED = gettext_noop("导出时尚未判完（排队或运行中），导入时记为 IE，未重新判题。")
 IMPORTED_UNFINISHED_JOB = gettext_noop("导出时仍在排队或运行，导入时记为失败，未重新运行。")
@@ -337,21 +337,6 @@ def read_upload(fileobj) -> Any:
     return parse_record(fileobj.read())
 
 
-class _HugeInteger:
-    """An integer of the JSON text beyond INT_LIMIT, kept unconverted so the check can name its place (Python
-    would not even convert one of more than 4,300 digits)."""
-
-    def __init__(self, text: str) -> None:
-        self.digits = len(text.lstrip("-"))
-
-
-def _parse_int(text: str) -> int | _HugeInteger:
-    if len(text) > 20:
-        return _HugeInteger(text)
-    value = int(text)
-    return value if -INT_LIMIT <= value <= INT_LIMIT else _HugeInteger(text)
-
-
 def parse_record(raw: bytes) -> Any:
     """The JSON text of a record, parsed; RecordError (naming the place) for text that cannot be one."""
     try:
@@ -359,7 +344,7 @@ def parse_record(raw: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise RecordError(f"not a UTF-8 file: {exc}") from None
     try:
-        return json.loads(text, parse_constant=_no_constant, parse_int=_parse_int)
+        return json.loads(text, parse_constant=_no_constant, parse_int=labcontract.parse_int)
     except RecursionError:
         raise RecordError(f"{_too_deep_at(text)}: nested deeper than the {MAX_DEPTH} levels a record has") from None
     except RecordError:
@@ -417,26 +402,12 @@ def _where(path) -> str:
 
 def _check_values(data: Any) -> None:
     """Values PostgreSQL refuses (NUL, lone surrogates, NaN/Infinity), nesting past MAX_DEPTH, and integers
-    beyond INT_LIMIT (which no page could render: str() of a 4,301-digit integer raises)."""
+    beyond INT_LIMIT (which no page could render: str() of a 4,301-digit integer raises): the runner API's
+    rule (labcontract.check_storable), the same bound."""
     try:
         labcontract.check_storable(data, max_depth=MAX_DEPTH)
     except labcontract.ContractError as exc:
         raise RecordError(str(exc)) from None
-    stack: list[tuple[Any, tuple]] = [(data, ())]
-    while stack:  # check_storable has bounded the depth; still no recursion over hostile input
-        item, path = stack.pop()
-        if isinstance(item, dict):
-            stack.extend((v, (path, k)) for k, v in item.items())
-        elif isinstance(item, list):
-            stack.extend((v, (path, i)) for i, v in enumerate(item))
-        elif isinstance(item, _HugeInteger) or (isinstance(item, int) and not -INT_LIMIT <= item <= INT_LIMIT):
-            digits = item.digits if isinstance(item, _HugeInteger) else int(item.bit_length() * 0.30103) + 1  # ~log10
-            keys = []
-            while path:
-                path, key = path
-                keys.append(key)
-            raise RecordError(f"{_where(reversed(keys))}: an integer of {digits} digits; "
-                              f"a record holds integers up to 2**63 - 1")
 
 
 def _check_unique(rows: list[dict], kind: str, key: str) -> None:

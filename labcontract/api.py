@@ -3,6 +3,7 @@ the rule for what may be stored (see labcontract/__init__.py for the API's route
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -140,11 +141,42 @@ SCHEMAS = {
 
 
 MAX_DEPTH = 64  # no contract body nests deeper; deeper input is refused before any recursive walk
+# The bound of every integer the site stores from a runner or a record (|n| <= a PostgreSQL bigint): a
+# 400-digit RAM size is tampering, and no page could format it (float() overflows; str() of one over 4,300
+# digits raises).
+INT_LIMIT = 2**63 - 1
+
+
+class HugeInteger:
+    """An integer of JSON text beyond INT_LIMIT, kept unconverted (Python will not even convert one of more
+    than 4,300 digits) so that check_storable can refuse it naming its place."""
+
+    def __init__(self, text: str) -> None:
+        self.digits = len(text.lstrip("-"))
+
+    def __repr__(self) -> str:
+        return f"<an integer of {self.digits} digits>"
+
+
+def parse_int(text: str) -> int | HugeInteger:
+    """json.loads' parse_int: an int within INT_LIMIT, else a HugeInteger (never int() of 4,301 digits)."""
+    if len(text) > 20:
+        return HugeInteger(text)
+    value = int(text)
+    return value if -INT_LIMIT <= value <= INT_LIMIT else HugeInteger(text)
+
+
+def loads(text: str | bytes) -> Any:
+    """JSON text as the runner API and the record import read it: integers beyond INT_LIMIT come back as
+    HugeInteger (for check_storable to refuse), NaN/Infinity as floats (refused there too). Raises ValueError
+    (json.JSONDecodeError, UnicodeDecodeError) for text that is not JSON, RecursionError for hostile nesting."""
+    return json.loads(text, parse_int=parse_int)
 
 
 def check_storable(value: Any, *, max_depth: int = MAX_DEPTH) -> None:
     """Refuse what PostgreSQL cannot store in text or jsonb — NUL and lone surrogates in any string or key,
-    NaN/Infinity — and nesting past max_depth. Walks without recursion (the input may be hostile) and raises
+    NaN/Infinity — integers beyond INT_LIMIT (a HugeInteger from loads, or a Python int) and nesting past
+    max_depth. Walks without recursion (the input may be hostile) and raises
     ContractError("<path>: <what>", field=<path>) at the first offence. The site's runner API and its record
     import both use it."""
     stack: list[tuple[Any, tuple, int]] = [(value, (), 0)]
@@ -154,6 +186,9 @@ def check_storable(value: Any, *, max_depth: int = MAX_DEPTH) -> None:
             _check_text(item, path)
         elif isinstance(item, float) and not math.isfinite(item):
             raise _offence(path, f"{item} is not a finite number")
+        elif isinstance(item, HugeInteger) or (isinstance(item, int) and not -INT_LIMIT <= item <= INT_LIMIT):
+            digits = item.digits if isinstance(item, HugeInteger) else int(abs(item).bit_length() * 0.30103) + 1
+            raise _offence(path, f"an integer of {digits} digits; integers are stored up to 2**63 - 1")
         elif isinstance(item, (dict, list)):
             if depth >= max_depth:
                 raise _offence(path, f"nested deeper than {max_depth} levels")

@@ -5,9 +5,11 @@ Contract and schemas: labcontract. Every body is validated; errors answer JSON w
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
@@ -24,6 +26,7 @@ def _endpoint(kind: str, handler: Callable) -> Callable:
     @require_POST
     def view(request: HttpRequest, **kwargs) -> JsonResponse:
         try:
+            _refuse_plain_http_from_afar(request)
             runner = services.runner_for_token(request.headers.get("Authorization", ""))
             body = _body(request)
             try:
@@ -48,9 +51,28 @@ def _endpoint(kind: str, handler: Callable) -> Callable:
     return view
 
 
+def _refuse_plain_http_from_afar(request: HttpRequest) -> None:
+    """With DEPLOYDOJO_HTTPS=1 the runner API is exempt from the HTTPS redirect (config/settings.py), for a runner
+    on the site's private network (compose gives it http://web:8000). Over plain HTTP from anywhere else it is
+    refused with a message saying why: a runner's bearer token must not cross a public network in the clear."""
+    if not getattr(settings, "SECURE_SSL_REDIRECT", False) or request.is_secure():
+        return
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+    address = forwarded[-1] if forwarded else request.META.get("REMOTE_ADDR", "")  # the proxy's own entry
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        ip = None
+    if ip is not None and (ip.is_private or ip.is_loopback):
+        return
+    raise services.ApiError(403, f"this site runs HTTPS (DEPLOYDOJO_HTTPS=1); its runner API answers plain HTTP only "
+                                 f"on a private network, and {address or 'this address'} is not on one: give the "
+                                 f"runner the site's https:// URL")
+
+
 def _body(request: HttpRequest) -> dict:
-    """The JSON body within the contract's size limit, parsed without letting hostile nesting or characters
-    the database refuses (NUL) reach a 500."""
+    """The JSON body within the contract's size limit, parsed without letting hostile nesting, characters
+    the database refuses (NUL) or numbers no page could show (NaN, an integer of 4,301 digits) reach a 500."""
     too_big = services.ApiError(413, f"body over the runner API's limit of {labcontract.MAX_BODY_BYTES} bytes")
     try:
         declared = int(request.headers.get("Content-Length") or 0)
@@ -65,7 +87,7 @@ def _body(request: HttpRequest) -> dict:
     if len(raw) > labcontract.MAX_BODY_BYTES:
         raise too_big
     try:
-        body = json.loads(raw or b"{}")
+        body = labcontract.loads(raw or b"{}")  # integers beyond labcontract.INT_LIMIT: refused below
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise services.ApiError(400, f"invalid JSON: {exc}") from None
     except RecursionError:

@@ -15,7 +15,22 @@ MB = 1024 * 1024
 
 
 def num(value: Any, fmt: str = "{:.2f}") -> str:
-    return fmt.format(value) if isinstance(value, (int, float)) else "—"
+    """A number as text, "—" for anything else. Never raises on a stored number no runner should have sent (a
+    400-digit integer overflows a float; str() of one over 4,300 digits raises): a page must not fail on one."""
+    if not isinstance(value, (int, float)):
+        return "—"
+    try:
+        return fmt.format(value)
+    except (OverflowError, ValueError):
+        return "—"
+
+
+def text(value: Any) -> str:
+    """str() that cannot fail on an integer too long to print (kept from before the contract bounded them)."""
+    try:
+        return str(value)
+    except ValueError:
+        return "—"
 
 
 def bar_chart(title: str, items: list[tuple[str, float | None]], unit: str) -> dict:
@@ -28,11 +43,18 @@ def bar_chart(title: str, items: list[tuple[str, float | None]], unit: str) -> d
             {
                 "label": label,
                 "value": num(v),
-                "pct": round(100 * v / top) if top and isinstance(v, (int, float)) else 0,
+                "pct": _pct(v, top),
             }
             for label, v in items
         ],
     }
+
+
+def _pct(value: Any, top: Any) -> int:
+    try:
+        return round(100 * value / top) if top and isinstance(value, (int, float)) else 0
+    except (OverflowError, ValueError, ZeroDivisionError):
+        return 0
 
 
 def unknown_view(result: dict | None) -> dict:
@@ -42,7 +64,10 @@ def unknown_view(result: dict | None) -> dict:
 
 
 def gib(value: Any) -> str:
-    return f"{value / 1024**3:.1f} GiB" if isinstance(value, (int, float)) and value > 0 else "—"
+    try:
+        return f"{value / 1024**3:.1f} GiB" if is_number(value) and value > 0 else "—"
+    except (OverflowError, ValueError):  # a 400-digit size stored before check_storable bounded integers
+        return "—"
 
 
 def system_rows(info: dict | None) -> dict:
@@ -53,23 +78,23 @@ def system_rows(info: dict | None) -> dict:
     rows: list[tuple[str, str]] = []
     if isinstance(cpu, dict) and cpu:
         cores = cpu.get("cores")
-        rows.append((str(gettext_lazy("CPU")), f"{cpu.get('model') or '—'}" + (f" · {cores} cores" if cores else "")))
+        rows.append((str(gettext_lazy("CPU")), plain(cpu.get("model")) + (f" · {text(cores)} cores" if cores else "")))
     if "ram_bytes" in info:
         rows.append((str(gettext_lazy("内存（RAM）")), gib(info.pop("ram_bytes"))))
     for key, label in (("hostname", gettext_lazy("主机名")), ("queue", gettext_lazy("队列"))):
         if info.get(key):
-            rows.append((str(label), str(info.pop(key))))
+            rows.append((str(label), plain(info.pop(key))))
         info.pop(key, None)
     queues = info.pop("queues", None)
     if queues:
-        rows.append((str(gettext_lazy("可消费的队列")), ", ".join(map(str, queues))))
+        rows.append((str(gettext_lazy("可消费的队列")), plain(queues)))
     gpus = [
-        {"name": d.get("name", "—"), "memory": gib(d.get("memory_bytes")),
-         "compute_capability": d.get("compute_capability") or "—", "driver": d.get("driver") or "—"}
+        {"name": plain(d.get("name")), "memory": gib(d.get("memory_bytes")),
+         "compute_capability": plain(d.get("compute_capability")), "driver": plain(d.get("driver"))}
         for d in (info.pop("cuda_devices", None) or []) if isinstance(d, dict)
     ]
     versions = info.pop("versions", None) or {}
-    versions = sorted((str(k), "—" if v is None else str(v)) for k, v in versions.items()) \
+    versions = sorted((str(k), plain(v)) for k, v in versions.items()) \
         if isinstance(versions, dict) else []
     rows.extend((str(k), plain(v)) for k, v in sorted(info.items()))
     return {"rows": rows, "gpus": gpus, "versions": versions}
@@ -79,8 +104,11 @@ def plain(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(plain(v) for v in value) if value else "—"
     if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return "—" if value is None or value == "" else str(value)
+        try:
+            return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        except (TypeError, ValueError):  # an integer too long to print, somewhere inside
+            return "—"
+    return "—" if value is None or value == "" else text(value)
 
 
 def param_rows(params: dict | None) -> dict:

@@ -27,7 +27,11 @@ def comparison(a, b, headline: Callable[[str, dict | None], dict]) -> dict:
     for name in [*fa, *(n for n in fb if n not in fa)]:
         va, vb = (fa.get(name) or (None, ""))[0], (fb.get(name) or (None, ""))[0]
         both = is_number(va) and is_number(vb)
+        try:
+            ratio = vb / va if both and va else None
+        except OverflowError:  # an integer too large for a float, stored before the contract bounded them
+            ratio = None
         figures.append({"label": name, "unit": (fa.get(name) or fb.get(name))[1], "a": va, "b": vb,
-                        "diff": vb - va if both else None, "ratio": vb / va if both and va else None})
+                        "diff": vb - va if both else None, "ratio": ratio})
     return {"figures": figures, "params": _differing(param_rows(a.params)["rows"], param_rows(b.params)["rows"]),
             "system": _differing(_system_pairs(a.system_info), _system_pairs(b.system_info))}

@@ -6,6 +6,7 @@ goes, a malformed RoPE line, a file too large) is refused here with the field an
 from __future__ import annotations
 
 import base64
+import math
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -113,6 +114,14 @@ def fields(lab: registry.Lab, typed=None) -> list[dict]:
     return fields
 
 
+def _finite(value, name: str, raw: str):
+    """A number read from the form, refused here when it is NaN or infinite ("nan", "inf", "1e999"): no bound
+    of the schema can hold it, and the database refuses it."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise LabFormRefused(_("%(field)s：“%(value)s” 不是有限的数字。") % {"field": name, "value": raw})
+    return value
+
+
 def _item(raw: str, spec: dict, name: str, number: int):
     """One line of a list field as the schema's item type wants it ("inf" stays a word for request_rates)."""
     kinds = _kinds(spec.get("items") or {}) or [None]
@@ -122,7 +131,9 @@ def _item(raw: str, spec: dict, name: str, number: int):
         if "integer" in kinds:
             return int(raw)
         if "number" in kinds or "anyOf" in (spec.get("items") or {}):
-            return raw if raw == "inf" else float(raw)
+            return raw if raw == "inf" else _finite(float(raw), name, raw)
+    except LabFormRefused:
+        raise
     except ValueError:
         raise LabFormRefused(_("%(field)s 第 %(line)s 行：“%(value)s” 不是数字。")
                              % {"field": name, "line": number, "value": raw}) from None
@@ -136,7 +147,9 @@ def _rope_setting(line: str, name: str, number: int) -> dict:
     try:
         for word in rest:
             key, eq, value = word.partition("=")
-            setting[key if eq else "factor"] = float(value if eq else key)
+            setting[key if eq else "factor"] = _finite(float(value if eq else key), name, line)
+    except LabFormRefused:
+        raise
     except ValueError:
         raise LabFormRefused(_("%(field)s 第 %(line)s 行：“%(value)s” 应该像 “linear 4” 或 “yarn 4 beta_fast=32”。")
                              % {"field": name, "line": number, "value": line}) from None
@@ -181,7 +194,9 @@ def params_from_form(lab: str, post, files=None) -> dict:
                 params[name] = [_item(line, spec, name, n) for n, line in lines]
         elif widget == "number" and raw.strip():
             try:
-                params[name] = int(raw) if "integer" in _kinds(spec) else float(raw)
+                params[name] = int(raw) if "integer" in _kinds(spec) else _finite(float(raw), name, raw)
+            except LabFormRefused:
+                raise
             except ValueError:
                 params[name] = raw  # the schema reports it with the field's name
         elif widget in ("text", "textarea", "select") and raw != "":

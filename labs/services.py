@@ -184,10 +184,15 @@ def heartbeat(runner: Runner, body: dict) -> dict:
     return {"ok": True, "runner": runner.name, "released": released, "queues": own}
 
 
+NO_SUCH_JOB = "no such job (or not one for this runner)"
+
+
 def _job_of(runner: Runner, job_id: int, attempt: int, *, claiming: bool = False) -> LabJob:
+    """The job a runner calls about. One it may not touch (not sent to it, not run by it, not its owner's)
+    answers 404 exactly as one that does not exist: the API does not say which job ids exist (issue 17)."""
     job = LabJob.objects.filter(id=job_id).first()
-    if job is None:
-        raise ApiError(404, "no such job")
+    if job is None or runner.id not in (job.target_id, job.runner_id) and job.user_id != runner.owner_id:
+        raise ApiError(404, NO_SUCH_JOB)
     if not claiming and job.runner_id != runner.id:
         if attempt < job.attempt:
             raise ApiError(409, f"attempt {attempt} was superseded by attempt {job.attempt}")

@@ -95,14 +95,17 @@ class TestRunnerApi:
         job.refresh_from_db()
         assert job.status == LabJob.Status.RUNNING
 
-    def test_another_runners_job_is_forbidden(self, client, runner, job, make_user):
+    def test_another_runners_job_answers_as_one_that_does_not_exist(self, client, runner, job, make_user):
         _, token = runner
         _other, other_token = Runner.create_with_token(owner=make_user(), name="other")
         assert started(client, job, token).status_code == 200
-        assert started(client, job, other_token).status_code == 403
+        missing = api(client, "jobs/999999999/start", {"attempt": 1, "system_info": {}}, other_token)
         progress = {"attempt": 1, "progress": 50, "stage": "x"}
-        assert api(client, f"jobs/{job.id}/progress", progress, other_token).status_code == 403
-        assert api(client, f"jobs/{job.id}/result", {"attempt": 1, "result": {}}, other_token).status_code == 403
+        refused = [started(client, job, other_token), api(client, f"jobs/{job.id}/progress", progress, other_token),
+                   api(client, f"jobs/{job.id}/result", {"attempt": 1, "result": {}}, other_token)]
+        # Same status, same words as a job id that does not exist: the id's existence does not leak.
+        assert {(r.status_code, r.json()["error"]) for r in refused} == {(404, missing.json()["error"])}
+        assert missing.status_code == 404 and "params" not in refused[0].json()
 
     def test_repeated_calls_change_nothing_and_late_posts_are_refused(self, client, runner, job):
         _, token = runner

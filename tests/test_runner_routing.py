@@ -48,7 +48,7 @@ def test_a_job_goes_only_to_its_owners_runner_and_no_other_runner_may_start_it(c
     start = {"attempt": 1, "system_info": {}}
     refused = client.post(f"{labcontract.API_PREFIX}jobs/{job.id}/start", data=json.dumps(start),
                           content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {their_token}")
-    assert refused.status_code == 403 and "params" not in refused.json()
+    assert refused.status_code == 404 and "params" not in refused.json()  # as if the job did not exist
     # Bob's job never goes to Alice's private runner, even when Bob has no runner online.
     Runner.objects.filter(owner=bob).update(last_seen_at=timezone.now() - timezone.timedelta(hours=1))
     waiting = labs.job_create(user=bob, lab="vllm-batch", queue="lab.cpu", params=TINY)

@@ -26,11 +26,30 @@ class Conflict(SiteError):
     """409: the job or attempt no longer accepts this call (cancelled, finished, superseded)."""
 
 
+class Redirected(SiteError):
+    """The site answered the runner API with a redirect (a site with DEPLOYDOJO_HTTPS=1 older than its runner API's
+    exemption, or a proxy): following it would turn the POST into a GET, and an https:// target on the plain
+    port never answers, so the runner would retry forever without saying why. Final, with the target named."""
+
+    def __init__(self, status: int, location: str):
+        target = location or "(no Location header)"
+        if location.startswith("https://"):
+            what = (f"site redirects the runner API to {target}; give the runner that URL (--site-url / "
+                    f"DEPLOYDOJO_SITE_URL with https://) or, on the site's private network, run a site whose runner "
+                    f"API is exempt from DEPLOYDOJO_HTTPS's redirect")
+        else:
+            what = f"site redirects the runner API to {target}; give the runner that URL (--site-url / " \
+                   f"DEPLOYDOJO_SITE_URL)"
+        super().__init__(status, what)
+        self.location = location
+
+
 class SiteClient:
     """Posts the runner API calls for one runner token.
 
     Connection errors, timeouts and 5xx answers are retried with exponential backoff; any 4xx
-    is final (409 raises Conflict, others SiteError) because repeating it cannot succeed.
+    is final (409 raises Conflict, others SiteError) because repeating it cannot succeed; so is a redirect
+    (Redirected names its target: never followed, never retried blindly).
     """
 
     def __init__(self, site_url: str, token: str, *, timeout_s: float = 30.0, retries: int = 5,
@@ -50,10 +69,14 @@ class SiteClient:
         url = self.base + path
         for attempt in range(self.retries + 1):
             try:
-                resp = self.session.post(url, data=data, timeout=self.timeout)
+                resp = self.session.post(url, data=data, timeout=self.timeout, allow_redirects=False)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 error: str = repr(exc)
             else:
+                if resp.is_redirect:
+                    redirected = Redirected(resp.status_code, resp.headers.get("Location", ""))
+                    log.error("POST %s: %s", url, redirected)
+                    raise redirected
                 if resp.status_code < 400:
                     return resp.json() if resp.content else {}
                 message = _error_text(resp)

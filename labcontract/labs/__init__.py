@@ -12,7 +12,7 @@ from typing import Any
 
 import jsonschema
 
-from labcontract.api import QUEUES
+from labcontract.api import QUEUES, check_storable
 from labcontract.errors import ContractError, short
 from labcontract.labs.spec import LabSpec
 
@@ -44,6 +44,12 @@ def lab_params_with_defaults(lab: str, params: dict, *, queue: str | None = None
     spec = SPECS[lab]
     if queue is not None and queue not in spec.queues:
         raise ContractError(f"{lab} does not run on {queue} (it runs on {', '.join(spec.queues)})", "queue")
+    try:
+        # jsonschema's minimum/maximum let NaN through (every comparison with NaN is false), and jsonb refuses
+        # it: every number must be finite and every integer within INT_LIMIT before any bound is checked.
+        check_storable(params)
+    except ContractError as exc:
+        raise ContractError(f"{lab} params: {exc}", exc.field) from None
     if spec.validate_params is not None:
         filled = spec.validate_params(params)
     else:

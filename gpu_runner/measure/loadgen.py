@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpcore
 import httpx
 
 INF = "inf"
@@ -177,7 +178,8 @@ async def send_request(client: httpx.AsyncClient, workload: Workload, index: int
     try:
         async with client.stream("POST", workload.url, content=body, headers=_JSON_HEADERS,
                                  timeout=workload.request_timeout_s, extensions={"trace": trace}) as resp:
-            _clock_marks(rec, marks, sent)
+            stamps = _stamps(resp)
+            _clock_marks(rec, marks, sent, stamps)
             if resp.status_code != 200:
                 text = (await resp.aread()).decode(errors="replace")
                 rec.error = f"HTTP {resp.status_code}: {text[:300]}"
@@ -188,7 +190,9 @@ async def send_request(client: httpx.AsyncClient, workload: Workload, index: int
                 # response was not read through, and the next request would pay a new TCP connect.
                 if done or not line.startswith("data:"):
                     continue  # blank separators, SSE comments (pings)
-                now = time.perf_counter()
+                # Arrival = when the socket read that completed this line returned (httpx parses a read fully
+                # before it reads again); the client's parsing after it is not the server's time.
+                now = stamps.read_at if stamps is not None and stamps.read_at is not None else time.perf_counter()
                 data_str = line[5:].strip()
                 if data_str == "[DONE]":
                     done = True
@@ -207,7 +211,7 @@ async def send_request(client: httpx.AsyncClient, workload: Workload, index: int
                     last = now
                     chunks += 1
     except (httpx.HTTPError, json.JSONDecodeError, OSError) as exc:
-        _clock_marks(rec, marks, sent)
+        _clock_marks(rec, marks, sent, None)
         rec.error = f"{type(exc).__name__}: {exc}"[:300]
         return rec
     if rec.ttft is None:
@@ -227,9 +231,18 @@ _JSON_HEADERS = {"content-type": "application/json"}
 _WRITE_EVENTS = ("http11.send_request_headers.started", "http2.send_request_headers.started")
 
 
-def _clock_marks(rec: RequestRecord, marks: dict[str, float], sent: float) -> None:
-    """Fill the record's first-byte and connect times from httpcore's trace events."""
+def _stamps(resp: httpx.Response) -> _StampedStream | None:
+    stream = resp.extensions.get("network_stream")
+    stamps = stream.get_extra_info("loadgen_stamps") if stream is not None else None
+    return stamps if isinstance(stamps, _StampedStream) else None
+
+
+def _clock_marks(rec: RequestRecord, marks: dict[str, float], sent: float, stamps: _StampedStream | None) -> None:
+    """Fill the record's first-byte and connect times: the socket write of the request when the connection is
+    ours, else httpcore's trace event before the request head is written."""
     written = next((marks[name] for name in _WRITE_EVENTS if name in marks), None)
+    if stamps is not None and stamps.written_at is not None and stamps.written_at >= sent:
+        written = stamps.written_at
     if written is not None:
         rec.overhead = written - sent
     began, done = marks.get("connection.connect_tcp.started"), marks.get("connection.connect_tcp.complete")
@@ -294,12 +307,69 @@ PRECONNECT_MAX = 64
 KEEPALIVE_S = 60.0  # as vLLM's connector; a server that closes idle connections sooner shows as new_connections
 
 
+class _StampedStream(httpcore.AsyncNetworkStream):
+    """A connection that times its bytes where a raw-socket client would: `written_at` right before a request's
+    bytes go to the socket, `read_at` right after each read from it returns. httpcore writes a request's head
+    and body in two calls; they are held and written together when the response is first read, so the server
+    gets the request in one piece (as a hand-framed request would reach it)."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
+        self.inner = inner
+        self.pending: list[bytes] = []
+        self.written_at: float | None = None
+        self.read_at: float | None = None
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.pending.append(buffer)
+
+    async def _flush(self, timeout: float | None) -> None:
+        if self.pending:
+            data, self.pending = b"".join(self.pending), []
+            self.written_at = time.perf_counter()
+            await self.inner.write(data, timeout)
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        await self._flush(timeout)
+        data = await self.inner.read(max_bytes, timeout)
+        self.read_at = time.perf_counter()
+        return data
+
+    async def aclose(self) -> None:
+        self.pending = []
+        await self.inner.aclose()
+
+    async def start_tls(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
+        await self._flush(None)
+        return await self.inner.start_tls(*args, **kwargs)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self if info == "loadgen_stamps" else self.inner.get_extra_info(info)
+
+
+class _StampingBackend(httpcore.AsyncNetworkBackend):
+    def __init__(self) -> None:
+        self.inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
+        return _StampedStream(await self.inner.connect_tcp(*args, **kwargs))
+
+    async def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
+        return _StampedStream(await self.inner.connect_unix_socket(*args, **kwargs))
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
 def make_client(width: int) -> httpx.AsyncClient:
     """One pooled client for a whole sweep (never one per request): keep-alive connections opened in the
-    warm-up are reused by the levels for as long as the server keeps them open."""
-    limits = httpx.Limits(max_connections=width + 4, max_keepalive_connections=width + 4,
-                          keepalive_expiry=KEEPALIVE_S)
-    return httpx.AsyncClient(limits=limits, trust_env=False)
+    warm-up are reused by the levels for as long as the server keeps them open. Its connections time their
+    bytes at the socket (_StampedStream)."""
+    transport = httpx.AsyncHTTPTransport(trust_env=False)
+    # httpx (pinned 0.28.1) takes no network backend; its transport's pool is swapped for one with ours.
+    transport._pool = httpcore.AsyncConnectionPool(  # noqa: SLF001
+        max_connections=width + 4, max_keepalive_connections=width + 4, keepalive_expiry=KEEPALIVE_S,
+        network_backend=_StampingBackend())
+    return httpx.AsyncClient(transport=transport, trust_env=False)
 
 
 def models_url(url: str) -> str:

@@ -109,7 +109,7 @@ def measure_clock(pairs: int = CLOCK_PAIRS) -> list[dict[str, Any]]:
         with running(ttft_ms=delay, itl_ms=CLOCK_ITL_MS, capacity=CAPACITY) as base:
             t = asyncio.run(_clock_pairs(base, pairs))
 
-        def med(key: str) -> float:
+        def med(key: str, t: dict[str, list[float]] = t) -> float:
             return statistics.median(t[key]) * 1000.0
 
         lab, lab_fb, raw = med("lab_ttft"), med("lab_ttft_first_byte"), med("raw_ttft")

@@ -22,7 +22,8 @@ def serving_view(result: dict) -> dict:
             load = f"{lv['request_rate']} req/s" if lv.get("request_rate") is not None else f"c={lv.get('concurrency')}"
             rows.append([e["engine"], "ok", load, f"{lv.get('completed', 0)}/{lv.get('requests', 0)}",
                          stat(lv.get("ttft_ms"), "median"), stat(lv.get("ttft_ms"), "p99"),
-                         stat(lv.get("ttft_first_byte_ms"), "median"), stat(lv.get("client_overhead_ms"), "median", "{:.2f}"),
+                         stat(lv.get("ttft_first_byte_ms"), "median"),
+                         stat(lv.get("client_overhead_ms"), "median", "{:.2f}"),
                          _connections(lv),
                          stat(lv.get("tpot_ms"), "median"), stat(lv.get("itl_ms"), "p99"),
                          num(lv.get("output_throughput"), "{:.1f}"), num(lv.get("goodput")),

@@ -15,11 +15,13 @@ that keeps at most `concurrency` requests in flight. Pure asyncio + httpx, no Dj
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
 import math
 import random
+import ssl
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -308,13 +310,13 @@ KEEPALIVE_S = 60.0  # as vLLM's connector; a server that closes idle connections
 
 
 class _StampedStream(httpcore.AsyncNetworkStream):
-    """A connection that times its bytes where a raw-socket client would: `written_at` right before a request's
-    bytes go to the socket, `read_at` right after each read from it returns. httpcore writes a request's head
-    and body in two calls; they are held and written together when the response is first read, so the server
-    gets the request in one piece (as a hand-framed request would reach it)."""
+    """A connection on bare asyncio streams (the same path as bench/raw_sse_client.py) that times its bytes
+    where a raw-socket client would: `written_at` right before a request's bytes go to the socket, `read_at`
+    right after each read from it returns. httpcore writes a request's head and body in two calls; they are
+    held and written together when the response is first read, so the server gets the request in one piece."""
 
-    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
-        self.inner = inner
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
         self.pending: list[bytes] = []
         self.written_at: float | None = None
         self.read_at: float | None = None
@@ -323,41 +325,89 @@ class _StampedStream(httpcore.AsyncNetworkStream):
         self.pending.append(buffer)
 
     async def _flush(self, timeout: float | None) -> None:
-        if self.pending:
-            data, self.pending = b"".join(self.pending), []
-            self.written_at = time.perf_counter()
-            await self.inner.write(data, timeout)
+        if not self.pending:
+            return
+        data, self.pending = b"".join(self.pending), []
+        self.written_at = time.perf_counter()
+        try:
+            self.writer.write(data)
+            async with asyncio.timeout(timeout):
+                await self.writer.drain()
+        except TimeoutError:
+            raise httpcore.WriteTimeout("timed out writing the request") from None
+        except OSError as exc:
+            raise httpcore.WriteError(str(exc)) from exc
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         await self._flush(timeout)
-        data = await self.inner.read(max_bytes, timeout)
+        try:
+            async with asyncio.timeout(timeout):
+                data = await self.reader.read(max_bytes)
+        except TimeoutError:
+            raise httpcore.ReadTimeout("timed out reading the response") from None
+        except OSError as exc:
+            raise httpcore.ReadError(str(exc)) from exc
         self.read_at = time.perf_counter()
         return data
 
     async def aclose(self) -> None:
         self.pending = []
-        await self.inner.aclose()
+        self.writer.close()
+        with contextlib.suppress(OSError):
+            await self.writer.wait_closed()
 
-    async def start_tls(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
-        await self._flush(None)
-        return await self.inner.start_tls(*args, **kwargs)
+    async def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                        timeout: float | None = None) -> httpcore.AsyncNetworkStream:
+        await self._flush(timeout)
+        try:
+            await self.writer.start_tls(ssl_context, server_hostname=server_hostname, ssl_handshake_timeout=timeout)
+        except (OSError, ssl.SSLError) as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+        return self
 
     def get_extra_info(self, info: str) -> Any:
-        return self if info == "loadgen_stamps" else self.inner.get_extra_info(info)
+        if info == "loadgen_stamps":
+            return self
+        if info == "is_readable":  # an idle keep-alive connection the server closed, or one with stray bytes
+            return self.reader.at_eof() or self.writer.is_closing()
+        if info == "ssl_object":
+            return self.writer.get_extra_info("ssl_object")
+        if info in ("client_addr", "server_addr"):
+            return self.writer.get_extra_info("sockname" if info == "client_addr" else "peername")
+        if info == "socket":
+            return self.writer.get_extra_info("socket")
+        return None
 
 
 class _StampingBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self) -> None:
-        self.inner = httpcore.AnyIOBackend()
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None, socket_options: Any = None) -> httpcore.AsyncNetworkStream:
+        try:
+            async with asyncio.timeout(timeout):
+                reader, writer = await asyncio.open_connection(
+                    host, port, local_addr=(local_address, 0) if local_address else None)
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"timed out connecting to {host}:{port}") from None
+        except OSError as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+        sock = writer.get_extra_info("socket")
+        for option in socket_options or ():
+            sock.setsockopt(*option)
+        return _StampedStream(reader, writer)
 
-    async def connect_tcp(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
-        return _StampedStream(await self.inner.connect_tcp(*args, **kwargs))
-
-    async def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
-        return _StampedStream(await self.inner.connect_unix_socket(*args, **kwargs))
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: Any = None) -> httpcore.AsyncNetworkStream:
+        try:
+            async with asyncio.timeout(timeout):
+                reader, writer = await asyncio.open_unix_connection(path)
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"timed out connecting to {path}") from None
+        except OSError as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+        return _StampedStream(reader, writer)
 
     async def sleep(self, seconds: float) -> None:
-        await self.inner.sleep(seconds)
+        await asyncio.sleep(seconds)
 
 
 def make_client(width: int) -> httpx.AsyncClient:

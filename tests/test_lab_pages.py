@@ -312,3 +312,30 @@ def test_the_vllm_engines_settings_are_a_table(client_a, user):
     table = html.split("vLLM settings of hf-continuous-batching")[1].split("</table>")[0]
     assert '<th scope="row">gpu_memory_utilization</th><td>0.42</td>' in table
     assert '<th scope="row">enable_prefix_caching</th><td>False</td>' in table
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_the_serving_page_shows_ttft_from_the_first_byte_the_clients_overhead_and_the_realised_rate(
+        client_a, user, lang):
+    result = result_data("serving-bench")
+    engine = result["engines"][0]
+    fast, slow = engine["levels"][:2]
+    fast.update(ttft_first_byte_ms={"n": 2, "mean": 49.5, "median": 49.5, "p90": 50, "p99": 50},
+                client_overhead_ms={"n": 2, "mean": 0.61, "median": 0.61, "p90": 0.7, "p99": 0.7},
+                connect_ms=None, new_connections=0, reused_connections=8)
+    fast["ttft_ms"]["median"] = 50.11
+    slow.update(mode="rate", request_rate=4.0, concurrency=None, realised_request_rate=3.97, arrival_gap_cv=0.98,
+                send_lag_ms={"n": 8, "mean": 1.2, "median": 1.1, "p90": 2, "p99": 3})
+    html = page(client_a, make_job(user, "serving-bench", result), lang)
+    header = "TTFT p50 ms (from the request's first byte)" if lang == "en" else "TTFT p50 ms（自请求首字节）"
+    assert header.replace("'", "&#x27;") in html
+    assert "49.5" in html and "0.61" in html and "0/8" in html
+    said = html.split('data-testid="lab-statements">')[1].split("</ul>")[0]
+    if lang == "en":
+        assert "0.61 ms" in said and "1.2% of TTFT" in said and "reused: 8" in said
+        assert "really sent 3.97 req/s" in said and "0.98" in said and "1.1 ms" in said
+    else:
+        assert "客户端自身开销" in said and "0.61 ms" in said and "1.2%" in said and "复用 8 次" in said
+        assert "实际发出 3.97 req/s" in said and "0.98" in said
+    assert "—/—" not in html

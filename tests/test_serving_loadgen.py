@@ -150,3 +150,138 @@ def test_saturation_is_the_first_level_after_which_output_tokens_per_s_stops_ris
     rising = loadgen.saturation([lv(1, 10.0), lv(2, 19.0), lv(4, 35.0)], 0.05)
     assert rising["found"] is False and "rose" in rising["reason"]
     assert loadgen.saturation([lv(1, 10.0)], 0.05)["found"] is False
+
+
+# ---- the clock (issue 18): two TTFT definitions, the client's overhead, connections reused -----------------
+
+
+def test_ttft_is_the_clients_overhead_plus_ttft_from_the_first_byte_and_both_are_reported(concurrency_sweep):
+    for level in concurrency_sweep:
+        over, first_byte, ttft = level["client_overhead_ms"], level["ttft_first_byte_ms"], level["ttft_ms"]
+        assert over["n"] == first_byte["n"] == ttft["n"] == level["completed"]
+        assert over["min"] >= 0.0
+        # Per request TTFT (vLLM's clock, started before the client call) = overhead + TTFT from the first byte.
+        assert ttft["mean"] == pytest.approx(over["mean"] + first_byte["mean"], abs=1e-6)
+        assert first_byte["max"] <= ttft["max"] and first_byte["min"] <= ttft["min"]
+    for level in concurrency_sweep[:2]:
+        assert _close(level["ttft_first_byte_ms"]["median"], TTFT_MS)
+
+
+def test_one_client_per_run_reuses_its_keep_alive_connections(concurrency_sweep):
+    for level in concurrency_sweep:
+        assert level["new_connections"] + level["reused_connections"] == level["requests"]
+    # c=1 runs right after the warm-up and the pre-connect: every request finds its connection open.
+    assert concurrency_sweep[0]["new_connections"] == 0 and concurrency_sweep[0]["reused_connections"] == 8
+    assert concurrency_sweep[0]["connect_ms"] is None
+    # Later levels may find a connection the server closed while it sat idle (uvicorn keeps one 5 s, a request
+    # here takes 3 s): at most one new connection per request slot, never one per request.
+    for level in concurrency_sweep[1:]:
+        assert level["new_connections"] <= level["concurrency"] < level["requests"]
+
+
+def test_a_new_client_per_request_would_pay_a_tcp_connect_and_the_record_says_so(server):
+    import asyncio
+    import time
+
+    async def fresh() -> loadgen.RequestRecord:
+        async with loadgen.make_client(1) as client:  # a new client: no connection in its pool
+            return await loadgen.send_request(client, _workload(server), 0, time.perf_counter())
+
+    rec = asyncio.run(fresh())
+    assert rec.success and rec.new_connection is True
+    assert rec.connect is not None and 0 < rec.connect <= rec.overhead < rec.ttft
+    figures = loadgen.clock_figures([rec])
+    assert figures["new_connections"] == 1 and figures["reused_connections"] == 0
+    assert figures["connect_ms"]["n"] == 1
+
+
+def test_clock_and_arrival_figures_follow_their_definitions_on_known_records():
+    def rec(start, scheduled, ttft, overhead, connect=None):
+        return loadgen.RequestRecord(start=start, scheduled=scheduled, ttft=ttft, e2el=ttft + 0.1, output_tokens=2,
+                                     success=True, overhead=overhead, connect=connect,
+                                     new_connection=connect is not None)
+
+    records = [rec(0.001, 0.0, 0.210, 0.010, connect=0.008), rec(0.502, 0.5, 0.205, 0.005),
+               rec(1.003, 1.0, 0.202, 0.002), rec(2.004, 2.0, 0.201, 0.001)]
+    clock = loadgen.clock_figures(records)
+    assert clock["ttft_first_byte_ms"]["median"] == pytest.approx(200.0)
+    assert clock["client_overhead_ms"]["max"] == pytest.approx(10.0)
+    assert clock["connect_ms"]["n"] == 1 and clock["connect_ms"]["mean"] == pytest.approx(8.0)
+    assert (clock["new_connections"], clock["reused_connections"]) == (1, 3)
+    arrivals = loadgen.arrival_figures(records)
+    assert arrivals["realised_request_rate"] == pytest.approx(3 / (2.004 - 0.001))
+    gaps = [0.501, 0.501, 1.001]
+    mean = sum(gaps) / 3
+    assert arrivals["arrival_gap_cv"] == pytest.approx(statistics.pstdev(gaps) / mean)
+    assert arrivals["send_lag_ms"]["mean"] == pytest.approx(2.5)
+
+
+# ---- Poisson arrivals: what was generated and what was really sent ----------------------------------------
+
+
+def _ks_exponential(gaps: list[float], rate: float) -> float:
+    """Kolmogorov-Smirnov distance between the gaps' empirical CDF and the exponential CDF with this rate."""
+    import math
+
+    xs, n = sorted(gaps), len(gaps)
+    return max(max((i + 1) / n - (1 - math.exp(-rate * x)), (1 - math.exp(-rate * x)) - i / n)
+               for i, x in enumerate(xs))
+
+
+def test_generated_gaps_pass_a_ks_test_and_counts_are_not_bursty():
+    rate = 4.0
+    times = loadgen.poisson_arrivals(rate, duration_s=1e9, max_requests=20000, seed=5)
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert _ks_exponential(gaps, rate) < 1.95 / len(gaps) ** 0.5  # the critical value at alpha = 0.001
+    assert _ks_exponential(gaps, 2 * rate) > 1.95 / len(gaps) ** 0.5  # the test can fail
+    # Index of dispersion of counts in 1 s windows: 1 for a Poisson process; a generator that repeats one seed
+    # per worker (k copies of the same arrivals) gives about k.
+    windows = int(times[-1])
+    counts = [0] * windows
+    for t in times:
+        if int(t) < windows:
+            counts[int(t)] += 1
+    dispersion = statistics.pvariance(counts) / statistics.fmean(counts)
+    assert abs(dispersion - 1.0) < 0.25  # ~5000 windows: the standard error is 0.02
+    # Each level of a sweep draws with its own seed (seed + level index): no level repeats another's gaps.
+    assert loadgen.poisson_arrivals(rate, duration_s=100, max_requests=50, seed=1) != \
+        loadgen.poisson_arrivals(rate, duration_s=100, max_requests=50, seed=2)
+
+
+def test_realised_sends_of_a_rate_level_keep_the_poisson_rate_and_gaps():
+    rate, duration = 8.0, 15.0
+    with running(ttft_ms=5, itl_ms=1, capacity=64) as base:
+        work = loadgen.Workload(url=base + "/v1/chat/completions", model=None, prompts=["x"], max_tokens=2)
+        raw = loadgen.run_sweep(work, [{"rate": rate}], duration_s=duration, max_requests=1000, seed=7,
+                                warmup_requests=1)
+    records = raw[0]["records"]
+    level = loadgen.summarize(raw[0], {})
+    n = len(records)
+    assert level["failed"] == 0
+    # The count over the duration is Poisson(rate x duration): within 4 standard deviations.
+    assert abs(n - rate * duration) <= 4 * (rate * duration) ** 0.5
+    starts = sorted(r.start for r in records)
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    # Realised gaps (event-loop lateness included) are still exponential with the asked rate: KS at 0.001.
+    assert _ks_exponential(gaps, rate) < 1.95 / len(gaps) ** 0.5
+    # Mean and CV of the gaps: 1/rate and 1, within 4 standard errors for this many gaps.
+    assert abs(statistics.fmean(gaps) * rate - 1.0) < 4 / len(gaps) ** 0.5
+    assert abs(level["arrival_gap_cv"] - 1.0) < 4 * (2 / len(gaps)) ** 0.5
+    assert level["realised_request_rate"] == pytest.approx((n - 1) / (starts[-1] - starts[0]))
+    assert level["send_lag_ms"]["n"] == n and level["send_lag_ms"]["min"] >= 0.0
+
+
+def test_level_summaries_with_the_clock_fields_fit_the_result_schema(concurrency_sweep):
+    import jsonschema
+
+    from labcontract.labs.serving_bench import SERVING_BENCH_RESULT
+
+    level_schema = SERVING_BENCH_RESULT["properties"]["engines"]["items"]["oneOf"][0]["properties"]["levels"]["items"]
+    for level in concurrency_sweep:
+        jsonschema.validate(level, level_schema)
+    for field in ("ttft_first_byte_ms", "client_overhead_ms", "connect_ms", "new_connections",
+                  "reused_connections", "realised_request_rate", "arrival_gap_cv", "send_lag_ms"):
+        assert field in level_schema["properties"]
+    bad = dict(concurrency_sweep[0], new_connections=-1)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, level_schema)

@@ -107,6 +107,15 @@ _LEVEL = {
         "slo_attainment": _NUM_OR_NULL,
         "max_concurrent_requests": {"type": "integer"},
         "token_count_source": {"enum": ["usage", "chunks", "mixed", "none"]},
+        # The clock (gpu_runner.measure.loadgen.DEFINITIONS): TTFT from the request's first byte written, the
+        # client's own overhead inside TTFT and E2EL, TCP connects; optional, older results lack them.
+        "ttft_first_byte_ms": _STATS, "client_overhead_ms": _STATS, "connect_ms": _STATS,
+        "new_connections": {"type": "integer", "minimum": 0},
+        "reused_connections": {"type": "integer", "minimum": 0},
+        # Rate levels: how the sends really went out.
+        "realised_request_rate": _NUM_OR_NULL,
+        "arrival_gap_cv": _NUM_OR_NULL,
+        "send_lag_ms": _STATS,
     },
 }
 _CHART = {

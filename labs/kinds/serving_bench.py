@@ -16,12 +16,15 @@ def serving_view(result: dict) -> dict:
     definitions = result.get("definitions") or {}
     for e in result.get("engines", []):
         if e.get("status") != "ok":
-            rows.append([e.get("engine"), e.get("status"), e.get("reason") or e.get("error", ""), *[""] * 8])
+            rows.append([e.get("engine"), e.get("status"), e.get("reason") or e.get("error", ""), *[""] * 11])
             continue
         for lv in e.get("levels", []):
             load = f"{lv['request_rate']} req/s" if lv.get("request_rate") is not None else f"c={lv.get('concurrency')}"
             rows.append([e["engine"], "ok", load, f"{lv.get('completed', 0)}/{lv.get('requests', 0)}",
                          stat(lv.get("ttft_ms"), "median"), stat(lv.get("ttft_ms"), "p99"),
+                         stat(lv.get("ttft_first_byte_ms"), "median"),
+                         stat(lv.get("client_overhead_ms"), "median", "{:.2f}"),
+                         _connections(lv),
                          stat(lv.get("tpot_ms"), "median"), stat(lv.get("itl_ms"), "p99"),
                          num(lv.get("output_throughput"), "{:.1f}"), num(lv.get("goodput")),
                          num(lv.get("slo_attainment") and lv["slo_attainment"] * 100, "{:.0f}%")])
@@ -33,9 +36,45 @@ def serving_view(result: dict) -> dict:
                   "reference": str(s.get("name", "")).startswith("SLO line")} for s in chart.get("series", [])],
                 definition=" ".join(str(definitions[n]) for n in names if n in definitions)))
         statements.extend(_serving_statements(e, result))
-    headers = ["engine", "status", "load", "completed", "TTFT p50 ms", "TTFT p99 ms", "TPOT p50 ms", "ITL p99 ms",
-               "output tok/s", "goodput req/s", "SLO attainment"]
+        statements.extend(_clock_statements(e))
+    headers = ["engine", "status", "load", "completed", "TTFT p50 ms", "TTFT p99 ms",
+               gettext("TTFT p50 ms（自请求首字节）"), gettext("客户端开销 p50 ms"), gettext("新建/复用连接"),
+               "TPOT p50 ms", "ITL p99 ms", "output tok/s", "goodput req/s", "SLO attainment"]
     return {"headers": headers, "rows": rows, "charts": [], "lines": lines, "statements": statements}
+
+
+def _connections(level: dict) -> str:
+    new, reused = level.get("new_connections"), level.get("reused_connections")
+    return f"{new}/{reused}" if isinstance(new, int) and isinstance(reused, int) else "—"
+
+
+def _clock_statements(engine: dict) -> list[str]:
+    """In words: how much of TTFT was the client's own overhead (its worst level), and how each rate level's
+    sends really went out. Results from before the clock fields say nothing here."""
+    out = []
+    levels = [lv for lv in engine.get("levels", []) if isinstance(lv.get("client_overhead_ms"), dict)
+              and isinstance(lv.get("ttft_ms"), dict) and is_number(lv["ttft_ms"].get("median"))]
+    if levels:
+        worst = max(levels, key=lambda lv: lv["client_overhead_ms"]["median"] / max(lv["ttft_ms"]["median"], 1e-9))
+        over, ttft = worst["client_overhead_ms"]["median"], worst["ttft_ms"]["median"]
+        load = (f"{worst['request_rate']} req/s" if worst.get("request_rate") is not None
+                else f"c={worst.get('concurrency')}")
+        out.append(gettext("%(engine)s：TTFT 按 vLLM bench serve 的定义从客户端调用前计时，其中客户端自身开销"
+                           "（取连接、组请求）中位数最多 %(over)s ms，占 TTFT 的 %(share)s（%(load)s）；"
+                           "从请求首字节写出计时的 TTFT 不含这部分。新建 TCP 连接 %(new)s 次，复用 %(reused)s 次。")
+                   % {"engine": engine["engine"], "over": num(over, "{:.2f}"),
+                      "share": num(over / ttft * 100 if ttft > 0 else None, "{:.1f}%"), "load": load,
+                      "new": sum(lv.get("new_connections") or 0 for lv in levels),
+                      "reused": sum(lv.get("reused_connections") or 0 for lv in levels)})
+    for lv in engine.get("levels", []):
+        if lv.get("mode") != "rate" or not is_number(lv.get("realised_request_rate")):
+            continue
+        out.append(gettext("%(engine)s：速率 %(rate)s req/s 这一级实际发出 %(real)s req/s，间隔的变异系数 %(cv)s"
+                           "（泊松过程为 1），发送比计划晚的中位数 %(lag)s ms。")
+                   % {"engine": engine["engine"], "rate": lv.get("request_rate"),
+                      "real": num(lv["realised_request_rate"], "{:.2f}"), "cv": num(lv.get("arrival_gap_cv"), "{:.2f}"),
+                      "lag": stat(lv.get("send_lag_ms"), "median")})
+    return out
 
 
 def _serving_statements(engine: dict, result: dict) -> list[str]:

@@ -20,6 +20,12 @@ import labcontract
 
 from . import services
 
+# The one place the domain's refusals become HTTP status codes (labcontract/__init__.py documents them).
+STATUS: dict[type[services.Refused], int] = {
+    services.Invalid: 400, services.NotAuthenticated: 401, services.NotAllowed: 403, services.NoSuchJob: 404,
+    services.StateConflict: 409, services.TooLarge: 413,
+}
+
 
 def _endpoint(kind: str, handler: Callable) -> Callable:
     @csrf_exempt  # token-authenticated machine API: no cookies, so no CSRF exposure
@@ -32,21 +38,21 @@ def _endpoint(kind: str, handler: Callable) -> Callable:
             try:
                 labcontract.validate(kind, body)
             except labcontract.ContractError as exc:
-                raise services.ApiError(400, str(exc), exc.field) from None
+                raise services.Invalid(str(exc), exc.field) from None
             refused = None
             with transaction.atomic():
                 try:
                     return JsonResponse(handler(runner, body, **kwargs))
-                except services.ApiError as err:
+                except services.Refused as err:
                     if not err.keep_changes:
                         raise
                     refused = err  # committed when the block ends, then answered as the error it is
             raise refused
-        except services.ApiError as err:
+        except services.Refused as err:
             payload = {"error": str(err)}
             if err.field:
                 payload["field"] = err.field
-            return JsonResponse(payload, status=err.status)
+            return JsonResponse(payload, status=STATUS[type(err)])
 
     return view
 
@@ -65,7 +71,7 @@ def _refuse_plain_http_from_afar(request: HttpRequest) -> None:
         ip = None
     if ip is not None and (ip.is_private or ip.is_loopback):
         return
-    raise services.ApiError(403, f"this site runs HTTPS (DEPLOYDOJO_HTTPS=1); its runner API answers plain HTTP only "
+    raise services.NotAllowed(f"this site runs HTTPS (DEPLOYDOJO_HTTPS=1); its runner API answers plain HTTP only "
                                  f"on a private network, and {address or 'this address'} is not on one: give the "
                                  f"runner the site's https:// URL")
 
@@ -73,11 +79,11 @@ def _refuse_plain_http_from_afar(request: HttpRequest) -> None:
 def _body(request: HttpRequest) -> dict:
     """The JSON body within the contract's size limit, parsed without letting hostile nesting, characters
     the database refuses (NUL) or numbers no page could show (NaN, an integer of 4,301 digits) reach a 500."""
-    too_big = services.ApiError(413, f"body over the runner API's limit of {labcontract.MAX_BODY_BYTES} bytes")
+    too_big = services.TooLarge(f"body over the runner API's limit of {labcontract.MAX_BODY_BYTES} bytes")
     try:
         declared = int(request.headers.get("Content-Length") or 0)
     except ValueError:
-        raise services.ApiError(400, "invalid Content-Length") from None
+        raise services.Invalid("invalid Content-Length") from None
     if declared > labcontract.MAX_BODY_BYTES:
         raise too_big
     try:
@@ -89,15 +95,15 @@ def _body(request: HttpRequest) -> dict:
     try:
         body = labcontract.loads(raw or b"{}")  # integers beyond labcontract.INT_LIMIT: refused below
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise services.ApiError(400, f"invalid JSON: {exc}") from None
+        raise services.Invalid(f"invalid JSON: {exc}") from None
     except RecursionError:
-        raise services.ApiError(400, "invalid JSON: nested too deeply") from None
+        raise services.Invalid("invalid JSON: nested too deeply") from None
     if not isinstance(body, dict):
-        raise services.ApiError(400, "the body must be a JSON object")
+        raise services.Invalid("the body must be a JSON object")
     try:
         labcontract.check_storable(body)
     except labcontract.ContractError as exc:
-        raise services.ApiError(400, str(exc), exc.field) from None
+        raise services.Invalid(str(exc), exc.field) from None
     return body
 
 

@@ -25,13 +25,38 @@ from .models import LabJob, Runner, hash_token
 
 log = logging.getLogger(__name__)
 
-class ApiError(Exception):
-    """An API call refused with `status`. keep_changes: what the call wrote stays (the job failed with the
-    refusal's reason) although the answer is an error."""
 
-    def __init__(self, status: int, message: str, field: str = "", *, keep_changes: bool = False):
+class Refused(Exception):
+    """A runner's call the domain refuses, and why (labs/api.py answers each kind with its HTTP status).
+    keep_changes: what the call wrote stays (the job failed with the refusal's reason) although it is refused."""
+
+    def __init__(self, message: str, field: str = "", *, keep_changes: bool = False):
         super().__init__(message)
-        self.status, self.field, self.keep_changes = status, field, keep_changes
+        self.field, self.keep_changes = field, keep_changes
+
+
+class Invalid(Refused):
+    """The body does not fit the contract."""
+
+
+class TooLarge(Refused):
+    """The body is over the runner API's size limit."""
+
+
+class NotAuthenticated(Refused):
+    """No token, an unknown one or a revoked one."""
+
+
+class NotAllowed(Refused):
+    """The runner may not do this (a job of its own user that it was not given, a public address over HTTP)."""
+
+
+class NoSuchJob(Refused):
+    """No such job, or none this runner may know of (the two answer alike, so ids do not leak)."""
+
+
+class StateConflict(Refused):
+    """The job's state or attempt no longer takes this call (cancelled, finished, superseded)."""
 
 
 def job_create(*, user, lab: str, queue: str, params: dict) -> LabJob:
@@ -155,12 +180,12 @@ def dispatch_waiting(runner: Runner, limit: int = 20) -> int:
 
 def runner_for_token(header: str) -> Runner:
     if not header.startswith("Bearer "):
-        raise ApiError(401, "missing bearer token")
+        raise NotAuthenticated("missing bearer token")
     runner = Runner.objects.filter(token_hash=hash_token(header[7:].strip())).first()
     if runner is None:
-        raise ApiError(401, "unknown runner token")
+        raise NotAuthenticated("unknown runner token")
     if runner.revoked_at:
-        raise ApiError(401, "runner token revoked")
+        raise NotAuthenticated("runner token revoked")
     return runner
 
 
@@ -192,11 +217,11 @@ def _job_of(runner: Runner, job_id: int, attempt: int, *, claiming: bool = False
     answers 404 exactly as one that does not exist: the API does not say which job ids exist (issue 17)."""
     job = LabJob.objects.filter(id=job_id).first()
     if job is None or runner.id not in (job.target_id, job.runner_id) and job.user_id != runner.owner_id:
-        raise ApiError(404, NO_SUCH_JOB)
+        raise NoSuchJob(NO_SUCH_JOB)
     if not claiming and job.runner_id != runner.id:
         if attempt < job.attempt:
-            raise ApiError(409, f"attempt {attempt} was superseded by attempt {job.attempt}")
-        raise ApiError(403, "this job was not dispatched to this runner")
+            raise StateConflict(f"attempt {attempt} was superseded by attempt {job.attempt}")
+        raise NotAllowed("this job was not dispatched to this runner")
     return job
 
 
@@ -205,9 +230,9 @@ def start(runner: Runner, job_id: int, body: dict) -> dict:
     attempt = body["attempt"]
     if job.target_id != runner.id:
         # Only the runner the job was sent to may start it and receive its inputs (another user's source).
-        raise ApiError(403, "this job was not dispatched to this runner")
+        raise NotAllowed("this job was not dispatched to this runner")
     if job.runner_id not in (None, runner.id) and job.attempt == attempt:
-        raise ApiError(403, "this job was claimed by another runner")
+        raise NotAllowed("this job was claimed by another runner")
     claimed = LabJob.objects.filter(id=job.id, status=LabJob.Status.QUEUED, attempt=attempt).update(
         status=LabJob.Status.RUNNING, runner=runner, started_at=timezone.now(), updated_at=timezone.now(),
         system_info=body["system_info"], stage=_("已开始"), progress=0)
@@ -215,17 +240,17 @@ def start(runner: Runner, job_id: int, body: dict) -> dict:
     if claimed or (job.status == LabJob.Status.RUNNING and job.runner_id == runner.id and job.attempt == attempt):
         Runner.objects.filter(id=runner.id).update(last_seen_at=timezone.now())
         return {"ok": True, "params": job.params}
-    raise ApiError(409, f"job is {job.status} at attempt {job.attempt}; attempt {attempt} cannot start")
+    raise StateConflict(f"job is {job.status} at attempt {job.attempt}; attempt {attempt} cannot start")
 
 
 def progress(runner: Runner, job_id: int, body: dict) -> dict:
     job = _job_of(runner, job_id, body["attempt"])
     if job.attempt != body["attempt"]:
-        raise ApiError(409, "attempt superseded")
+        raise StateConflict("attempt superseded")
     if job.status == LabJob.Status.CANCELLED:
         return {"ok": True, "cancelled": True}
     if job.status != LabJob.Status.RUNNING:
-        raise ApiError(409, f"job is {job.status}")
+        raise StateConflict(f"job is {job.status}")
     LabJob.objects.filter(id=job.id, status=LabJob.Status.RUNNING, attempt=body["attempt"]).update(
         progress=body["progress"], stage=body["stage"], log_tail=body.get("log_tail", job.log_tail),
         updated_at=timezone.now())
@@ -241,7 +266,7 @@ def finish(runner: Runner, job_id: int, body: dict, *, succeeded: bool) -> dict:
     if job.attempt == body["attempt"] and repeated:
         return {"ok": True}  # the same call repeated: already recorded
     if job.attempt != body["attempt"] or job.status != LabJob.Status.RUNNING:
-        raise ApiError(409, f"job is {job.status} at attempt {job.attempt}")
+        raise StateConflict(f"job is {job.status} at attempt {job.attempt}")
     values = {"status": status, "finished_at": timezone.now(), "updated_at": timezone.now(),
               "log_tail": body.get("log_tail", job.log_tail)}
     if succeeded:
@@ -251,7 +276,7 @@ def finish(runner: Runner, job_id: int, body: dict, *, succeeded: bool) -> dict:
             # Not stored half-valid: the job fails with the field named, and the runner hears why (400).
             values.update(status=LabJob.Status.FAILED, stage=_("失败"), error=f"the runner's result was refused: {exc}")
             LabJob.objects.filter(id=job.id, status=LabJob.Status.RUNNING, attempt=body["attempt"]).update(**values)
-            raise ApiError(400, str(exc), exc.field, keep_changes=True) from None
+            raise Invalid(str(exc), exc.field, keep_changes=True) from None
         values.update(result=body["result"], progress=100, stage=_("完成"))
         failure = labcontract.result_failure(job.lab, body["result"])
         if failure:  # a check that did not run: its report is kept for the page, the job is failed

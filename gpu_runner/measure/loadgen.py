@@ -527,12 +527,9 @@ def stats_ms(values_s: Sequence[float]) -> dict[str, float] | None:
     """mean, median, p90, p99, std, min, max in milliseconds (None for no values)."""
     if not values_s:
         return None
-    import numpy as np
+    from gpu_runner.measure.timing import summarize
 
-    ms = np.asarray(values_s, dtype=float) * 1000.0
-    return {"n": int(ms.size), "mean": float(ms.mean()), "median": float(np.median(ms)),
-            "p90": float(np.percentile(ms, 90)), "p99": float(np.percentile(ms, 99)), "std": float(ms.std()),
-            "min": float(ms.min()), "max": float(ms.max())}
+    return summarize(list(values_s), scale=1000.0)
 
 
 def meets_slo(rec: RequestRecord, slo: dict[str, float]) -> bool:

@@ -13,11 +13,12 @@ import numpy as np
 import psutil
 
 
-def summarize(samples: list[float]) -> dict[str, float]:
-    """Mean, median, p90, p99 (linear interpolation, as numpy and optimum-benchmark do), min, max."""
-    arr = np.asarray(samples, dtype=float)
+def summarize(samples: list[float], *, scale: float = 1.0) -> dict[str, float]:
+    """The one summary of repeated measurements: n, mean, median, p90, p99 (linear interpolation, as numpy and
+    optimum-benchmark do), std, min, max — each multiplied by `scale` (1000: seconds to milliseconds)."""
+    arr = np.asarray(samples, dtype=float) * scale
     return {"n": int(arr.size), "mean": float(arr.mean()), "median": float(np.median(arr)),
-            "p90": float(np.percentile(arr, 90)), "p99": float(np.percentile(arr, 99)),
+            "p90": float(np.percentile(arr, 90)), "p99": float(np.percentile(arr, 99)), "std": float(arr.std()),
             "min": float(arr.min()), "max": float(arr.max())}
 
 

@@ -13,9 +13,9 @@ import numpy as np
 
 
 def _stats(times: list[float]) -> dict[str, float]:
-    arr = np.asarray(times, dtype=np.float64)
-    return {"n": int(arr.size), "median": float(np.median(arr)), "min": float(arr.min()), "max": float(arr.max()),
-            "mean": float(arr.mean()), "p90": float(np.percentile(arr, 90))}
+    from gpu_runner.measure.timing import summarize
+
+    return summarize(times)
 
 
 def blas_info() -> list[dict[str, Any]]:

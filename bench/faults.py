@@ -43,6 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.common import drop_database, percentile, setup_site  # noqa: E402
+from gpu_runner.process.servers import group_pids  # noqa: E402
 from tests.faultkit import OwnRedis, free_port, kill_group, start_judge_worker, start_runner, wait_for  # noqa: E402
 
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
@@ -70,17 +71,7 @@ def worker(name: str, beat: bool = True) -> subprocess.Popen:
 
 def group_members(pgids: list[int]) -> list[int]:
     """Live (not zombie) processes in these process groups, read from /proc."""
-    wanted, members = set(pgids), []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # gone meanwhile
-        if fields[0] != "Z" and int(fields[2]) in wanted:  # state, ppid, pgrp
-            members.append(int(entry.name))
-    return members
+    return [pid for pgid in pgids for pid in group_pids(pgid)]
 
 
 def kill_groups(pgids: list[int]) -> None:

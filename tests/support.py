@@ -158,3 +158,36 @@ def inline_children():
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(INLINE_ENV, "1")
         yield
+
+
+def gunicorn_site(tmp_path: Path, env: dict[str, str]):
+    """A real gunicorn (one worker) on a free loopback port with `env`; yields its base URL once /healthz answers,
+    stops it after. Its log is tmp_path/gunicorn.log (shown when it does not come up)."""
+    import subprocess
+    import sys
+    import time
+
+    import requests
+
+    from gpu_runner.process.servers import free_port
+
+    port = free_port()
+    root = Path(__file__).resolve().parent.parent
+    with open(tmp_path / "gunicorn.log", "w") as log:
+        server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind",
+                                   f"127.0.0.1:{port}", "--workers", "1"], cwd=root, env=env, stdout=log,
+                                  stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(base + "/healthz", timeout=5)
+                break
+            except requests.ConnectionError:
+                assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
+                time.sleep(0.3)
+        try:
+            yield base
+        finally:
+            server.terminate()
+            server.wait(timeout=20)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import http.server
 import json
 import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -22,45 +21,22 @@ from django.test import override_settings
 import labcontract
 from gpu_runner.service.site_client import Redirected, SiteClient
 from labs.models import Runner
-from tests.support import worker_env
+from tests.support import gunicorn_site, worker_env
 
 ROOT = Path(__file__).resolve().parent.parent
 CAPS = {"cpu": {"model": "test", "cores": 2}, "ram_bytes": 1 << 34, "cuda_devices": [], "versions": {},
         "queues": ["lab.cpu"]}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def https_site(transactional_db, tmp_path):
     """gunicorn with the production settings and DEPLOYDOJO_HTTPS=1, on the test database, reached over plain
     HTTP from loopback (a private address), as the runner in compose reaches the web service."""
-    port = _free_port()
     env = {k: v for k, v in worker_env().items() if not k.startswith("DEPLOYDOJO_HTTPS")}
     env.update(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="0", DEPLOYDOJO_HTTPS="1",
                SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="127.0.0.1,localhost",
                DEPLOYDOJO_VAR_DIR=str(tmp_path / "var"))
-    log = open(tmp_path / "gunicorn.log", "w")
-    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind",
-                               f"127.0.0.1:{port}", "--workers", "1"], cwd=ROOT, env=env, stdout=log,
-                              stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            requests.get(base + "/healthz", timeout=5)
-            break
-        except requests.ConnectionError:
-            assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
-            time.sleep(0.3)
-    yield base
-    server.terminate()
-    server.wait(timeout=20)
-    log.close()
+    yield from gunicorn_site(tmp_path, env)
 
 
 @pytest.mark.slow

@@ -5,9 +5,6 @@ form body is refused (411) instead of read as empty; the record's download name 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -17,8 +14,8 @@ from django.conf import settings
 from django.test import override_settings
 from django.urls import reverse
 
-from gpu_runner.process.servers import free_port
 from practice.models import Exercise, Submission
+from tests.support import gunicorn_site as support_gunicorn_site
 from tests.support import worker_env
 from tracker.models import Profile, Task, TaskProgress
 from tracker.services import task_set_notes
@@ -57,24 +54,7 @@ def test_too_many_unfinished_submissions_is_still_a_429(client_a, user, code_exe
 
 @pytest.fixture
 def gunicorn_site(transactional_db, tmp_path):
-    port = free_port()
-    log = open(tmp_path / "gunicorn.log", "w")
-    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind",
-                               f"127.0.0.1:{port}", "--workers", "1"], cwd=ROOT, env=worker_env(), stdout=log,
-                              stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            requests.get(base + "/healthz", timeout=5)
-            break
-        except requests.ConnectionError:
-            assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
-            time.sleep(0.3)
-    yield base
-    server.terminate()
-    server.wait(timeout=20)
-    log.close()
+    yield from support_gunicorn_site(tmp_path, worker_env())
 
 
 def _logged_in(base: str, username: str, password: str) -> requests.Session:

@@ -112,6 +112,21 @@ class ServerProcess:
         self._reader.join(timeout=2)
 
 
+def group_pids(pgid: int) -> list[int]:
+    """The live (not zombie) members of a process group, read from /proc."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[2]) == pgid and fields[0] != "Z":  # state, ppid, pgrp
+            members.append(int(entry.name))
+    return members
+
+
 def group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
@@ -120,13 +135,4 @@ def group_alive(pgid: int) -> bool:
     except PermissionError:
         return True
     # A zombie leader still counts for killpg: look for a member that is not a zombie.
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            return True
-    return False
+    return bool(group_pids(pgid))

@@ -89,6 +89,15 @@ def _prefilled(spec: dict) -> bool:
     return bool(default) and (isinstance(default, str) or not all(isinstance(v, str) for v in default))
 
 
+def field_names(lab: str) -> set[str]:
+    """The form's input names (an object field's parts as "slo.ttft_ms")."""
+    names = set()
+    for name, spec in labcontract.LAB_PARAMS[lab]["properties"].items():
+        names.add(name)
+        names.update(f"{name}.{key}" for key in (spec.get("properties") or {}))
+    return names
+
+
 def fields(lab: registry.Lab, typed=None) -> list[dict]:
     """The form's fields with the contract's defaults, or with what the learner typed when a POST was refused
     (so a message about one field does not cost them the others)."""

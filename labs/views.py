@@ -47,8 +47,11 @@ def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
         else:
             return redirect("lab_job", pk=job.pk)
     typed = request.POST if error else None
+    if typed is None and not entry.upload and set(request.GET) & forms.field_names(lab):
+        typed = request.GET  # a "try next" link (labs/explain.py): the form prefilled with the suggested change
+    queue = typed.get("queue") if typed else None
     context = {"lab": entry, "fields": [] if entry.upload else forms.fields(entry, typed), "error": error,
-               "queue": typed.get("queue") if typed else entry.queues[0],
+               "queue": queue if queue in entry.queues else entry.queues[0],
                "intro": entry.intro() if entry.intro else None}
     return render(request, "labs/lab_new.html", context)
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from labs.charts import MB, is_number, line_chart, num, plain, reference_table
-from labs.kinds import Lab
+from labs.kinds import Lab, rule
 
 
 def finetune_view(result: dict) -> dict:
@@ -99,12 +99,42 @@ def finetune_evidence(result: dict) -> str:
             f"{num(before.get('task_score'))} → {num(after.get('task_score'))}")
 
 
+def finetune_explain(result: dict) -> list[dict]:
+    """What to notice: examples cut at seq_len (their endings, the part the task scores, lost), and a held-out
+    loss that fell while the task score stayed low."""
+    if result.get("status") not in (None, "ok"):
+        return []
+    settings = result.get("settings") or {}
+    seq_len, steps = settings.get("seq_len") or 0, settings.get("steps") or 0
+    rules = []
+    truncated = (result.get("dataset") or {}).get("truncated_examples") or 0
+    if truncated:
+        rules.append(rule("truncated-at-seq-len", gettext(
+            "%(n)s 个样例超过 seq_len %(seq)s 被截断：截掉的是结尾，正是助手要学的 Action、Action Input "
+            "和 Final Answer，模型从这些样例里学不到它们。") % {"n": truncated, "seq": seq_len},
+            "react-tool-calling-data", "_3", {"seq_len": max(1024, seq_len * 4)}))
+    before, after = result.get("before") or {}, result.get("after") or {}
+    score = after.get("task_score")
+    if is_number(score) and score < 0.5:
+        loss = (before.get("heldout_loss"), after.get("heldout_loss"))
+        if all(is_number(v) for v in loss) and loss[1] < loss[0]:
+            text = gettext("held-out loss 从 %(b).2f 降到 %(a).2f，任务得分却只有 %(s).0f%%：loss 按 token 平均，"
+                           "学会了格式就降很多；得分要整条回答（工具名和 JSON 参数）都对，"
+                           "需要更多步数和完整的样例。") % {
+                "b": loss[0], "a": loss[1], "s": score * 100}
+        else:
+            text = gettext("任务得分只有 %(s).0f%%：%(steps)s 步太少，或样例被截断，模型还没学会完整的调用格式。") % {
+                "s": score * 100, "steps": steps}
+        rules.append(rule("task-score-low", text, "react-tool-calling-data", "_4",
+                          {"steps": max(100, steps * 5), "seq_len": max(1024, seq_len)}))
+    return rules
+
 KIND = Lab(
     slug="finetune",
     title=_("LoRA / Q-LoRA 微调"),
     subtitle=_("用 peft 在你的工具调用数据（ReAct 格式）上微调：显存、s/it、损失曲线与前后任务得分"),
     skills=("fine-tuning",),
-    summarise=finetune_view, headline=finetune_headline, evidence=finetune_evidence,
+    summarise=finetune_view, headline=finetune_headline, evidence=finetune_evidence, explain=finetune_explain,
     labels={"method": _("方法"), "rank": _("LoRA 秩 r"), "alpha": _("LoRA alpha"), "dropout": _("LoRA dropout"),
             "target_modules": _("目标模块（all-linear，或每行一个模块名）"), "seq_len": _("序列长度"),
             "batch_size": _("批大小"), "grad_accum": _("梯度累积步数"), "steps": _("优化步数"),

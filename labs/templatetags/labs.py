@@ -5,7 +5,7 @@ import json
 
 from django import template
 
-from .. import registry
+from .. import explain, registry
 from ..charts import param_rows, system_rows
 
 register = template.Library()
@@ -14,6 +14,11 @@ register = template.Library()
 @register.simple_tag
 def lab_view(job):
     return registry.summary(job.lab, job.result)
+
+
+@register.simple_tag
+def lab_explain(job):
+    return explain.explanations(job)
 
 
 @register.simple_tag

@@ -198,7 +198,8 @@ def test_the_serving_page_charts_latency_and_throughput_per_engine_and_says_wher
     said = html.split('data-testid="lab-statements">')[1].split("</ul>")[0]
     assert "c=2" in said and "TTFT ≤ 60000 ms" in said and "90%" in said
     assert ("highest load" in said and "no saturation point" in said) if lang == "en" else "没有饱和点" in said
-    assert "vLLM&#x27;s server runs on a CUDA GPU" in html  # vllm: unsupported on a CPU, said why
+    # vllm: unsupported on a CPU, said why in the learner's language
+    assert ("vLLM runs only on a CUDA GPU" if lang == "en" else "vLLM 只能在 CUDA GPU 上运行") in html
 
 
 @pytest.mark.django_db

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from labs.charts import is_number, line_chart, mib, num
 from labs.kinds import Lab, rule
+from labs.stages import unmeasured as _unmeasured
 
 
 def long_context_view(result: dict) -> dict:
@@ -16,7 +17,7 @@ def long_context_view(result: dict) -> dict:
     rows, costs, ppl, prefill, heatmaps = [], [], [], [], []
     for s in result.get("settings", []):
         if s.get("status") != "ok":
-            rows.append([s.get("setting"), s.get("status"), s.get("reason") or s.get("error", ""),
+            rows.append([s.get("setting"), *_unmeasured(s),
                          *[""] * (len(lengths) - 1)])
             continue
         cells = {c.get("length"): c for c in s.get("cells", [])}

@@ -7,13 +7,14 @@ from django.utils.translation import gettext_lazy as _
 
 from labs.charts import MB, bar_chart, is_number, num, telemetry_lines
 from labs.kinds import Lab, rule
+from labs.stages import unmeasured as _unmeasured
 
 
 def quant_view(result: dict) -> dict:
     rows, tps, mem = [], [], []
     for e in result.get("precisions", []):
         if e.get("status") != "ok":
-            rows.append([e.get("precision"), e.get("status"), e.get("reason") or e.get("error", ""), *[""] * 7])
+            rows.append([e.get("precision"), *_unmeasured(e), *[""] * 7])
             continue
         memory = e.get("memory") or {}
         peak = memory.get("cuda_max_allocated_bytes") or memory.get("peak_rss_bytes")

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from labs.charts import is_number, line_chart, num, stat
 from labs.kinds import Lab, rule
+from labs.stages import unmeasured as _unmeasured
 
 
 def serving_view(result: dict) -> dict:
@@ -16,7 +17,7 @@ def serving_view(result: dict) -> dict:
     definitions = result.get("definitions") or {}
     for e in result.get("engines", []):
         if e.get("status") != "ok":
-            rows.append([e.get("engine"), e.get("status"), e.get("reason") or e.get("error", ""), *[""] * 8])
+            rows.append([e.get("engine"), *_unmeasured(e), *[""] * 8])
             continue
         for lv in e.get("levels", []):
             load = f"{lv['request_rate']} req/s" if lv.get("request_rate") is not None else f"c={lv.get('concurrency')}"

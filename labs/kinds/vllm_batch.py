@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from labs.charts import bar_chart, is_number, num, plain
 from labs.kinds import Lab, rule
+from labs.stages import unmeasured as _unmeasured
 
 
 def vllm_view(result: dict) -> dict:
@@ -14,7 +15,7 @@ def vllm_view(result: dict) -> dict:
     for e in result.get("engines", []):
         if e.get("status") != "ok":
             rows.append(
-                [e.get("engine"), e.get("status"), e.get("reason") or e.get("error", ""), "", "", "", "", "", ""]
+                [e.get("engine"), *_unmeasured(e), "", "", "", "", "", ""]
             )
             continue
         lat = e.get("latency_s") or {}

@@ -17,13 +17,16 @@ def serving_view(result: dict) -> dict:
     definitions = result.get("definitions") or {}
     for e in result.get("engines", []):
         if e.get("status") != "ok":
-            rows.append([e.get("engine"), *_unmeasured(e), *[""] * 8])
+            rows.append([e.get("engine"), *_unmeasured(e), *[""] * 13])
             continue
         for lv in e.get("levels", []):
             load = f"{lv['request_rate']} req/s" if lv.get("request_rate") is not None else f"c={lv.get('concurrency')}"
             rows.append([e["engine"], "ok", load, f"{lv.get('completed', 0)}/{lv.get('requests', 0)}",
                          stat(lv.get("ttft_ms"), "median"), stat(lv.get("ttft_ms"), "p99"),
-                         stat(lv.get("tpot_ms"), "median"), stat(lv.get("itl_ms"), "p99"),
+                         stat(lv.get("ttft_ms"), "mean"), stat(lv.get("tpot_ms"), "median"),
+                         stat(lv.get("tpot_ms"), "mean"), stat(lv.get("itl_ms"), "p99"),
+                         stat(lv.get("e2el_ms"), "median"), stat(lv.get("e2el_ms"), "mean"),
+                         stat(lv.get("e2el_ms"), "p99"),
                          num(lv.get("output_throughput"), "{:.1f}"), num(lv.get("goodput")),
                          num(lv.get("slo_attainment") and lv["slo_attainment"] * 100, "{:.0f}%")])
         for chart in (e.get("charts") or {}).values():
@@ -34,8 +37,9 @@ def serving_view(result: dict) -> dict:
                   "reference": str(s.get("name", "")).startswith("SLO line")} for s in chart.get("series", [])],
                 definition=" ".join(str(definitions[n]) for n in names if n in definitions)))
         statements.extend(_serving_statements(e, result))
-    headers = ["engine", "status", "load", "completed", "TTFT p50 ms", "TTFT p99 ms", "TPOT p50 ms", "ITL p99 ms",
-               "output tok/s", "goodput req/s", "SLO attainment"]
+    headers = [gettext("引擎"), gettext("状态"), gettext("负载"), gettext("完成数"), "TTFT p50 ms", "TTFT p99 ms",
+               "TTFT mean ms", "TPOT p50 ms", "TPOT mean ms", "ITL p99 ms", "E2EL p50 ms", "E2EL mean ms",
+               "E2EL p99 ms", "output tok/s", "goodput req/s", gettext("SLO 达标率")]
     return {"headers": headers, "rows": rows, "charts": [], "lines": lines, "statements": statements}
 
 
@@ -149,7 +153,8 @@ KIND = Lab(
     subtitle=_("在 runner 上启动 OpenAI 兼容服务，按泊松到达或并发扫描负载：TTFT/TPOT/ITL、吞吐与 goodput"),
     skills=("api-serving", "inference-acceleration"),
     summarise=serving_view, headline=serving_headline, evidence=serving_evidence, explain=serving_explain,
-    labels={"base_url": _("已在运行的服务地址（只允许本机回环，留空则由 runner 启动）"),
+    labels={"base_url": _("已在运行的服务地址，不含 /v1（如 http://127.0.0.1:8000；"
+                          "只允许本机回环，留空则由 runner 启动）"),
             "served_model": _("服务里的模型名（留空用 model）"), "api": _("接口"),
             "prompt_tokens": _("每个请求的提示 token 数"), "output_tokens": _("每个请求的输出 token 数"),
             "ignore_eos": _("忽略 EOS（固定输出长度）"),

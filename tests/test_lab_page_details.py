@@ -1,0 +1,57 @@
+"""Lab-page details of issue 18: the serving table's E2EL column and means, base_url with or without /v1, a failed
+or one-step fine-tune, percentage points on the compare page."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from labcontract.labs.serving_bench import validate_params
+from tests.support import lab_job_page as page
+from tests.support import lab_result as result_data
+from tests.support import make_lab_job as make_job
+
+
+@pytest.mark.django_db
+def test_the_serving_table_has_e2el_and_the_means(client_a, user):
+    result = result_data("serving-bench")
+    html = page(client_a, make_job(user, "serving-bench", result), "en")
+    for header in ("E2EL p50 ms", "E2EL mean ms", "E2EL p99 ms", "TTFT mean ms", "TPOT mean ms"):
+        assert f"<th>{header}</th>" in html
+    level = result["engines"][0]["levels"][0]
+    assert f"{level['e2el_ms']['mean']:.1f}" in html
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8000/v1", "http://127.0.0.1:8000/v1/"])
+def test_a_base_url_ending_in_v1_means_the_same_server(url):
+    assert validate_params({"base_url": url})["base_url"] == "http://127.0.0.1:8000"
+
+
+@pytest.mark.django_db
+def test_the_form_says_base_url_has_no_v1(client_a):
+    client_a.cookies["django_language"] = "en"
+    html = client_a.get(reverse("lab_new", args=["serving-bench"])).content.decode()
+    assert "without /v1" in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_a_fine_tune_with_no_parameters_or_one_step_shows_no_made_up_figures(client_a, user, lang):
+    result = result_data("finetune")
+    result["parameters"] = {}
+    result["settings"]["steps"] = 1
+    html = page(client_a, make_job(user, "finetune", result), lang)
+    assert "0 / 0" not in html and "(—%)" not in html
+    assert ("one step only: not timed" if lang == "en" else "只有 1 步，没有计时") in html
+    assert f"<td>{result['s_per_step']:.3f}</td>" not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("lang", "words"), [("zh-hans", "-96.15 个百分点"), ("en", "-96.15 percentage points")])
+def test_the_compare_page_shows_a_difference_of_percentages_in_percentage_points(client_a, user, lang, words):
+    good, bad = result_data("cpp-tokenizer-ok"), result_data("cpp-tokenizer-ok")
+    bad["exact_match_rate"], bad["documents_matched"] = 0.0385, 1
+    a, b = make_job(user, "cpp-tokenizer", good), make_job(user, "cpp-tokenizer", bad)
+    client_a.cookies["django_language"] = lang
+    html = client_a.get(reverse("lab_compare") + f"?a={a.pk}&b={b.pk}").content.decode()
+    assert words in html and "-96.15 %" not in html

@@ -55,3 +55,22 @@ def test_the_compare_page_shows_a_difference_of_percentages_in_percentage_points
     client_a.cookies["django_language"] = lang
     html = client_a.get(reverse("lab_compare") + f"?a={a.pk}&b={b.pk}").content.decode()
     assert words in html and "-96.15 %" not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_the_tokenizer_page_shows_the_invalid_utf8_check_and_a_failed_parity_is_not_a_plain_success(
+        client_a, user, lang):
+    good = result_data("cpp-tokenizer-ok")
+    html = page(client_a, make_job(user, "cpp-tokenizer", good), lang)
+    shown = html.split('data-testid="invalid-utf8"')[1].split("</p>")[0]
+    assert ("passed" if lang == "en" else "通过") in shown and "2" in shown
+    assert 'data-testid="parity-failed"' not in html
+    bad = result_data("cpp-tokenizer-ok")
+    bad.update(exact_match_rate=0.0385, documents_matched=1, status="WA", throughput=None,
+               invalid_utf8={"ok": False, "returncode": 0, "stderr": ""})
+    html = page(client_a, make_job(user, "cpp-tokenizer", bad), lang)
+    failed = html.split('data-testid="parity-failed"')[1].split("</p>")[0]
+    assert "1/26" in failed and ("Not passed" if lang == "en" else "没有通过") in failed
+    shown = html.split('data-testid="invalid-utf8"')[1].split("</p>")[0]
+    assert ("the contract asks for 2" if lang == "en" else "契约要求 2") in shown

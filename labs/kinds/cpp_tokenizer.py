@@ -33,7 +33,8 @@ def cpp_view(result: dict) -> dict:
     status = result.get("status")
     compile_report = result.get("compile") or {}
     return {
-        "headers": ["document", "match", "reference tokens", "candidate tokens"] if rows else [],
+        "headers": [gettext("文档"), gettext("一致"), gettext("参考 token 数"), gettext("你的 token 数")]
+        if rows else [],
         "rows": rows,
         "charts": charts,
         "status": status,
@@ -45,6 +46,9 @@ def cpp_view(result: dict) -> dict:
         "first_mismatch": result.get("first_mismatch"),
         "message": result.get("message", ""),
         "speed": speed,
+        "invalid_utf8": result.get("invalid_utf8") if isinstance(result.get("invalid_utf8"), dict) else None,
+        "parity_failed": is_number(result.get("exact_match_rate")) and result["exact_match_rate"] < 1,
+        "documents_matched": result.get("documents_matched"), "documents_total": result.get("documents_total"),
         "source_files": result.get("source_files") or [],
     }
 

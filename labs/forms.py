@@ -110,7 +110,8 @@ def fields(lab: registry.Lab, typed=None) -> list[dict]:
                  "choices": spec.get("enum") or (spec.get("items") or {}).get("enum") or [],
                  "parts": [{"key": key, "type": sub.get("type"), "value": typed.get(f"{name}.{key}", "") if typed
                             else ""} for key, sub in (spec.get("properties") or {}).items()],
-                 "step": "1" if "integer" in _kinds(spec) else "any"}
+                 "step": "1" if "integer" in _kinds(spec) else "any",
+                 "min": spec.get("minimum"), "max": spec.get("maximum")}
         if typed is not None and widget == "checkboxes":
             field["default"] = typed.getlist(name)
         elif typed is not None and name in typed and widget not in ("file", "object"):
@@ -120,6 +121,17 @@ def fields(lab: registry.Lab, typed=None) -> list[dict]:
                 field["default"] = values[-1] == "true"
         fields.append(field)
     return fields
+
+
+def untick_unservable(fields: list[dict], queues: set[str]) -> None:
+    """The form's default leaves the vllm engine unticked when none of the learner's runners serves lab.vllm (a
+    CPU-only runner would only report it unsupported), and says so by the field."""
+    if "lab.vllm" in queues:
+        return
+    for field in fields:
+        if field["widget"] == "checkboxes" and field["name"] == "engines" and "vllm" in (field["default"] or []):
+            field["default"] = [e for e in field["default"] if e != "vllm"]
+            field["note"] = _("vllm 没有勾选：你的 runner 都不提供 lab.vllm（需要 CUDA GPU 和 vLLM）。")
 
 
 def _item(raw: str, spec: dict, name: str, number: int):

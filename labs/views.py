@@ -50,7 +50,11 @@ def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
     if typed is None and not entry.upload and set(request.GET) & forms.field_names(lab):
         typed = request.GET  # a "try next" link (labs/explain.py): the form prefilled with the suggested change
     queue = typed.get("queue") if typed else None
-    context = {"lab": entry, "fields": [] if entry.upload else forms.fields(entry, typed), "error": error,
+    fields = [] if entry.upload else forms.fields(entry, typed)
+    if typed is None:
+        forms.untick_unservable(fields, {q for r in Runner.objects.filter(owner=request.user, revoked_at=None)
+                                         for q in r.queues})
+    context = {"lab": entry, "fields": fields, "error": error,
                "queue": queue if queue in entry.queues else entry.queues[0],
                "intro": entry.intro() if entry.intro else None}
     return render(request, "labs/lab_new.html", context)

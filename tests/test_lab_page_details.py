@@ -3,6 +3,8 @@ or one-step fine-tune, percentage points on the compare page."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -74,3 +76,28 @@ def test_the_tokenizer_page_shows_the_invalid_utf8_check_and_a_failed_parity_is_
     assert "1/26" in failed and ("Not passed" if lang == "en" else "没有通过") in failed
     shown = html.split('data-testid="invalid-utf8"')[1].split("</p>")[0]
     assert ("the contract asks for 2" if lang == "en" else "契约要求 2") in shown
+
+
+@pytest.mark.django_db
+def test_the_batch_form_leaves_vllm_unticked_unless_a_runner_serves_lab_vllm(client_a, user):
+    from labs.models import Runner
+
+    def ticked() -> tuple[list[str], str]:
+        html = client_a.get(reverse("lab_new", args=["vllm-batch"])).content.decode()
+        return re.findall(r'name="engines" value="([^"]+)" checked', html), html
+
+    engines, html = ticked()
+    assert "vllm" not in engines and "hf-continuous-batching" in engines
+    assert 'data-testid="field-note-engines"' in html
+    runner, _ = Runner.create_with_token(owner=user, name="gpu")
+    runner.capabilities = {"queues": ["lab.cpu", "lab.cuda", "lab.vllm"]}
+    runner.save()
+    engines, html = ticked()
+    assert "vllm" in engines and 'data-testid="field-note-engines"' not in html
+
+
+@pytest.mark.django_db
+def test_number_inputs_carry_the_schemas_limits(client_a):
+    html = client_a.get(reverse("lab_new", args=["quant-inference"])).content.decode()
+    gen_len = re.search(r'<input type="number"[^>]*name="gen_len"[^>]*>', html).group(0)
+    assert 'min="2"' in gen_len and 'max="4096"' in gen_len

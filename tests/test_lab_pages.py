@@ -40,8 +40,8 @@ def test_the_cpp_tokenizer_page_shows_its_mb_s_and_the_ratio_to_tiktoken(client_
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("lab", "name", "figure"), [
-    ("quant-inference", "quant-inference", "decode tok/s"),
-    ("vllm-batch", "vllm-batch", "output tok/s"),
+    ("quant-inference", "quant-inference", "解码 tok/s"),
+    ("vllm-batch", "vllm-batch", "输出 tok/s"),
 ])
 def test_every_lab_page_renders_its_real_result_as_a_table(client_a, user, lab, name, figure):
     html = page(client_a, make_job(user, lab, result_data(name)))
@@ -247,7 +247,7 @@ def test_the_long_context_page_charts_perplexity_on_a_log_axis_with_qwens_rows_a
         client_a, user, lang):
     result = result_data("long-context")
     html = page(client_a, make_job(user, "long-context", result), lang)
-    ppl = next(c for c in charts(html).values() if c["y"] == "perplexity")
+    ppl = next(c for c in charts(html).values() if c["y"] == ("perplexity" if lang == "en" else "困惑度"))
     assert ppl["log_x"] is True and ppl["source"] == result["published_reference"]["source"]
     ours = {d["label"]: d["points"] for d in ppl["datasets"] if not d["reference"]}
     assert list(ours) == ["none", "linear×4", "dynamic×4", "yarn×4"]
@@ -299,7 +299,7 @@ def test_quant_precisions_carry_their_own_telemetry_compile_flag_and_bandwidth(c
     html = page(client_a, make_job(user, "quant-inference", result), "en")
     util = next(c for c in charts(html).values() if c["title"].startswith("GPU utilisation"))
     assert "during the timed runs" in util["title"] and [d["label"] for d in util["datasets"]] == ["fp32"]
-    assert "<th>achieved GB/s</th><th>compiled</th>" in html
+    assert "<th>achieved GB/s</th><th>torch.compile</th>" in html
     row = html.split("<td>fp32</td>")[1].split("</tr>")[0]
     assert "<td>3120</td><td>yes</td>" in row
 

@@ -28,7 +28,7 @@ def long_context_view(result: dict) -> dict:
         costs.append([s["setting"], *[f"{num((cells.get(n) or {}).get('prefill_s'), '{:.3f}')} s · "
                                       f"{mib((cells.get(n) or {}).get('kv_cache_bytes'))}" for n in lengths]])
         heatmaps.append(_passkey_heatmap(s["setting"], cells, lengths, result.get("depths") or []))
-    headers = ["setting", *[f"ppl @{n}" for n in lengths], "effective length"]
+    headers = [gettext("RoPE 设置"), *[f"ppl @{n}" for n in lengths], gettext("有效长度")]
     for row in rows:
         row.extend([""] * (len(headers) - len(row)))
     trained = result.get("trained_length")
@@ -42,7 +42,7 @@ def long_context_view(result: dict) -> dict:
     definition = gettext("长度 L 的困惑度 = exp(L-1 个下一 token 预测的平均 NLL)；"
                          "虚线是 Qwen 公布的 Qwen-7B 在 %(text)s 上的数字"
                          "（另一个模型、另一段文本，只比较随长度变化的形状）。") % {"text": reference.get("text", "—")}
-    lines = [line_chart(gettext("困惑度与长度"), "tokens", "perplexity", ppl + published, definition=definition,
+    lines = [line_chart(gettext("困惑度与长度"), "tokens", gettext("困惑度"), ppl + published, definition=definition,
                    log_x=True, log_y=True, marks=marks, source=reference.get("source", "")),
              line_chart(gettext("预填充时间与长度"), "tokens", "s", prefill, log_x=True, marks=marks,
                    definition=gettext("预填充时间 = 构建 KV 缓存的那一次前向传播。"))]
@@ -55,7 +55,8 @@ def long_context_view(result: dict) -> dict:
     return {"headers": headers, "rows": rows, "charts": [], "lines": lines, "heatmaps": heatmaps,
             "statements": statements, "notes": [str(n) for n in result.get("notes") or []],
             "tables": [{"title": gettext("每个长度的预填充时间与 KV 缓存"),
-                        "headers": ["setting", *[f"@{n}: prefill · KV cache" for n in lengths]], "rows": costs}]}
+                        "headers": [gettext("RoPE 设置"), *[gettext("@%(n)s：预填充 · KV 缓存") % {"n": n}
+                                                            for n in lengths]], "rows": costs}]}
 
 
 def _passkey_heatmap(setting: str, cells: dict, lengths: list, depths: list) -> dict:

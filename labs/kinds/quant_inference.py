@@ -37,26 +37,26 @@ def quant_view(result: dict) -> dict:
                 num(quality.get("perplexity")),
                 num(e.get("mbu") and e["mbu"] * 100, "{:.0f}%"),
                 num(e.get("achieved_gb_per_s"), "{:.0f}"),
-                {True: "yes", False: "no"}.get(e.get("compiled"), "—"),
+                {True: gettext("是"), False: gettext("否")}.get(e.get("compiled"), "—"),
             ]
         )
         tps.append((e["precision"], e.get("decode_tokens_per_s")))
         mem.append((e["precision"], peak / MB if peak else None))
     headers = [
-        "precision",
-        "status",
-        "backend",
-        "weights MB",
-        "peak MB",
-        "load s",
-        "prefill ms",
-        "decode tok/s",
-        "top-1 agree",
-        "mean KL",
-        "ppl",
+        gettext("精度"),
+        gettext("状态"),
+        gettext("后端"),
+        gettext("权重 MB"),
+        gettext("峰值 MB"),
+        gettext("加载 s"),
+        gettext("预填充 ms"),
+        gettext("解码 tok/s"),
+        gettext("top-1 一致率"),
+        gettext("平均 KL"),
+        gettext("困惑度"),
         "MBU",
-        "achieved GB/s",
-        "compiled",
+        gettext("实测 GB/s"),
+        "torch.compile",
     ]
     for row in rows:
         row.extend([""] * (len(headers) - len(row)))
@@ -65,7 +65,7 @@ def quant_view(result: dict) -> dict:
     return {
         "headers": headers,
         "rows": rows,
-        "charts": [bar_chart("decode tokens/s", tps, "tok/s"), bar_chart("peak memory", mem, "MB")],
+        "charts": [bar_chart(gettext("解码速度"), tps, "tok/s"), bar_chart(gettext("峰值内存"), mem, "MB")],
         "lines": telemetry_lines(timed, gettext("计时运行期间")),
     }
 

@@ -34,20 +34,21 @@ def vllm_view(result: dict) -> dict:
         )
         rps.append((e["engine"], e.get("output_tokens_per_s")))
     headers = [
-        "engine",
-        "status",
+        gettext("引擎"),
+        gettext("状态"),
         "req/s",
-        "output tok/s",
-        "total tok/s",
-        "latency mean s",
-        "p50 s",
-        "p99 s",
-        "speedup",
+        gettext("输出 tok/s"),
+        gettext("总 tok/s"),
+        gettext("平均延迟 s"),
+        gettext("延迟 p50 s"),
+        gettext("延迟 p99 s"),
+        gettext("加速比"),
     ]
     tables = [{"title": gettext("%(engine)s 的 vLLM 设置") % {"engine": e["engine"]}, "headers": [],
                "rows": [[str(k), plain(v)] for k, v in sorted(e["vllm_settings"].items())]}
               for e in result.get("engines", []) if isinstance(e.get("vllm_settings"), dict)]
-    return {"headers": headers, "rows": rows, "charts": [bar_chart("output tokens/s", rps, "tok/s")], "tables": tables}
+    return {"headers": headers, "rows": rows, "charts": [bar_chart(gettext("输出吞吐"), rps, "tok/s")],
+            "tables": tables}
 
 
 def vllm_evidence(result: dict) -> str:

@@ -20,12 +20,28 @@ from .models import LabJob, Runner
 
 HISTORY_JOBS = 30  # the job page's chart: the user's latest succeeded jobs of the lab
 
+
+def broker_hint() -> dict:
+    """Which broker URL a runner needs: the site's own, with any password hidden. `make run`'s default broker is a
+    SQLite file on this machine, which only a runner on the same machine can use."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    url = settings.CELERY_BROKER_URL
+    parts = urlsplit(url)
+    local = parts.scheme.startswith("sqla") or parts.scheme in ("memory", "filesystem")
+    if parts.password:
+        url = url.replace(f":{parts.password}@", ":***@", 1)
+    return {"local": local, "url": url, "scheme": parts.scheme}
+
 def lab_catalogue(request: HttpRequest) -> HttpResponse:
     jobs = LabJob.objects.filter(user=request.user).select_related("runner")[:50]
     context = {
         "labs": list(registry.LABS.values()),
         "jobs": jobs,
         "runners": Runner.objects.filter(owner=request.user),
+        "broker": broker_hint(),
     }
     return render(request, "labs/labs.html", context)
 
@@ -107,7 +123,7 @@ def runner_create(request: HttpRequest) -> HttpResponse:
         return redirect("labs")
     runner, token = Runner.create_with_token(owner=request.user, name=name)
     # The token is shown once, on this response only; the database keeps its hash.
-    return render(request, "labs/runner_token.html", {"runner": runner, "token": token})
+    return render(request, "labs/runner_token.html", {"runner": runner, "token": token, "broker": broker_hint()})
 
 
 @require_POST

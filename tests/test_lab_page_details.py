@@ -4,6 +4,10 @@ or one-step fine-tune, percentage points on the compare page."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+from html import unescape
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -101,3 +105,49 @@ def test_number_inputs_carry_the_schemas_limits(client_a):
     html = client_a.get(reverse("lab_new", args=["quant-inference"])).content.decode()
     gen_len = re.search(r'<input type="number"[^>]*name="gen_len"[^>]*>', html).group(0)
     assert 'min="2"' in gen_len and 'max="4096"' in gen_len
+
+
+CONTRACT = Path(__file__).resolve().parent.parent / "gpu_runner" / "cpp" / "CONTRACT.md"
+
+
+@pytest.mark.django_db
+def test_the_tokenizer_form_shows_the_contract_as_gpu_runner_states_it_and_a_skeleton_that_keeps_it(
+        client_a, tmp_path):
+    contract = CONTRACT.read_text(encoding="utf-8")
+    html = client_a.get(reverse("lab_new", args=["cpp-tokenizer"])).content.decode()
+
+    def shown(testid: str) -> str:
+        return unescape(re.search(rf'data-testid="{testid}">(.*?)</code>', html, re.S).group(1))
+
+    assert shown("contract-command") in contract  # "tokenizer <path/to/qwen.tiktoken>"
+    assert shown("contract-python") in contract
+    pattern = shown("contract-pattern")
+    assert f"   {pattern}\n" in contract
+    exit_codes = html.split('data-testid="contract-exit"')[1].split("</span>")[0]
+    assert "2" in exit_codes and "`2` when stdin is not valid UTF-8" in contract
+    gxx = shutil.which("g++")
+    if gxx is None:
+        pytest.skip("no g++ here to build the skeleton")
+    source = tmp_path / "tokenizer.cpp"
+    source.write_text(shown("skeleton-source"), encoding="utf-8")
+    subprocess.run([gxx, "-std=c++17", "-O1", "-o", str(tmp_path / "tokenizer"), str(source)], check=True)
+    run = [str(tmp_path / "tokenizer"), "qwen.tiktoken"]
+    bad = subprocess.run(run, input=b"ok \xed\xa0\x80", capture_output=True)  # a surrogate: invalid UTF-8
+    assert bad.returncode == 2 and bad.stdout == b"" and b"invalid UTF-8" in bad.stderr
+    good = subprocess.run(run, input="你好".encode(), capture_output=True)
+    assert good.returncode == 0 and good.stdout.endswith(b"\n")
+    assert subprocess.run(run[:1], capture_output=True).returncode == 1  # usage error
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("broker", "local"), [("sqla+sqlite:////tmp/x/celery-broker.sqlite3", True),
+                                               ("redis://:secret@10.0.0.5:6379/0", False)])
+def test_the_runner_pages_say_which_broker_url_a_runner_needs(client_a, settings, broker, local):
+    settings.CELERY_BROKER_URL = broker
+    client_a.cookies["django_language"] = "en"
+    for html in (client_a.get(reverse("labs")).content.decode(),
+                 client_a.post(reverse("runner_create"), {"name": "laptop"}).content.decode()):
+        hint = html.split('data-testid="broker-hint"')[1].split("</div>")[0]
+        assert ("only a runner on the same machine" in hint and "make run" in hint) is local
+        assert "secret" not in hint
+        assert ("redis://:***@10.0.0.5:6379/0" in hint) is not local

@@ -123,6 +123,35 @@ def fields(lab: registry.Lab, typed=None) -> list[dict]:
     return fields
 
 
+def field_message(lab: registry.Lab, exc: Exception) -> tuple[str, str]:
+    """(the form field an error is at, the message in the learner's language): the contract's schema errors
+    ("-5 is less than the minimum of 2 (at gen_len)") become the field's label with its limits; other messages
+    stay as they are (they already name the field)."""
+    field = str(getattr(exc, "field", "") or "").split("/")[0].split(".")[0]
+    schema = labcontract.LAB_PARAMS.get(lab.slug, {}).get("properties", {})
+    spec, text = schema.get(field), str(exc)
+    if spec is None:
+        return field if field in schema else "", text
+    label = lab.label(field)
+    low, high = spec.get("minimum"), spec.get("maximum")
+    if ("less than the minimum" in text or "greater than the maximum" in text) and (low, high) != (None, None):
+        if low is not None and high is not None:
+            return field, _("%(label)s 必须在 %(min)s 到 %(max)s 之间。") % {"label": label, "min": f"{low:g}",
+                                                                            "max": f"{high:g}"}
+        if low is not None:
+            return field, _("%(label)s 不能小于 %(min)s。") % {"label": label, "min": f"{low:g}"}
+        return field, _("%(label)s 不能大于 %(max)s。") % {"label": label, "max": f"{high:g}"}
+    if "is not of type" in text and "integer" in _kinds(spec):
+        return field, _("%(label)s 必须是整数。") % {"label": label}
+    if "is not of type" in text and "number" in _kinds(spec):
+        return field, _("%(label)s 必须是数字。") % {"label": label}
+    if "is not one of" in text:
+        choices = spec.get("enum") or (spec.get("items") or {}).get("enum") or []
+        return field, _("%(label)s 只能是 %(choices)s 之一。") % {"label": label,
+                                                               "choices": "、".join(map(str, choices))}
+    return field, text
+
+
 def untick_unservable(fields: list[dict], queues: set[str]) -> None:
     """The form's default leaves the vllm engine unticked when none of the learner's runners serves lab.vllm (a
     CPU-only runner would only report it unsupported), and says so by the field."""

@@ -50,7 +50,7 @@ def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
     entry = registry.get(lab)
     if entry is None or lab not in labcontract.LABS:
         raise Http404(_("没有这个实验。"))
-    error = ""
+    error, error_field = "", ""
     if request.method == "POST":
         queue = request.POST.get("queue", entry.queues[0])
         try:
@@ -59,7 +59,7 @@ def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
                                                                                              request.FILES)
             job = services.job_create(user=request.user, lab=lab, queue=queue, params=params)
         except (labcontract.ContractError, ValueError) as exc:
-            error = str(exc)
+            error_field, error = forms.field_message(entry, exc)
         else:
             return redirect("lab_job", pk=job.pk)
     typed = request.POST if error else None
@@ -67,10 +67,13 @@ def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
         typed = request.GET  # a "try next" link (labs/explain.py): the form prefilled with the suggested change
     queue = typed.get("queue") if typed else None
     fields = [] if entry.upload else forms.fields(entry, typed)
+    for field in fields:
+        if field["name"] == error_field:
+            field["error"] = error
     if typed is None:
         forms.untick_unservable(fields, {q for r in Runner.objects.filter(owner=request.user, revoked_at=None)
                                          for q in r.queues})
-    context = {"lab": entry, "fields": fields, "error": error,
+    context = {"lab": entry, "fields": fields, "error": error, "error_at_field": bool(error_field),
                "queue": queue if queue in entry.queues else entry.queues[0],
                "intro": entry.intro() if entry.intro else None}
     return render(request, "labs/lab_new.html", context)

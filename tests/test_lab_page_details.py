@@ -151,3 +151,18 @@ def test_the_runner_pages_say_which_broker_url_a_runner_needs(client_a, settings
         assert ("only a runner on the same machine" in hint and "make run" in hint) is local
         assert "secret" not in hint
         assert ("redis://:***@10.0.0.5:6379/0" in hint) is not local
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("lang", "said"), [("zh-hans", "必须在 2 到 4096 之间"), ("en", "must be between 2 and 4096")])
+def test_an_out_of_range_number_is_refused_at_its_field_in_the_learners_language(client_a, lang, said):
+    from labs.models import LabJob
+
+    client_a.cookies["django_language"] = lang
+    response = client_a.post(reverse("lab_new", args=["quant-inference"]),
+                             {"queue": "lab.cpu", "precisions": ["fp32"], "gen_len": "-5"})
+    html = response.content.decode()
+    at_field = html.split('data-testid="field-gen_len"')[1].split("</div>")[0]
+    assert 'data-testid="field-error-gen_len"' in at_field and said in at_field
+    assert "is less than the minimum" not in html and not LabJob.objects.exists()
+    assert 'value="-5"' in at_field  # what was typed stays

@@ -187,12 +187,15 @@ def test_the_serving_page_charts_latency_and_throughput_per_engine_and_says_wher
     html = page(client_a, make_job(user, "serving-bench", result), lang)
     engine = result["engines"][0]
     drawn = charts(html)
-    latency = drawn["transformers: TTFT p50/p99 and TPOT against concurrency"]
+    en = lang == "en"
+    latency = drawn["transformers: " + ("TTFT p50/p99 and TPOT against concurrency" if en
+                                        else "TTFT p50/p99 与 TPOT 随并发的变化")]
     assert [(d["label"], d["points"]) for d in latency["datasets"]] == \
         [(s["name"], s["points"]) for s in engine["charts"]["latency_vs_concurrency"]["series"]]
-    assert latency["x"] == "concurrency (requests in flight)" and latency["y"] == "ms"
-    assert result["definitions"]["ttft"] in latency["definition"] and "vLLM bench serve" in latency["definition"]
-    tps = drawn["transformers: output tokens/s against concurrency"]
+    assert latency["x"] == ("concurrency (requests in flight)" if en else "并发（同时在途的请求数）")
+    assert latency["y"] == "ms" and "vLLM bench serve" in latency["definition"]
+    assert (result["definitions"]["ttft"] if en else "包含排队和 prefill") in latency["definition"]
+    tps = drawn["transformers: " + ("output tokens/s against concurrency" if en else "输出 tokens/s 随并发的变化")]
     assert tps["datasets"][0]["points"] == [[1.0, engine["levels"][0]["output_throughput"]],
                                             [2.0, engine["levels"][1]["output_throughput"]]]
     said = html.split('data-testid="lab-statements">')[1].split("</ul>")[0]

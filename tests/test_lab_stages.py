@@ -63,3 +63,24 @@ def test_an_unsupported_reason_is_translated(client_a, user, lang, shown, hidden
 def test_a_reason_outside_the_vocabulary_is_kept_as_written():
     assert parse_reason("torchao does not import here: boom") == (None, {})
     assert parse_reason("bitsandbytes NF4 runs on CUDA devices; this runner has none")[0] == "nf4-needs-cuda"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_the_serving_charts_definitions_and_saturation_reason_are_in_the_learners_language(client_a, user, lang):
+    result = result_data("serving-bench")
+    html = page(client_a, make_job(user, "serving-bench", result), lang)
+    english = ("TTFT = arrival of the first streamed chunk", "output tokens/s against concurrency",
+               "still rose by at least the threshold")
+    if lang == "en":
+        assert all(words in html for words in english)
+    else:
+        assert not any(words in html for words in english)
+        assert "TTFT p50/p99 与 TPOT 随并发的变化" in html and "包含排队和 prefill" in html
+        assert "扫描的每一步输出 tokens/s 的增幅都不低于阈值" in html
+
+
+def test_a_changed_runner_definition_is_shown_as_the_runner_wrote_it():
+    from labs.serving_words import definition
+
+    assert definition("ttft", "TTFT from the request's first byte (new)") == "TTFT from the request's first byte (new)"

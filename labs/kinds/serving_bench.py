@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from labs import serving_words
 from labs.charts import is_number, line_chart, num, stat
 from labs.kinds import Lab, rule
 from labs.stages import unmeasured as _unmeasured
@@ -29,13 +30,14 @@ def serving_view(result: dict) -> dict:
                          stat(lv.get("e2el_ms"), "p99"),
                          num(lv.get("output_throughput"), "{:.1f}"), num(lv.get("goodput")),
                          num(lv.get("slo_attainment") and lv["slo_attainment"] * 100, "{:.0f}%")])
-        for chart in (e.get("charts") or {}).values():
+        for key, chart in (e.get("charts") or {}).items():
             names = chart.get("definitions") or []
+            title, x, y = serving_words.chart_words(key, chart)
             lines.append(line_chart(
-                f"{e['engine']}: {chart.get('title', '')}", chart.get("x", ""), chart.get("y", ""),
+                f"{e['engine']}: {title}", x, y,
                 [{"label": s.get("name", ""), "points": s.get("points") or [],
                   "reference": str(s.get("name", "")).startswith("SLO line")} for s in chart.get("series", [])],
-                definition=" ".join(str(definitions[n]) for n in names if n in definitions)))
+                definition=" ".join(serving_words.definition(n, definitions[n]) for n in names if n in definitions)))
         statements.extend(_serving_statements(e, result))
     headers = [gettext("引擎"), gettext("状态"), gettext("负载"), gettext("完成数"), "TTFT p50 ms", "TTFT p99 ms",
                "TTFT mean ms", "TPOT p50 ms", "TPOT mean ms", "ITL p99 ms", "E2EL p50 ms", "E2EL mean ms",
@@ -56,7 +58,8 @@ def _serving_statements(engine: dict, result: dict) -> list[str]:
                           "thr": num(sat.get("threshold") and sat["threshold"] * 100, "{:.0f}%")})
         else:
             out.append(gettext("%(engine)s 在这次扫描中没有饱和点：%(reason)s。")
-                       % {"engine": engine["engine"], "reason": sat.get("reason", "—")})
+                       % {"engine": engine["engine"],
+                          "reason": serving_words.saturation_reason(sat.get("reason", "—"))})
     slo = result.get("slo") or {}
     if not slo:
         return [*out, gettext("%(engine)s：没有设置 SLO，所以没有 goodput 目标。") % {"engine": engine["engine"]}]

@@ -41,7 +41,7 @@ def serving_view(result: dict) -> dict:
         statements.extend(_serving_statements(e, result))
     headers = [gettext("引擎"), gettext("状态"), gettext("负载"), gettext("完成数"), "TTFT p50 ms", "TTFT p99 ms",
                "TTFT mean ms", "TPOT p50 ms", "TPOT mean ms", "ITL p99 ms", "E2EL p50 ms", "E2EL mean ms",
-               "E2EL p99 ms", "output tok/s", "goodput req/s", gettext("SLO 达标率")]
+               "E2EL p99 ms", gettext("输出 tok/s"), "goodput req/s", gettext("SLO 达标率")]
     return {"headers": headers, "rows": rows, "charts": [], "lines": lines, "statements": statements}
 
 
@@ -96,8 +96,10 @@ def serving_evidence(result: dict) -> str:
         best = serving_headline({"engines": [e]}).get(e["engine"])
         slo = e.get("max_rate_meeting_slo")
         slo_c = e.get("max_concurrency_meeting_slo")
-        met = f", SLOs met up to {slo} req/s" if slo is not None else f", SLOs met up to c={slo_c}" if slo_c else ""
-        parts.append(f"{e['engine']}: {best[0]:.1f} out tok/s peak{met}" if best else e["engine"])
+        load = f"{slo} req/s" if slo is not None else f"c={slo_c}" if slo_c else ""
+        met = gettext("，满足 SLO 直到 %(load)s") % {"load": load} if load else ""
+        parts.append(gettext("%(engine)s：输出峰值 %(tps).1f tok/s") % {"engine": e["engine"], "tps": best[0]} + met
+                     if best else e["engine"])
     return "; ".join(parts)
 
 

@@ -53,7 +53,7 @@ def vllm_view(result: dict) -> dict:
 
 def vllm_evidence(result: dict) -> str:
     return "; ".join(
-        f"{e['engine']}: {e.get('output_tokens_per_s', 0):.1f} out tok/s"
+        gettext("%(engine)s：输出 %(tps).1f tok/s") % {"engine": e["engine"], "tps": e.get("output_tokens_per_s", 0)}
         + (f" ({e['speedup_vs_sequential']:.2f}×)" if e.get("speedup_vs_sequential") else "")
         for e in result.get("engines", []) if e.get("status") == "ok")
 

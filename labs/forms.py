@@ -90,6 +90,15 @@ def _prefilled(spec: dict) -> bool:
     return bool(default) and (isinstance(default, str) or not all(isinstance(v, str) for v in default))
 
 
+def field_names(lab: str) -> set[str]:
+    """The form's input names (an object field's parts as "slo.ttft_ms")."""
+    names = set()
+    for name, spec in labcontract.LAB_PARAMS[lab]["properties"].items():
+        names.add(name)
+        names.update(f"{name}.{key}" for key in (spec.get("properties") or {}))
+    return names
+
+
 def fields(lab: registry.Lab, typed=None) -> list[dict]:
     """The form's fields with the contract's defaults, or with what the learner typed when a POST was refused
     (so a message about one field does not cost them the others)."""
@@ -102,7 +111,8 @@ def fields(lab: registry.Lab, typed=None) -> list[dict]:
                  "choices": spec.get("enum") or (spec.get("items") or {}).get("enum") or [],
                  "parts": [{"key": key, "type": sub.get("type"), "value": typed.get(f"{name}.{key}", "") if typed
                             else ""} for key, sub in (spec.get("properties") or {}).items()],
-                 "step": "1" if "integer" in _kinds(spec) else "any"}
+                 "step": "1" if "integer" in _kinds(spec) else "any",
+                 "min": spec.get("minimum"), "max": spec.get("maximum")}
         if typed is not None and widget == "checkboxes":
             field["default"] = typed.getlist(name)
         elif typed is not None and name in typed and widget not in ("file", "object"):
@@ -120,6 +130,46 @@ def _finite(value, name: str, raw: str):
     if isinstance(value, float) and not math.isfinite(value):
         raise LabFormRefused(_("%(field)s：“%(value)s” 不是有限的数字。") % {"field": name, "value": raw})
     return value
+
+
+def field_message(lab: registry.Lab, exc: Exception) -> tuple[str, str]:
+    """(the form field an error is at, the message in the learner's language): the contract's schema errors
+    ("-5 is less than the minimum of 2 (at gen_len)") become the field's label with its limits; other messages
+    stay as they are (they already name the field)."""
+    field = str(getattr(exc, "field", "") or "").split("/")[0].split(".")[0]
+    schema = labcontract.LAB_PARAMS.get(lab.slug, {}).get("properties", {})
+    spec, text = schema.get(field), str(exc)
+    if spec is None:
+        return field if field in schema else "", text
+    label = lab.label(field)
+    low, high = spec.get("minimum"), spec.get("maximum")
+    if ("less than the minimum" in text or "greater than the maximum" in text) and (low, high) != (None, None):
+        if low is not None and high is not None:
+            return field, _("%(label)s 必须在 %(min)s 到 %(max)s 之间。") % {"label": label, "min": f"{low:g}",
+                                                                            "max": f"{high:g}"}
+        if low is not None:
+            return field, _("%(label)s 不能小于 %(min)s。") % {"label": label, "min": f"{low:g}"}
+        return field, _("%(label)s 不能大于 %(max)s。") % {"label": label, "max": f"{high:g}"}
+    if "is not of type" in text and "integer" in _kinds(spec):
+        return field, _("%(label)s 必须是整数。") % {"label": label}
+    if "is not of type" in text and "number" in _kinds(spec):
+        return field, _("%(label)s 必须是数字。") % {"label": label}
+    if "is not one of" in text:
+        choices = spec.get("enum") or (spec.get("items") or {}).get("enum") or []
+        return field, _("%(label)s 只能是 %(choices)s 之一。") % {"label": label,
+                                                               "choices": "、".join(map(str, choices))}
+    return field, text
+
+
+def untick_unservable(fields: list[dict], queues: set[str]) -> None:
+    """The form's default leaves the vllm engine unticked when none of the learner's runners serves lab.vllm (a
+    CPU-only runner would only report it unsupported), and says so by the field."""
+    if "lab.vllm" in queues:
+        return
+    for field in fields:
+        if field["widget"] == "checkboxes" and field["name"] == "engines" and "vllm" in (field["default"] or []):
+            field["default"] = [e for e in field["default"] if e != "vllm"]
+            field["note"] = _("vllm 没有勾选：你的 runner 都不提供 lab.vllm（需要 CUDA GPU 和 vLLM）。")
 
 
 def _item(raw: str, spec: dict, name: str, number: int):

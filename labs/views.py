@@ -20,12 +20,28 @@ from .models import LabJob, Runner
 
 HISTORY_JOBS = 30  # the job page's chart: the user's latest succeeded jobs of the lab
 
+
+def broker_hint() -> dict:
+    """Which broker URL a runner needs: the site's own, with any password hidden. `make run`'s default broker is a
+    SQLite file on this machine, which only a runner on the same machine can use."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    url = settings.CELERY_BROKER_URL
+    parts = urlsplit(url)
+    local = parts.scheme.startswith("sqla") or parts.scheme in ("memory", "filesystem")
+    if parts.password:
+        url = url.replace(f":{parts.password}@", ":***@", 1)
+    return {"local": local, "url": url, "scheme": parts.scheme}
+
 def lab_catalogue(request: HttpRequest) -> HttpResponse:
     jobs = LabJob.objects.filter(user=request.user).select_related("runner")[:50]
     context = {
         "labs": list(registry.LABS.values()),
         "jobs": jobs,
         "runners": Runner.objects.filter(owner=request.user),
+        "broker": broker_hint(),
     }
     return render(request, "labs/labs.html", context)
 
@@ -34,7 +50,7 @@ def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
     entry = registry.get(lab)
     if entry is None or lab not in labcontract.LABS:
         raise Http404(_("没有这个实验。"))
-    error = ""
+    error, error_field = "", ""
     if request.method == "POST":
         queue = request.POST.get("queue", entry.queues[0])
         try:
@@ -43,12 +59,22 @@ def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
                                                                                              request.FILES)
             job = services.job_create(user=request.user, lab=lab, queue=queue, params=params)
         except (labcontract.ContractError, ValueError) as exc:
-            error = str(exc)
+            error_field, error = forms.field_message(entry, exc)
         else:
             return redirect("lab_job", pk=job.pk)
     typed = request.POST if error else None
-    context = {"lab": entry, "fields": [] if entry.upload else forms.fields(entry, typed), "error": error,
-               "queue": typed.get("queue") if typed else entry.queues[0],
+    if typed is None and not entry.upload and set(request.GET) & forms.field_names(lab):
+        typed = request.GET  # a "try next" link (labs/explain.py): the form prefilled with the suggested change
+    queue = typed.get("queue") if typed else None
+    fields = [] if entry.upload else forms.fields(entry, typed)
+    for field in fields:
+        if field["name"] == error_field:
+            field["error"] = error
+    if typed is None:
+        forms.untick_unservable(fields, {q for r in Runner.objects.filter(owner=request.user, revoked_at=None)
+                                         for q in r.queues})
+    context = {"lab": entry, "fields": fields, "error": error, "error_at_field": bool(error_field),
+               "queue": queue if queue in entry.queues else entry.queues[0],
                "intro": entry.intro() if entry.intro else None}
     return render(request, "labs/lab_new.html", context)
 
@@ -100,7 +126,7 @@ def runner_create(request: HttpRequest) -> HttpResponse:
         return redirect("labs")
     runner, token = Runner.create_with_token(owner=request.user, name=name)
     # The token is shown once, on this response only; the database keeps its hash.
-    return render(request, "labs/runner_token.html", {"runner": runner, "token": token})
+    return render(request, "labs/runner_token.html", {"runner": runner, "token": token, "broker": broker_hint()})
 
 
 @require_POST

@@ -40,8 +40,8 @@ def test_the_cpp_tokenizer_page_shows_its_mb_s_and_the_ratio_to_tiktoken(client_
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("lab", "name", "figure"), [
-    ("quant-inference", "quant-inference", "decode tok/s"),
-    ("vllm-batch", "vllm-batch", "output tok/s"),
+    ("quant-inference", "quant-inference", "解码 tok/s"),
+    ("vllm-batch", "vllm-batch", "输出 tok/s"),
 ])
 def test_every_lab_page_renders_its_real_result_as_a_table(client_a, user, lab, name, figure):
     html = page(client_a, make_job(user, lab, result_data(name)))
@@ -187,18 +187,22 @@ def test_the_serving_page_charts_latency_and_throughput_per_engine_and_says_wher
     html = page(client_a, make_job(user, "serving-bench", result), lang)
     engine = result["engines"][0]
     drawn = charts(html)
-    latency = drawn["transformers: TTFT p50/p99 and TPOT against concurrency"]
+    en = lang == "en"
+    latency = drawn["transformers: " + ("TTFT p50/p99 and TPOT against concurrency" if en
+                                        else "TTFT p50/p99 与 TPOT 随并发的变化")]
     assert [(d["label"], d["points"]) for d in latency["datasets"]] == \
         [(s["name"], s["points"]) for s in engine["charts"]["latency_vs_concurrency"]["series"]]
-    assert latency["x"] == "concurrency (requests in flight)" and latency["y"] == "ms"
-    assert result["definitions"]["ttft"] in latency["definition"] and "vLLM bench serve" in latency["definition"]
-    tps = drawn["transformers: output tokens/s against concurrency"]
+    assert latency["x"] == ("concurrency (requests in flight)" if en else "并发（同时在途的请求数）")
+    assert latency["y"] == "ms" and "vLLM bench serve" in latency["definition"]
+    assert (result["definitions"]["ttft"] if en else "包含排队和 prefill") in latency["definition"]
+    tps = drawn["transformers: " + ("output tokens/s against concurrency" if en else "输出 tokens/s 随并发的变化")]
     assert tps["datasets"][0]["points"] == [[1.0, engine["levels"][0]["output_throughput"]],
                                             [2.0, engine["levels"][1]["output_throughput"]]]
     said = html.split('data-testid="lab-statements">')[1].split("</ul>")[0]
     assert "c=2" in said and "TTFT ≤ 60000 ms" in said and "90%" in said
     assert ("highest load" in said and "no saturation point" in said) if lang == "en" else "没有饱和点" in said
-    assert "vLLM&#x27;s server runs on a CUDA GPU" in html  # vllm: unsupported on a CPU, said why
+    # vllm: unsupported on a CPU, said why in the learner's language
+    assert ("vLLM runs only on a CUDA GPU" if lang == "en" else "vLLM 只能在 CUDA GPU 上运行") in html
 
 
 @pytest.mark.django_db
@@ -246,7 +250,7 @@ def test_the_long_context_page_charts_perplexity_on_a_log_axis_with_qwens_rows_a
         client_a, user, lang):
     result = result_data("long-context")
     html = page(client_a, make_job(user, "long-context", result), lang)
-    ppl = next(c for c in charts(html).values() if c["y"] == "perplexity")
+    ppl = next(c for c in charts(html).values() if c["y"] == ("perplexity" if lang == "en" else "困惑度"))
     assert ppl["log_x"] is True and ppl["source"] == result["published_reference"]["source"]
     ours = {d["label"]: d["points"] for d in ppl["datasets"] if not d["reference"]}
     assert list(ours) == ["none", "linear×4", "dynamic×4", "yarn×4"]
@@ -298,7 +302,7 @@ def test_quant_precisions_carry_their_own_telemetry_compile_flag_and_bandwidth(c
     html = page(client_a, make_job(user, "quant-inference", result), "en")
     util = next(c for c in charts(html).values() if c["title"].startswith("GPU utilisation"))
     assert "during the timed runs" in util["title"] and [d["label"] for d in util["datasets"]] == ["fp32"]
-    assert "<th>achieved GB/s</th><th>compiled</th>" in html
+    assert "<th>achieved GB/s</th><th>torch.compile</th>" in html
     row = html.split("<td>fp32</td>")[1].split("</tr>")[0]
     assert "<td>3120</td><td>yes</td>" in row
 

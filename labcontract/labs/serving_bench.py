@@ -219,6 +219,8 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
                 f"{math.ceil(rate * duration)} requests, over max_requests_per_level = {cap}; lower the rate or "
                 "the duration, or raise the cap", f"request_rates/{i}")
     url = filled["base_url"]
+    if url is not None and url.rstrip("/").endswith("/v1"):  # the lab adds /v1/... itself: the same server
+        url = filled["base_url"] = url.rstrip("/").removesuffix("/v1")
     if url is not None and not is_loopback_url(url):
         raise ContractError(f"{LAB} params: base_url {short(repr(url), 100)} is not a loopback address "
                             "(http://127.0.0.1:PORT, http://localhost:PORT or http://[::1]:PORT): the lab only "

@@ -43,6 +43,15 @@ class Lab:
     template: str = ""  # the lab's own block on its job page, after the shared result (labs/kinds/<module>.html)
     intro: Callable[[], list] | None = None  # problems shown above the form (the kernel lab's statements)
     queues: tuple[str, ...] = ()  # from the contract (labcontract.LAB_QUEUES): the first is the form's default
+    # result -> rules that explain it (labs/explain.py: {"code", "text", "article", "anchor", "try": {param: value}})
+    explain: Callable[[dict], list[dict]] | None = None
 
     def label(self, param: str) -> str:
         return str(self.labels.get(param) or COMMON_LABELS.get(param) or param)
+
+
+def rule(code: str, text: str, article: str, anchor: str, change: dict | None = None) -> dict:
+    """One explanation (a Lab's `explain`): `code` names the rule, `text` what to notice and why in one sentence,
+    `article`/`anchor` the section of content/kb/<article>.md that explains it (the id its heading gets from
+    core.markdown), `try` the suggested change to the job's parameters (labs/explain.py makes it a link)."""
+    return {"code": code, "text": str(text), "article": article, "anchor": anchor, "try": change or {}}

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from labcontract.labs import cpp_tokenizer as cpp_contract
 from labs.charts import bar_chart, is_number
-from labs.kinds import Lab
+from labs.kinds import Lab, rule
 
 CHECK_NOT_RUN = {
     "CE": gettext_lazy("编译失败"),
@@ -33,7 +33,8 @@ def cpp_view(result: dict) -> dict:
     status = result.get("status")
     compile_report = result.get("compile") or {}
     return {
-        "headers": ["document", "match", "reference tokens", "candidate tokens"] if rows else [],
+        "headers": [gettext("文档"), gettext("一致"), gettext("参考 token 数"), gettext("你的 token 数")]
+        if rows else [],
         "rows": rows,
         "charts": charts,
         "status": status,
@@ -45,6 +46,9 @@ def cpp_view(result: dict) -> dict:
         "first_mismatch": result.get("first_mismatch"),
         "message": result.get("message", ""),
         "speed": speed,
+        "invalid_utf8": result.get("invalid_utf8") if isinstance(result.get("invalid_utf8"), dict) else None,
+        "parity_failed": is_number(result.get("exact_match_rate")) and result["exact_match_rate"] < 1,
+        "documents_matched": result.get("documents_matched"), "documents_total": result.get("documents_total"),
         "source_files": result.get("source_files") or [],
     }
 
@@ -65,12 +69,31 @@ def cpp_headline(result: dict) -> dict[str, tuple[float, str]]:
     return out
 
 
+def cpp_explain(result: dict) -> list[dict]:
+    """What to notice: documents that do not match the reference, the invalid-UTF-8 contract (exit code 2)."""
+    rules = []
+    total, matched = result.get("documents_total"), result.get("documents_matched")
+    if is_number(total) and is_number(matched) and total and matched < total:
+        first = (result.get("first_mismatch") or {}).get("document") or ""
+        rules.append(rule("parity-failed", gettext(
+            "只有 %(m)s/%(t)s 个文档的 token 与参考一致（第一个不一致：%(doc)s）：常见原因是预分词正则"
+            "（数字、空白、非拉丁文字的切分）、合并的优先级顺序，或没有先做 NFC 规范化。") % {
+                "m": matched, "t": total, "doc": first or "—"}, "bpe-tokenizer", "c"))
+    check = result.get("invalid_utf8")
+    if isinstance(check, dict) and check.get("ok") is False:
+        rules.append(rule("invalid-utf8-contract", gettext(
+            "输入不是合法的 UTF-8 时，程序应该在 stderr 说明并以退出码 2 结束（契约）；这次的退出码是 %(rc)s。"
+            "部署时 tokenizer 会收到任意字节，悄悄输出错误的 token 比报错更糟。") % {"rc": check.get("returncode")},
+            "bpe-tokenizer", "c"))
+    return rules
+
+
 KIND = Lab(
     slug="cpp-tokenizer",
     title=_("C++ Tokenizer 校验"),
     subtitle=_("编译你的 C++ Qwen tokenizer，与 tiktoken 逐文档比对并测速"),
     skills=("cpp-cuda",),
-    summarise=cpp_view, headline=cpp_headline, evidence=cpp_evidence,
+    summarise=cpp_view, headline=cpp_headline, evidence=cpp_evidence, explain=cpp_explain,
     upload=True,
     template="labs/kinds/cpp_tokenizer.html",
 )

@@ -5,7 +5,7 @@ import json
 
 from django import template
 
-from .. import registry
+from .. import explain, registry, stages
 from ..charts import param_rows, system_rows
 
 register = template.Library()
@@ -14,6 +14,11 @@ register = template.Library()
 @register.simple_tag
 def lab_view(job):
     return registry.summary(job.lab, job.result)
+
+
+@register.simple_tag
+def lab_explain(job):
+    return explain.explanations(job)
 
 
 @register.simple_tag
@@ -35,3 +40,9 @@ def lab_title(slug: str) -> str:
 def json_attr(value) -> str:
     """A chart's data as JSON for a data- attribute (the template's autoescaping makes it attribute-safe)."""
     return json.dumps(value, ensure_ascii=False, default=str)
+
+
+@register.filter
+def stage_text(text: str) -> str:
+    """A job's stage in the learner's language (labs/stages.py)."""
+    return stages.stage_text(text)

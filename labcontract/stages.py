@@ -39,6 +39,11 @@ STAGES: dict[str, str] = {
     "library-size": r"library (?P<problem>gemm|softmax) (?P<size>[0-9x]+)",
     "size": r"(?P<problem>gemm|softmax) (?P<size>[0-9x]+)",
     "running-checking": r"running and checking",
+    "kv-cache": r"KV cache",
+    "evaluation-texts": r"evaluation texts",
+    "reference-logits": r"reference logits",
+    "tracing-decode": r"tracing the decode step with its cache \(torch\.export\)",
+    "graph": r"(?P<precision>[a-z0-9-]+) graph",
     "engine": r"(?P<name>[a-z0-9][a-z0-9-]*)",  # an engine or precision name before its own stage
 }
 

@@ -25,7 +25,7 @@ def test_every_stage_the_runner_writes_is_in_the_vocabulary():
             text = re.sub(r"\{step \+ 1\}|\{i \+ 1\}|\{r \+ 1\}|\{index \+ 1\}|\{total\}|\{steps\}|\{len\(levels\)\}"
                           r"|\{spec\['repeats'\]\}|\{length\}", "3", match.group(2))
             text = text.replace("{losses[-1]:.3f}", "1.234").replace("{engine}", "transformers-cb")
-            text = text.replace("{name}", "fp32").replace("{problem}", "gemm")
+            text = text.replace("{name}", "fp32").replace("{problem}", "gemm").replace("{precision}", "int8")
             text = text.replace("{'x'.join(map(str, dims))}", "255x257x129")
             found.add(text)
     assert len(found) >= 20

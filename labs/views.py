@@ -80,7 +80,8 @@ def lab_compare(request: HttpRequest) -> HttpResponse:
             "a": jobs[0].pk, "b": jobs[1].pk, "lab_a": registry.title(jobs[0].lab),
             "lab_b": registry.title(jobs[1].lab)}
         return render(request, "labs/lab_compare.html", {"jobs": jobs, "refused": message}, status=400)
-    context = {"jobs": jobs, "title": registry.title(jobs[0].lab), **comparison(*jobs, registry.headline)}
+    context = {"jobs": jobs, "title": registry.title(jobs[0].lab),
+               **comparison(*jobs, registry.headline, registry.get(jobs[0].lab))}
     return render(request, "labs/lab_compare.html", context)
 
 

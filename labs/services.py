@@ -338,3 +338,24 @@ def runner_local_token() -> str:
     path.write_text(token)
     path.chmod(0o600)
     return token
+
+
+def job_timing(job: LabJob, *, now=None) -> dict | None:
+    """A running job's elapsed seconds and, where one can be made, an estimate of what is left: from the user's
+    last succeeded job of the same lab with the same parameters (how long it took), else from the progress so
+    far (elapsed x (100 - p) / p, once p >= 5 %). None for a job that is not running."""
+    if job.status != LabJob.Status.RUNNING or job.started_at is None:
+        return None
+    now = now or timezone.now()
+    elapsed = max((now - job.started_at).total_seconds(), 0.0)
+    same = (LabJob.objects.filter(user_id=job.user_id, lab=job.lab, params=job.params, status=LabJob.Status.SUCCEEDED,
+                                  started_at__isnull=False, finished_at__isnull=False)
+            .exclude(id=job.id).order_by("-finished_at").only("id", "started_at", "finished_at").first())
+    if same is not None:
+        took = (same.finished_at - same.started_at).total_seconds()
+        return {"elapsed_s": elapsed, "remaining_s": max(took - elapsed, 0.0), "basis": "previous",
+                "previous_id": same.id, "previous_s": took}
+    if job.progress >= 5:
+        return {"elapsed_s": elapsed, "remaining_s": elapsed * (100 - job.progress) / job.progress,
+                "basis": "progress"}
+    return {"elapsed_s": elapsed, "remaining_s": None, "basis": None}

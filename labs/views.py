@@ -56,7 +56,8 @@ def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
 def lab_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(LabJob.objects.select_related("runner"), pk=pk, user=request.user)
     template = "labs/_lab_job_live.html" if request.htmx else "labs/lab_job.html"
-    context = {"job": job, "waiting": services.waiting_reason(job), "title": registry.title(job.lab)}
+    context = {"job": job, "waiting": services.waiting_reason(job), "title": registry.title(job.lab),
+               "timing": services.job_timing(job)}
     if not request.htmx:  # the live fragment polls every 2 s: history stays out of it
         done = LabJob.objects.filter(user=request.user, lab=job.lab, status=LabJob.Status.SUCCEEDED)
         context["previous"] = done.exclude(pk=pk)[:10]

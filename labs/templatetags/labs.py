@@ -35,3 +35,16 @@ def lab_title(slug: str) -> str:
 def json_attr(value) -> str:
     """A chart's data as JSON for a data- attribute (the template's autoescaping makes it attribute-safe)."""
     return json.dumps(value, ensure_ascii=False, default=str)
+
+
+@register.filter
+def duration_text(seconds) -> str:
+    """Seconds as "42 秒" / "3 分 05 秒" / "1 小时 02 分" (translated)."""
+    from django.utils.translation import gettext
+
+    s = int(round(float(seconds or 0)))
+    if s < 60:
+        return gettext("%(s)d 秒") % {"s": s}
+    if s < 3600:
+        return gettext("%(m)d 分 %(s)02d 秒") % {"m": s // 60, "s": s % 60}
+    return gettext("%(h)d 小时 %(m)02d 分") % {"h": s // 3600, "m": s % 3600 // 60}

@@ -34,7 +34,7 @@ def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
     entry = registry.get(lab)
     if entry is None or lab not in labcontract.LABS:
         raise Http404(_("没有这个实验。"))
-    error = ""
+    error, error_field = "", ""
     if request.method == "POST":
         queue = request.POST.get("queue", entry.queues[0])
         try:
@@ -43,13 +43,17 @@ def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
                                                                                              request.FILES)
             job = services.job_create(user=request.user, lab=lab, queue=queue, params=params)
         except (labcontract.ContractError, ValueError) as exc:
-            error = str(exc)
+            error, error_field = str(exc), getattr(exc, "field", "").split("/")[0]
         else:
             return redirect("lab_job", pk=job.pk)
     typed = request.POST if error else None
-    context = {"lab": entry, "fields": [] if entry.upload else forms.fields(entry, typed), "error": error,
+    fields = [] if entry.upload else forms.fields(entry, typed)
+    if error_field not in {f["name"] for f in fields}:
+        error_field = ""  # only above the form
+    context = {"lab": entry, "fields": fields, "error": error,
                "queue": typed.get("queue") if typed else entry.queues[0],
-               "intro": entry.intro() if entry.intro else None}
+               "intro": entry.intro() if entry.intro else None, "error_field": error_field,
+               "models": services.runner_models(request.user, entry.queues) if services._model_field(lab) else None}
     return render(request, "labs/lab_new.html", context)
 
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 import labcontract
 
-from . import forms, registry, services
+from . import evidence, forms, registry, services
 from .charts import history_chart
 from .compare import comparison
 from .models import LabJob, Runner
@@ -69,6 +69,8 @@ def lab_job(request: HttpRequest, pk: int) -> HttpResponse:
         lab = registry.get(job.lab)
         context["history"] = history_chart(lab.headline, reversed(recent)) if lab else None
         context["history_json"] = json.dumps(context["history"], ensure_ascii=False) if context["history"] else ""
+        context["evidence"] = evidence.representatives(request.user, [job.lab]).get(job.lab)
+        context["choosable"] = evidence.choosable(job)
     return render(request, template, context)
 
 
@@ -88,6 +90,21 @@ def lab_compare(request: HttpRequest) -> HttpResponse:
     context = {"jobs": jobs, "title": registry.title(jobs[0].lab),
                **comparison(*jobs, registry.headline, registry.get(jobs[0].lab))}
     return render(request, "labs/lab_compare.html", context)
+
+
+@require_POST
+def lab_job_evidence(request: HttpRequest, pk: int) -> HttpResponse:
+    """Choose this job as the lab's evidence (dashboard, skill pages, portfolio), or go back to the default."""
+    job = get_object_or_404(LabJob, pk=pk, user=request.user)
+    if request.POST.get("action") == "default":
+        evidence.unchoose(request.user, job.lab)
+        messages.success(request, _("这个实验的代表结果改回默认：最好的有效任务。"))
+    elif evidence.choose(request.user, job):
+        messages.success(request,
+                         _("#%(pk)s 现在是这个实验的代表结果（仪表盘、技能页和作品集都用它）。") % {"pk": job.pk})
+    else:
+        messages.error(request, _("只有成功且测到了结果的任务才能作为代表结果。"))
+    return redirect("lab_job", pk=pk)
 
 
 @require_POST

@@ -45,6 +45,9 @@ class Lab:
     # result -> {headline label: [the figure in each timed repeat]}: its spread, the noise rule and the compare
     # page's interval on a ratio (labs/noise.py); None where the lab has no repeats.
     repeats: Callable[[dict], dict[str, list[float]]] | None = None
+    # result -> the figure that ranks this lab's jobs for the default evidence (higher is better; labs/evidence.py);
+    # None: the largest headline figure in the first figure's unit.
+    score: Callable[[dict], float | None] | None = None
     queues: tuple[str, ...] = ()  # from the contract (labcontract.LAB_QUEUES): the first is the form's default
 
     def label(self, param: str) -> str:

@@ -57,6 +57,8 @@ def test_two_identical_jobs_on_a_busy_machine_the_busy_one_is_flagged_and_the_di
     busy, quiet = busy_pair(user)
     html = lab_job_page(client_a, busy, lang)
     flag = html.split('data-testid="noisy-run"')[1].split("</div>")[0]
+    rule = html.split('data-testid="run-noise"')[1].split("</details>")[0]
+    assert ("CPU 时间 ≥ 10%，" if lang == "zh-hans" else "took ≥ 10% of the machine's CPU time") in rule
     assert ("CPU 时间" if lang == "zh-hans" else "CPU time") in flag and "60%" in flag and "stress-ng" in flag
     assert 'data-testid="noisy-run"' not in lab_job_page(client_a, quiet, lang)
     html = compare_html(client_a, busy, quiet, lang)

@@ -16,14 +16,15 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.cache import caches
-from django.db.models import Count, F, Window
-from django.db.models.functions import Least, RowNumber, TruncDate
+from django.db.models import Count
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from core.versions import current_versions
 from knowledge.models import ReviewLog
 from knowledge.reviews import ReviewSummary, review_summary
+from labs import evidence as lab_evidence
 from labs import registry
 from labs.models import LabJob
 from practice.models import DIFFICULTY_WEIGHTS, Exercise, Submission
@@ -69,16 +70,14 @@ def heatmap_html(days: list[Day]) -> SafeString:
     return mark_safe(cells)
 
 
-def lab_results(user, *, limit: int = 5) -> tuple[list[LabJob], set[str]]:
-    """The user's latest `limit` succeeded jobs, and every lab they have a succeeded job of, in one query: the
-    rows that are among the latest `limit` overall or the latest of their lab (at most `limit` + one per lab)."""
-    newest_first = [F("created_at").desc(), F("id").desc()]
-    rows = list(LabJob.objects.filter(user=user, status=LabJob.Status.SUCCEEDED).defer("log_tail", "params")
-                .annotate(overall=Window(RowNumber(), order_by=newest_first),
-                          in_lab=Window(RowNumber(), partition_by=[F("lab")], order_by=newest_first))
-                .annotate(rank=Least(F("overall") - limit + 1, F("in_lab"))).filter(rank__lte=1)
-                .order_by("overall"))
-    return [job for job in rows if job.overall <= limit], {job.lab for job in rows}
+def lab_results(user) -> tuple[list[LabJob], set[str]]:
+    """The job that represents each lab the user measured (their choice, else the best valid job:
+    labs/evidence.py), each marked `evidence_chosen`, and those labs; two queries."""
+    jobs = []
+    for rep in lab_evidence.representatives(user).values():
+        rep.job.evidence_chosen = rep.chosen
+        jobs.append(rep.job)
+    return jobs, {job.lab for job in jobs}
 
 
 def best_bound_shares(user, *, jobs: int = 40) -> list[dict]:

@@ -11,9 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import OuterRef, Subquery
-
-from labs import registry
+from labs import evidence as lab_evidence
 from labs.models import LabJob
 from practice.models import Exercise, Submission
 from tracker import services as plan
@@ -43,21 +41,15 @@ class LabEvidence:
     job: LabJob
     runs: int
     system_info: dict = field(default_factory=dict)
+    chosen: bool = False  # the learner chose this job (else: the best valid one, labs/evidence.py)
 
 
 def latest_lab_results(user) -> list[LabEvidence]:
-    """The latest succeeded job of each lab (registry order), with how many succeeded runs it has. Two queries;
-    the job's params, log, error and runner are not loaded."""
-    succeeded = LabJob.objects.filter(user=user, status=LabJob.Status.SUCCEEDED)
-    latest = succeeded.filter(lab=OuterRef("lab")).order_by("-created_at", "-id").values("id")[:1]
-    jobs = {job.lab: job for job in succeeded.filter(id=Subquery(latest))
-            .only("id", "lab", "result", "system_info", "created_at", "finished_at")}
-    runs: dict[str, int] = {}
-    for lab in succeeded.order_by().values_list("lab", flat=True):
-        runs[lab] = runs.get(lab, 0) + 1
-    order = [slug for slug in registry.LABS if slug in jobs] + sorted(set(jobs) - set(registry.LABS))
-    return [LabEvidence(slug=slug, job=jobs[slug], runs=runs[slug],
-                        system_info=public_system_info(jobs[slug].system_info)) for slug in order]
+    """The job that represents each lab (registry order): the learner's choice, else the best valid job
+    (labs/evidence.py), with how many runs that measured something the lab has. Two queries; only the chosen
+    job's headline, evidence line and public system info reach the page."""
+    return [LabEvidence(slug=slug, job=rep.job, runs=rep.runs, system_info=public_system_info(rep.job.system_info),
+                        chosen=rep.chosen) for slug, rep in lab_evidence.representatives(user).items()]
 
 
 @dataclass
@@ -93,6 +85,7 @@ def portfolio(profile: Profile) -> Portfolio:
     solved = Submission.objects.filter(user=user, mode=Submission.Mode.SUBMIT, verdict="AC").values("exercise_id")
     exercises = list(Exercise.objects.live().filter(pk__in=solved).prefetch_related("skills")
                      .order_by("difficulty", "order", "slug"))
+    labs = latest_lab_results(user)
     return Portfolio(username=user.get_username(), published_at=profile.portfolio_published_at,
-                     progress=plan.plan_progress(user), levels=skill_levels(user),
-                     labs=latest_lab_results(user), solved=solved_by_skill(exercises), solved_count=len(exercises))
+                     progress=plan.plan_progress(user), levels=skill_levels(user, labs={e.slug for e in labs}),
+                     labs=labs, solved=solved_by_skill(exercises), solved_count=len(exercises))

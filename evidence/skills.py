@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, Subquery
 
+from labs import evidence as lab_evidence
 from labs import registry
-from labs.models import LabJob
 from practice.models import DIFFICULTY_WEIGHTS, Exercise, Submission
 from tracker.models import Skill, Status, TaskProgress
 
@@ -52,9 +52,10 @@ class SkillLevel:
 
 
 def succeeded_labs(user) -> set[str]:
-    # order_by(): the model's default ordering would otherwise join DISTINCT and return every row.
-    return set(LabJob.objects.filter(user=user, status=LabJob.Status.SUCCEEDED)
-               .order_by().values_list("lab", flat=True).distinct())
+    """The labs with a job that represents them (labs/evidence.py): a run that measured nothing, or only noisy
+    runs the learner did not choose, is no evidence."""
+    return set(lab_evidence.representatives(user))
+
 
 
 def _skills_with_tasks(user):

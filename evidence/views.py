@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 
 from knowledge import reviews
 from knowledge.models import Article
+from labs import evidence as lab_evidence
 from labs import registry
-from labs.models import LabJob
 from practice.models import Exercise, Submission
 from tracker.models import Skill, Status, Task
 
@@ -40,8 +40,10 @@ def skill_detail(request: HttpRequest, slug: str) -> HttpResponse:
                                              submissions__mode=Submission.Mode.SUBMIT,
                                              submissions__verdict="AC").distinct())
     labs = [lab.slug for lab in registry.labs_evidencing(skill.slug)]
-    jobs = (LabJob.objects.filter(user=request.user, status=LabJob.Status.SUCCEEDED, lab__in=labs)
-            .defer("log_tail").order_by("-created_at", "-id")[:20])
+    jobs = []
+    for rep in lab_evidence.representatives(request.user, labs).values():
+        rep.job.evidence_chosen = rep.chosen
+        jobs.append(rep.job)
     context = {"skill": skill, "level": level, "tasks_done": tasks_done, "solved": solved,
                "jobs": jobs, "labs": labs,
                "articles": Article.objects.live().filter(skills=skill),

@@ -25,6 +25,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--token", default=None,
                    help="runner token; visible to every user in `ps` — prefer DEPLOYDOJO_RUNNER_TOKEN or --token-file")
     p.add_argument("--broker-url", default=env("CELERY_BROKER_URL"), help="Celery broker URL (CELERY_BROKER_URL)")
+    p.add_argument("--models-dir", default=env("DEPLOYDOJO_MODELS_DIR"),
+                   help="folder of local Hugging Face model directories the runner offers (DEPLOYDOJO_MODELS_DIR)")
     p.add_argument("--name", default=socket.gethostname(), help="worker name (default: host name)")
     p.add_argument("--concurrency", type=int, default=1, help="jobs at once (default 1: labs measure the host)")
     p.add_argument("--probe", action="store_true", help="print the capabilities JSON and exit")
@@ -52,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     cuda_order_like_nvml()  # before the probe or any lab touches CUDA
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    capabilities = probe()
+    capabilities = probe(models_dir=args.models_dir)
     if args.probe:
         print(json.dumps(capabilities, indent=2))
         return 0

@@ -78,6 +78,9 @@ CAPABILITIES = {
         "queues": {"type": "array", "items": {"enum": list(QUEUES)}},
         # The regex libraries this runner links into C++ tokenizer submissions (absent: an older runner).
         "cpp_regex": {"type": "array", "uniqueItems": True, "items": {"enum": list(CPP_REGEX_LIBRARIES)}},
+        # The models a lab's `model` field may name here: built-in refs ("smollm2-135m", "fixture") and absolute
+        # paths of the model directories under the runner's models folder (absent: an older runner, not checked).
+        "models": {"type": "array", "maxItems": 210, "items": {"type": "string", "minLength": 1, "maxLength": 500}},
     },
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from labs import noise
 from labs.charts import is_number, param_rows, system_rows
 
 
@@ -20,8 +21,10 @@ def _system_pairs(info: dict | None) -> list[tuple[str, str]]:
     return [*view["rows"], *gpus, *view["versions"]]
 
 
-def comparison(a, b, headline: Callable[[str, dict | None], dict]) -> dict:
-    """Headline figures of two jobs with b - a and b / a, and the parameters and system info that differ."""
+def comparison(a, b, headline: Callable[[str, dict | None], dict], lab=None) -> dict:
+    """Headline figures of two jobs with b - a and b / a, whether each difference is real or within noise
+    (labs/noise.py: an interval on the ratio from the repeats, and each job's noise flag), and the parameters and
+    system info that differ."""
     fa, fb = headline(a.lab, a.result), headline(b.lab, b.result)
     figures = []
     for name in [*fa, *(n for n in fb if n not in fa)]:
@@ -32,6 +35,8 @@ def comparison(a, b, headline: Callable[[str, dict | None], dict]) -> dict:
         except OverflowError:  # an integer too large for a float, stored before the contract bounded them
             ratio = None
         figures.append({"label": name, "unit": (fa.get(name) or fb.get(name))[1], "a": va, "b": vb,
-                        "diff": vb - va if both else None, "ratio": ratio})
-    return {"figures": figures, "params": _differing(param_rows(a.params)["rows"], param_rows(b.params)["rows"]),
+                        "diff": vb - va if both else None, "ratio": ratio,
+                        "verdict": noise.difference_verdict(lab, a, b, name) if both else None})
+    return {"figures": figures, "noise": [(job, noise.assess(lab, job.result)) for job in (a, b)],
+            "params": _differing(param_rows(a.params)["rows"], param_rows(b.params)["rows"]),
             "system": _differing(_system_pairs(a.system_info), _system_pairs(b.system_info))}

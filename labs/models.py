@@ -94,3 +94,16 @@ class LabJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+
+class EvidenceChoice(models.Model):
+    """The job a learner chose to represent a lab on their dashboard, skill pages and portfolio (one per lab);
+    without one, labs/evidence.py picks the best valid job."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lab_evidence_choices")
+    lab = models.CharField(max_length=40)
+    job = models.ForeignKey(LabJob, on_delete=models.CASCADE, related_name="+")
+    chosen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "lab"], name="one_evidence_choice_per_lab")]

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 import labcontract
 
-from . import charts, kinds
+from . import charts, kinds, noise
 from .kinds import COMMON_LABELS, Lab
 
 # What a runner must have to consume each queue: the job page names it when no usable runner has it.
@@ -69,6 +69,7 @@ def summary(slug: str, result: dict | None) -> dict:
             "template": lab.template}
     # Any lab on a CUDA runner: the whole job's NVML series (worker.job_telemetry) after the lab's own charts.
     view["lines"] = [*view["lines"], *charts.telemetry_lines([("GPU", result.get("telemetry"))], _("整个任务"))]
+    view["noise"] = noise.assess(lab, result)
     return view
 
 

@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_noop as _
 
 import labcontract
@@ -64,12 +64,43 @@ def job_create(*, user, lab: str, queue: str, params: dict) -> LabJob:
         raise ValueError(f"unknown lab {lab!r}")
     # Raises ContractError naming the field: a queue the lab (or these parameters) cannot run on included.
     filled = labcontract.lab_params_with_defaults(lab, params, queue=queue)
+    if refusal := model_refusal(user, lab, queue, filled):
+        raise refusal
     with transaction.atomic():
         job = LabJob.objects.create(user=user, lab=lab, queue=queue, params=filled)
         transaction.on_commit(lambda: dispatch(job))
     if not transaction.get_connection().in_atomic_block:
         job.refresh_from_db()  # dispatched on commit: show which runner it went to, or why none
     return job
+
+
+def _model_field(lab: str) -> bool:
+    return "model" in labcontract.LAB_PARAMS.get(lab, {}).get("properties", {})
+
+
+def runner_models(user, queues) -> list[str] | None:
+    """The models the user's usable runners serving any of `queues` report, in the order they report them; None
+    when one of those runners reports none (an older runner: what it holds is unknown) or there is no such
+    runner."""
+    runners = [r for r in usable_runners(user) if set(r.queues) & set(queues)]
+    if not runners or any(not isinstance(r.capabilities.get("models"), list) for r in runners):
+        return None
+    return list(dict.fromkeys(m for r in runners for m in r.capabilities["models"] if isinstance(m, str)))
+
+
+def model_refusal(user, lab: str, queue: str, params: dict) -> labcontract.ContractError | None:
+    """A model the runners that could take this job do not hold is refused before it is queued (the /etc/passwd
+    job of issue 18): only when every such runner reports its models."""
+    model = params.get("model")
+    if not _model_field(lab) or not isinstance(model, str):
+        return None
+    held = runner_models(user, [queue])
+    if held is None or model in held:
+        return None
+    return labcontract.ContractError(
+        gettext("没有一台能运行 %(queue)s 的 runner 有模型 “%(model)s”。可选：%(held)s（runner 的模型目录下带 "
+                "config.json 的目录，或内置模型）。") % {"queue": queue, "model": model, "held": "、".join(held)},
+        field="model")
 
 
 def usable_runners(user):
@@ -368,3 +399,24 @@ def runner_local_token() -> str:
     path.write_text(token)
     path.chmod(0o600)
     return token
+
+
+def job_timing(job: LabJob, *, now=None) -> dict | None:
+    """A running job's elapsed seconds and, where one can be made, an estimate of what is left: from the user's
+    last succeeded job of the same lab with the same parameters (how long it took), else from the progress so
+    far (elapsed x (100 - p) / p, once p >= 5 %). None for a job that is not running."""
+    if job.status != LabJob.Status.RUNNING or job.started_at is None:
+        return None
+    now = now or timezone.now()
+    elapsed = max((now - job.started_at).total_seconds(), 0.0)
+    same = (LabJob.objects.filter(user_id=job.user_id, lab=job.lab, params=job.params, status=LabJob.Status.SUCCEEDED,
+                                  started_at__isnull=False, finished_at__isnull=False)
+            .exclude(id=job.id).order_by("-finished_at").only("id", "started_at", "finished_at").first())
+    if same is not None:
+        took = (same.finished_at - same.started_at).total_seconds()
+        return {"elapsed_s": elapsed, "remaining_s": max(took - elapsed, 0.0), "basis": "previous",
+                "previous_id": same.id, "previous_s": took}
+    if job.progress >= 5:
+        return {"elapsed_s": elapsed, "remaining_s": elapsed * (100 - job.progress) / job.progress,
+                "basis": "progress"}
+    return {"elapsed_s": elapsed, "remaining_s": None, "basis": None}

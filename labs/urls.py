@@ -8,6 +8,7 @@ urlpatterns = [
     path("labs/jobs/<int:pk>/", views.lab_job, name="lab_job"),
     path("labs/compare/", views.lab_compare, name="lab_compare"),
     path("labs/jobs/<int:pk>/cancel/", views.lab_job_cancel, name="lab_job_cancel"),
+    path("labs/jobs/<int:pk>/evidence/", views.lab_job_evidence, name="lab_job_evidence"),
     path("labs/runners/new/", views.runner_create, name="runner_create"),
     path("labs/runners/<int:pk>/revoke/", views.runner_revoke, name="runner_revoke"),
     path("api/runner/heartbeat", api.heartbeat, name="runner_heartbeat"),

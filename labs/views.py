@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 import labcontract
 
-from . import forms, registry, services
+from . import evidence, forms, registry, services
 from .charts import history_chart
 from .compare import comparison
 from .models import LabJob, Runner
@@ -75,14 +75,16 @@ def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
                                          for q in r.queues})
     context = {"lab": entry, "fields": fields, "error": error, "error_at_field": bool(error_field),
                "queue": queue if queue in entry.queues else entry.queues[0],
-               "intro": entry.intro() if entry.intro else None}
+               "intro": entry.intro() if entry.intro else None, "error_field": error_field,
+               "models": services.runner_models(request.user, entry.queues) if services._model_field(lab) else None}
     return render(request, "labs/lab_new.html", context)
 
 
 def lab_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(LabJob.objects.select_related("runner"), pk=pk, user=request.user)
     template = "labs/_lab_job_live.html" if request.htmx else "labs/lab_job.html"
-    context = {"job": job, "waiting": services.waiting_reason(job), "title": registry.title(job.lab)}
+    context = {"job": job, "waiting": services.waiting_reason(job), "title": registry.title(job.lab),
+               "timing": services.job_timing(job)}
     if not request.htmx:  # the live fragment polls every 2 s: history stays out of it
         done = LabJob.objects.filter(user=request.user, lab=job.lab, status=LabJob.Status.SUCCEEDED)
         context["previous"] = done.exclude(pk=pk)[:10]
@@ -90,6 +92,8 @@ def lab_job(request: HttpRequest, pk: int) -> HttpResponse:
         lab = registry.get(job.lab)
         context["history"] = history_chart(lab.headline, reversed(recent)) if lab else None
         context["history_json"] = json.dumps(context["history"], ensure_ascii=False) if context["history"] else ""
+        context["evidence"] = evidence.representatives(request.user, [job.lab]).get(job.lab)
+        context["choosable"] = evidence.choosable(job)
     return render(request, template, context)
 
 
@@ -106,8 +110,24 @@ def lab_compare(request: HttpRequest) -> HttpResponse:
             "a": jobs[0].pk, "b": jobs[1].pk, "lab_a": registry.title(jobs[0].lab),
             "lab_b": registry.title(jobs[1].lab)}
         return render(request, "labs/lab_compare.html", {"jobs": jobs, "refused": message}, status=400)
-    context = {"jobs": jobs, "title": registry.title(jobs[0].lab), **comparison(*jobs, registry.headline)}
+    context = {"jobs": jobs, "title": registry.title(jobs[0].lab),
+               **comparison(*jobs, registry.headline, registry.get(jobs[0].lab))}
     return render(request, "labs/lab_compare.html", context)
+
+
+@require_POST
+def lab_job_evidence(request: HttpRequest, pk: int) -> HttpResponse:
+    """Choose this job as the lab's evidence (dashboard, skill pages, portfolio), or go back to the default."""
+    job = get_object_or_404(LabJob, pk=pk, user=request.user)
+    if request.POST.get("action") == "default":
+        evidence.unchoose(request.user, job.lab)
+        messages.success(request, _("这个实验的代表结果改回默认：最好的有效任务。"))
+    elif evidence.choose(request.user, job):
+        messages.success(request,
+                         _("#%(pk)s 现在是这个实验的代表结果（仪表盘、技能页和作品集都用它）。") % {"pk": job.pk})
+    else:
+        messages.error(request, _("只有成功且测到了结果的任务才能作为代表结果。"))
+    return redirect("lab_job", pk=pk)
 
 
 @require_POST

@@ -144,18 +144,21 @@ def test_the_clock_part_is_kept_only_until_a_card_falls_due(user, plan_content):
 
 
 @pytest.mark.django_db
-def test_lab_results_are_the_latest_five_and_every_lab_ever_measured(user):
+def test_lab_results_are_one_representative_job_per_lab_never_an_empty_or_failed_one(user):
+    """Issue 18: the dashboard shows the job that represents each lab (labs/evidence.py), not the latest five."""
     from evidence.dashboard import lab_results
+    from tests.support import lab_result
 
     now = timezone.now()
-    old = LabJob.objects.create(user=user, lab="cpp-tokenizer", queue="lab.cpu", status="succeeded", result={},
-                                created_at=now - dt.timedelta(days=30))
+    LabJob.objects.create(user=user, lab="cpp-tokenizer", queue="lab.cpu", status="succeeded", result={},
+                          created_at=now - dt.timedelta(days=30))  # measured nothing: no evidence
     LabJob.objects.create(user=user, lab="vllm-batch", queue="lab.cpu", status="failed", created_at=now)
-    newer = [LabJob.objects.create(user=user, lab="quant-inference", queue="lab.cpu", status="succeeded", result={},
+    quant = [LabJob.objects.create(user=user, lab="quant-inference", queue="lab.cpu", status="succeeded",
+                                   result=lab_result("quant-inference"), params={"model": "smollm2-135m"},
                                    created_at=now - dt.timedelta(days=i)) for i in range(6)]
-    recent, measured = lab_results(user)
-    assert [job.id for job in recent] == [job.id for job in newer[:5]]
-    assert measured == {"quant-inference", old.lab}
+    shown, measured = lab_results(user)
+    assert [job.id for job in shown] == [quant[0].id]  # equal figures: the newest
+    assert measured == {"quant-inference"} and shown[0].evidence_chosen is False
 
 
 def test_a_cache_that_is_down_fails_no_write_and_serves_nothing_stale(client_a, plan_content, settings):

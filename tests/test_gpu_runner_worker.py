@@ -72,7 +72,8 @@ VLLM_ONLY = {"job_id": 7, "attempt": 1, "lab": "vllm-batch", "params": {"engines
 
 
 def test_job_posts_start_progress_and_result_with_the_bearer_token(site):
-    assert execute_job(VLLM_ONLY, _client(site), queue="lab.cpu", capabilities=CAPS) == "done"
+    # vLLM alone on a CPU runner measures nothing: the result is posted and the job counts as failed (issue 18).
+    assert execute_job(VLLM_ONLY, _client(site), queue="lab.cpu", capabilities=CAPS) == "failed"
     assert site.endpoints()[0] == "start" and site.endpoints()[-1] == "result"
     assert "progress" in site.endpoints()
     assert {c[2] for c in site.calls} == {f"Bearer {TOKEN}"}
@@ -85,7 +86,7 @@ def test_job_posts_start_progress_and_result_with_the_bearer_token(site):
 def test_params_from_the_start_answer_win_over_the_payload(site):
     site.answers["start"] = [(200, {"ok": True, "params": {"engines": ["vllm"], "num_prompts": 3}})]
     job = {**VLLM_ONLY, "params": {"engines": ["vllm"], "num_prompts": 99}}
-    assert execute_job(job, _client(site), queue="lab.cpu", capabilities=CAPS) == "done"
+    assert execute_job(job, _client(site), queue="lab.cpu", capabilities=CAPS) == "failed"
     assert site.endpoints()[-1] == "result"
 
 
@@ -102,9 +103,9 @@ def test_a_cancel_seen_in_a_progress_answer_stops_the_job_without_a_result(site)
     assert site.endpoints() == ["start", "progress"]
 
 
-def test_a_finished_attempt_answering_409_to_the_result_counts_as_done(site):
+def test_a_finished_attempt_answering_409_to_the_result_counts_as_recorded(site):
     site.answers["result"] = [(409, {"error": "attempt already finished"})]
-    assert execute_job(VLLM_ONLY, _client(site), capabilities=CAPS) == "done"
+    assert execute_job(VLLM_ONLY, _client(site), capabilities=CAPS) == "failed"
     assert site.endpoints().count("result") == 1 and "failure" not in site.endpoints()
 
 
@@ -315,8 +316,8 @@ def test_a_cuda_job_posts_its_nvml_series_with_the_result_and_a_cpu_job_none(sit
     monkeypatch.setattr(telemetry, "_load_nvml", lambda: FakeNvml())
     monkeypatch.setattr(worker, "JOB_TELEMETRY_INTERVAL_MS", 10)
     caps = {**CAPS, "queues": ["lab.cpu", "lab.cuda"]}
-    assert execute_job(VLLM_ONLY, _client(site), queue="lab.cuda", capabilities=caps) == "done"
-    assert execute_job({**VLLM_ONLY, "job_id": 8}, _client(site), queue="lab.cpu", capabilities=caps) == "done"
+    assert execute_job(VLLM_ONLY, _client(site), queue="lab.cuda", capabilities=caps) == "failed"
+    assert execute_job({**VLLM_ONLY, "job_id": 8}, _client(site), queue="lab.cpu", capabilities=caps) == "failed"
     cuda, cpu = [body["result"] for endpoint, body, _ in site.calls if endpoint == "result"]
     assert cuda["engines"][0]["reason"].startswith("vLLM is not installed")  # the job ran as a CUDA job
     t = cuda["telemetry"]
@@ -328,6 +329,6 @@ def test_a_cuda_job_posts_its_nvml_series_with_the_result_and_a_cpu_job_none(sit
 
 def test_a_cuda_job_on_a_host_without_nvml_says_why_it_has_no_series(site):
     caps = {**CAPS, "queues": ["lab.cpu", "lab.cuda"]}
-    assert execute_job(VLLM_ONLY, _client(site), queue="lab.cuda", capabilities=caps) == "done"
+    assert execute_job(VLLM_ONLY, _client(site), queue="lab.cuda", capabilities=caps) == "failed"
     t = site.calls[-1][1]["result"]["telemetry"]
     assert t["status"] == "unavailable" and "NVML did not initialise" in t["reason"]

@@ -53,7 +53,7 @@ def test_two_jobs_side_by_side_show_the_headline_difference_and_ratio(client_a, 
     html = response.content.decode()
     fp32 = next(e for e in slow["precisions"] if e["precision"] == "fp32")["decode_tokens_per_s"]
     figure = next(r for r in rows(html, "compare-figures") if r[0] == "fp32")
-    assert figure[1:] == [f"{fp32:.2f} tok/s", f"{2 * fp32:.2f} tok/s", f"+{fp32:.2f} tok/s", "2.00×"]
+    assert figure[1:5] == [f"{fp32:.2f} tok/s", f"{2 * fp32:.2f} tok/s", f"+{fp32:.2f} tok/s", "2.00×"]
     assert ("Ratio (#" if lang == "en" else "比（#") in html
 
 
@@ -99,4 +99,4 @@ def test_two_long_context_jobs_compare_their_effective_lengths(client_a, user):
     a = make_job(user, "long-context", first)
     b = make_job(user, "long-context", second)
     figure = next(r for r in rows(compare(client_a, a, b).content.decode(), "compare-figures") if r[0] == "none")
-    assert figure[1:] == ["1024 tokens", "512 tokens", "-512 tokens", "0.50×"]
+    assert figure[1:5] == ["1024 tokens", "512 tokens", "-512 tokens", "0.50×"]

@@ -10,6 +10,7 @@ import pytest
 
 import labcontract
 from labs import registry
+from tests.support import lab_result
 
 RESULTS = Path(__file__).parent / "data" / "lab_results"
 
@@ -89,7 +90,12 @@ def test_a_succeeded_job_of_every_lab_counts_as_evidence_for_its_skills(slug, pl
     before = {lvl.skill.slug: lvl for lvl in skill_levels(user)}
     LabJob.objects.create(user=user, lab=slug, queue="lab.cpu", status=LabJob.Status.FAILED, result=None)
     assert all(slug not in lvl.labs_done for lvl in skill_levels(user))  # a failed job proves nothing
+    # A succeeded job that measured nothing is no evidence either (issue 18: the /etc/passwd job).
     LabJob.objects.create(user=user, lab=slug, queue="lab.cpu", status=LabJob.Status.SUCCEEDED, result={})
+    assert all(slug not in lvl.labs_done for lvl in skill_levels(user))
+    recorded = {"cpp-tokenizer": "cpp-tokenizer-ok", "kernels": "kernels-gemm-blocked"}.get(slug, slug)
+    LabJob.objects.create(user=user, lab=slug, queue="lab.cpu", status=LabJob.Status.SUCCEEDED,
+                          result=lab_result(recorded))
     after = {lvl.skill.slug: lvl for lvl in skill_levels(user)}
     for skill in registry.LABS[slug].skills:
         assert after[skill].labs_done == [slug] and after[skill].earned > before[skill].earned

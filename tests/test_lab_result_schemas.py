@@ -112,3 +112,19 @@ def test_a_lab_run_that_measured_nothing_is_a_failure_with_the_reason():
     longctx["settings"] = [{"setting": "yarn×4", "status": "error", "error": "out of memory"}]
     assert labcontract.result_failure("long-context", longctx) == ("no setting was measured: yarn×4 error: "
                                                                    "out of memory")
+
+
+def test_a_quant_or_batch_job_on_a_model_it_could_not_load_fails_with_every_reason():
+    """The /etc/passwd job of issue 18: every precision unsupported -> failed, naming each precision's reason."""
+    quant = load("quant-inference")
+    quant["precisions"] = [{"precision": p, "status": "unsupported", "reason": f"{p}: not a model directory"}
+                           for p in ("fp32", "bf16")] + [{"precision": "int8", "status": "error", "error": "boom"}]
+    labcontract.validate_result("quant-inference", quant)
+    failure = labcontract.result_failure("quant-inference", quant)
+    assert failure.startswith("no precision was measured: fp32 unsupported: ")
+    assert "bf16 unsupported" in failure and "int8 error: boom" in failure
+    batch = load("vllm-batch")
+    assert labcontract.result_failure("vllm-batch", batch) is None
+    batch["engines"] = [{"engine": "vllm", "status": "unsupported", "reason": "vLLM is not installed"}]
+    assert labcontract.result_failure("vllm-batch", batch) == ("no engine was measured: vllm unsupported: "
+                                                               "vLLM is not installed")

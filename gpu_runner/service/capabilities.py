@@ -10,6 +10,7 @@ import platform
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -151,7 +152,24 @@ def host_figures() -> dict[str, float]:
     return figures
 
 
-def probe(*, check_vllm: bool = True) -> dict[str, Any]:
+MODELS_MAX = 200  # local model directories reported (the capabilities schema's limit)
+
+
+def runner_models(models_dir: str | os.PathLike | None = None) -> list[str]:
+    """The models a lab's `model` field may name on this runner: the built-in refs, then the absolute path of every
+    Hugging Face model directory (one with config.json) directly under models_dir or one level deeper
+    (models/Qwen/Qwen2.5-0.5B), sorted. models_dir: --models-dir / DEPLOYDOJO_MODELS_DIR; none -> built-ins only."""
+    from gpu_runner.checkpoints import fixture, smollm
+
+    found: list[str] = []
+    root = Path(models_dir).expanduser().resolve() if models_dir else None
+    if root is not None and root.is_dir():
+        for config in sorted([*root.glob("*/config.json"), *root.glob("*/*/config.json")]):
+            found.append(str(config.parent))
+    return [smollm.SMOLLM_NAME, fixture.FIXTURE_NAME, *found[:MODELS_MAX]]
+
+
+def probe(*, check_vllm: bool = True, models_dir: str | os.PathLike | None = None) -> dict[str, Any]:
     """Describe this host; the result fits labcontract.CAPABILITIES."""
     devices = cuda_devices()
     versions: dict[str, str | None] = {name: package_version(name) for name in _VERSIONED}
@@ -175,6 +193,7 @@ def probe(*, check_vllm: bool = True) -> dict[str, Any]:
         "queues": choose_queues(devices, vllm_ok),
         "cpp_regex": list(cpp_libraries.on_this_runner()),
         "os": f"{platform.system()} {platform.release()}",
+        "models": runner_models(models_dir),
     }
     labcontract.validate("heartbeat", {"capabilities": caps})
     return caps

@@ -16,6 +16,7 @@ from typing import Any
 import labcontract
 from gpu_runner.errors import LabCancelled
 from gpu_runner.labs import LabContext, lab_runner
+from gpu_runner.measure.noise import MachineNoise
 from gpu_runner.process.fresh import LogTail
 from gpu_runner.service.prometheus import track_job
 from gpu_runner.service.site_client import Conflict, SiteClient, SiteError
@@ -130,10 +131,16 @@ def _execute_started(payload: dict[str, Any], client: SiteClient, job_id: int, a
                                                       queue=queue)
         ctx = LabContext(device=device_for(queue, capabilities), capabilities=capabilities, progress=progress,
                          log=tail, child_timeout_s=child_timeout_s)
-        with job_telemetry(ctx.device) as telemetry:
-            result = lab_runner(payload["lab"])(params, ctx)
+        noise = MachineNoise(ctx.device).start()
+        try:
+            with job_telemetry(ctx.device) as telemetry:
+                result = lab_runner(payload["lab"])(params, ctx)
+        finally:
+            recorded = noise.stop()
         if telemetry.result is not None:
             result["telemetry"] = telemetry.result
+        if isinstance(result, dict):
+            result["noise"] = recorded  # what else used the machine (gpu_runner.measure.noise)
     except LabCancelled:
         log.info("job %s attempt %s: cancelled by the site", job_id, attempt)
         return "cancelled"

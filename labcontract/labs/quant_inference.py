@@ -26,7 +26,7 @@ Result shape (the "result" object a runner posts):
 from __future__ import annotations
 
 from labcontract.labs._schema import MODEL_INFO, MODEL_REF, NUM, NUM_OR_NULL, STATS, STR_LIST, not_ok
-from labcontract.labs.spec import LabSpec
+from labcontract.labs.spec import LabSpec, no_entry_measured
 
 PRECISIONS = ("fp32", "bf16", "fp16", "int8", "int8-wo", "int4", "nf4", "gptq", "awq")
 
@@ -113,4 +113,5 @@ QUANT_INFERENCE_RESULT = {
 
 
 SPEC = LabSpec(slug="quant-inference", order=10, queues=("lab.cpu", "lab.cuda"),
-               params=QUANT_INFERENCE_PARAMS, result=QUANT_INFERENCE_RESULT)
+               params=QUANT_INFERENCE_PARAMS, result=QUANT_INFERENCE_RESULT,
+               result_failure=no_entry_measured("precisions", "precision"))

@@ -37,15 +37,17 @@ class LabSpec:
 
 def no_entry_measured(key: str, name: str) -> Callable[[dict[str, Any]], str | None]:
     """A result_failure hook for labs that measure a list of configurations: failed when none was measured (the
-    error is the first entry's reason)."""
+    error names every entry's reason, "fp32 unsupported: …; int8 error: …")."""
 
     def failure(result: dict[str, Any]) -> str | None:
         entries = result.get(key) or []
         if any(e.get("status") == "ok" for e in entries):
             return None
-        first = entries[0] if entries else {}
-        what = first.get("reason") or first.get("error") or f"no {name} to measure"
-        return f"no {name} was measured: {first.get(name, '')} {first.get('status', '')}: {what}"[:4000]
+        if not entries:
+            return f"no {name} was measured: no {name} to measure"
+        reasons = "; ".join(f"{e.get(name, '')} {e.get('status', '')}: {e.get('reason') or e.get('error') or '?'}"
+                            for e in entries)
+        return f"no {name} was measured: {reasons}"[:4000]
 
     return failure
 

@@ -22,7 +22,7 @@ Result shape (the "result" object a runner posts):
 from __future__ import annotations
 
 from labcontract.labs._schema import MODEL_INFO, MODEL_REF, NUM, NUM_OR_NULL, STR_LIST, not_ok
-from labcontract.labs.spec import LabSpec
+from labcontract.labs.spec import LabSpec, no_entry_measured
 
 VLLM_BATCH_ENGINES = ("hf-sequential", "hf-static-batch", "hf-continuous-batching", "vllm")
 
@@ -96,4 +96,5 @@ VLLM_BATCH_RESULT = {
 
 
 SPEC = LabSpec(slug="vllm-batch", order=20, queues=("lab.cpu", "lab.cuda", "lab.vllm"),
-               params=VLLM_BATCH_PARAMS, result=VLLM_BATCH_RESULT)
+               params=VLLM_BATCH_PARAMS, result=VLLM_BATCH_RESULT,
+               result_failure=no_entry_measured("engines", "engine"))

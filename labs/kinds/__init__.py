@@ -42,6 +42,12 @@ class Lab:
     upload: bool = False  # the form takes source files instead of schema fields (the C++ tokenizer)
     template: str = ""  # the lab's own block on its job page, after the shared result (labs/kinds/<module>.html)
     intro: Callable[[], list] | None = None  # problems shown above the form (the kernel lab's statements)
+    # result -> {headline label: [the figure in each timed repeat]}: its spread, the noise rule and the compare
+    # page's interval on a ratio (labs/noise.py); None where the lab has no repeats.
+    repeats: Callable[[dict], dict[str, list[float]]] | None = None
+    # result -> the figure that ranks this lab's jobs for the default evidence (higher is better; labs/evidence.py);
+    # None: the largest headline figure in the first figure's unit.
+    score: Callable[[dict], float | None] | None = None
     queues: tuple[str, ...] = ()  # from the contract (labcontract.LAB_QUEUES): the first is the form's default
     # result -> rules that explain it (labs/explain.py: {"code", "text", "article", "anchor", "try": {param: value}})
     explain: Callable[[dict], list[dict]] | None = None

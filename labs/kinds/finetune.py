@@ -88,6 +88,12 @@ def finetune_view(result: dict) -> dict:
                                    "（参考不调用工具时，要给出 “Final Answer:”）。")]}
 
 
+def finetune_score(result: dict) -> float | None:
+    """The task score after training ranks fine-tunes (s/step is not "better" when larger)."""
+    score = (result.get("after") or {}).get("task_score")
+    return score if is_number(score) else None
+
+
 def finetune_headline(result: dict) -> dict[str, tuple[float, str]]:
     out = {}
     if is_number(result.get("s_per_step")) and (result.get("settings") or {}).get("steps") != 1:
@@ -143,6 +149,7 @@ KIND = Lab(
     subtitle=_("用 peft 在你的工具调用数据（ReAct 格式）上微调：显存、s/it、损失曲线与前后任务得分"),
     skills=("fine-tuning",),
     summarise=finetune_view, headline=finetune_headline, evidence=finetune_evidence, explain=finetune_explain,
+    score=finetune_score,
     labels={"method": _("方法"), "rank": _("LoRA 秩 r"), "alpha": _("LoRA alpha"), "dropout": _("LoRA dropout"),
             "target_modules": _("目标模块（all-linear，或每行一个模块名）"), "seq_len": _("序列长度"),
             "batch_size": _("批大小"), "grad_accum": _("梯度累积步数"), "steps": _("优化步数"),

@@ -89,6 +89,12 @@ def quant_headline(result: dict) -> dict[str, tuple[float, str]]:
             if e.get("status") == "ok" and is_number(e.get("decode_tokens_per_s"))}
 
 
+def quant_repeats(result: dict) -> dict[str, list[float]]:
+    """Decode tokens/s of each timed run, per precision (the headline's labels)."""
+    return {_quant_label(e): list(e.get("decode_tokens_per_s_runs") or []) for e in result.get("precisions", [])
+            if e.get("status") == "ok" and is_number(e.get("decode_tokens_per_s"))}
+
+
 def _quant_label(entry: dict) -> str:
     share = entry.get("quantized_weight_share")
     if entry["precision"] in ("int8", "int8-wo", "int4") and is_number(share) and share < 0.995:
@@ -162,6 +168,7 @@ KIND = Lab(
     subtitle=_("同一模型在 fp32/bf16/fp16/int8/int4 下的显存、速度与质量"),
     skills=("quantization", "gpu-memory"),
     summarise=quant_view, headline=quant_headline, evidence=quant_evidence, explain=quant_explain,
+    repeats=quant_repeats,
     labels={"precisions": _("精度"), "quality_tokens": _("质量评估的 token 数"),
             "compile": _("torch.compile 解码（所有精度一致；仅 CUDA）"),
             "checkpoints": _("预量化检查点（runner 上 GPTQ / AWQ 模型目录的绝对路径）")},

@@ -91,12 +91,23 @@ def vllm_explain(result: dict) -> list[dict]:
     return rules
 
 
+def vllm_repeats(result: dict) -> dict[str, list[float]]:
+    """Output tokens/s of each repeat, per engine: the same output tokens over each run's duration."""
+    out = {}
+    for e in result.get("engines", []):
+        if e.get("status") == "ok" and is_number(e.get("output_tokens_per_s")) and is_number(e.get("duration_s")):
+            tokens = e["output_tokens_per_s"] * e["duration_s"]
+            out[e["engine"]] = [tokens / d for d in e.get("run_durations_s") or [] if is_number(d) and d > 0]
+    return out
+
+
 KIND = Lab(
     slug="vllm-batch",
     title=_("批处理吞吐"),
     subtitle=_("逐条 HF、静态批处理、连续批处理（transformers / vLLM）的吞吐与延迟"),
     skills=("inference-acceleration",),
     summarise=vllm_view, headline=vllm_headline, evidence=vllm_evidence, explain=vllm_explain,
+    repeats=vllm_repeats,
     labels={"num_prompts": _("请求数"), "prompt_len_min": _("最短提示长度"),
             "prompt_len_max": _("最长提示长度"), "output_len": _("输出长度"),
             "output_len_max": _("最长输出长度（留空则固定）"), "static_batch_size": _("静态批大小"),

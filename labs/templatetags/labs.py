@@ -46,3 +46,16 @@ def json_attr(value) -> str:
 def stage_text(text: str) -> str:
     """A job's stage in the learner's language (labs/stages.py)."""
     return stages.stage_text(text)
+
+
+@register.filter
+def duration_text(seconds) -> str:
+    """Seconds as "42 秒" / "3 分 05 秒" / "1 小时 02 分" (translated)."""
+    from django.utils.translation import gettext
+
+    s = int(round(float(seconds or 0)))
+    if s < 60:
+        return gettext("%(s)d 秒") % {"s": s}
+    if s < 3600:
+        return gettext("%(m)d 分 %(s)02d 秒") % {"m": s // 60, "s": s % 60}
+    return gettext("%(h)d 小时 %(m)02d 分") % {"h": s // 3600, "m": s % 3600 // 60}

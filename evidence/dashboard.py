@@ -70,22 +70,24 @@ def heatmap_html(days: list[Day]) -> SafeString:
     return mark_safe(cells)
 
 
-def lab_results(user) -> tuple[list[LabJob], set[str]]:
+def lab_results(user, succeeded=None) -> tuple[list[LabJob], set[str]]:
     """The job that represents each lab the user measured (their choice, else the best valid job:
-    labs/evidence.py), each marked `evidence_chosen`, and those labs; two queries."""
+    labs/evidence.py), each marked `evidence_chosen`, and those labs; two queries (one given the succeeded jobs)."""
     jobs = []
-    for rep in lab_evidence.representatives(user).values():
+    for rep in lab_evidence.representatives(user, succeeded=succeeded).values():
         rep.job.evidence_chosen = rep.chosen
         jobs.append(rep.job)
     return jobs, {job.lab for job in jobs}
 
 
-def best_bound_shares(user, *, jobs: int = 40) -> list[dict]:
+def best_bound_shares(user, *, jobs: int = 40, succeeded=None) -> list[dict]:
     """Per lab the planner bounds (evidence.bounds), the learner's best share of its bound over their latest
-    `jobs` succeeded jobs of those labs (one query): lab, share and its job. Numbers only: the dashboard's
-    cache is shared by both languages."""
-    rows = (LabJob.objects.filter(user=user, status=LabJob.Status.SUCCEEDED, lab__in=bounds.LABS)
-            .only("id", "lab", "result", "system_info", "params").order_by("-created_at", "-id")[:jobs])
+    `jobs` succeeded jobs of those labs (one query, none given the succeeded jobs newest first): lab, share and its
+    job. Numbers only: the dashboard's cache is shared by both languages."""
+    if succeeded is None:
+        succeeded = (LabJob.objects.filter(user=user, status=LabJob.Status.SUCCEEDED, lab__in=bounds.LABS)
+                     .only("id", "lab", "result", "system_info", "params").order_by("-created_at", "-id"))
+    rows = [job for job in succeeded if job.lab in bounds.LABS][:jobs]
     best: dict[str, dict] = {}
     for job in rows:
         found = bounds.job_bound(job.lab, job.result, job.system_info, job.params)
@@ -106,11 +108,12 @@ def suggested_exercise(levels: list[SkillLevel]) -> tuple[SkillLevel | None, Exe
 
 def record_figures(user, *, today: dt.date) -> dict:
     """What only writes change: skill evidence, activity, lab results, the suggested exercise."""
-    recent, measured = lab_results(user)
+    succeeded = list(lab_evidence.succeeded_jobs(user))  # one query for the representatives and the bounds
+    recent, measured = lab_results(user, succeeded)
     levels = skill_levels(user, labs=measured)
     weak, exercise = suggested_exercise(levels)
     return {"levels": levels, "days": activity_days(user, today=today), "labs": recent,
-            "weakest": weak, "exercise": exercise, "bound_shares": best_bound_shares(user)}
+            "weakest": weak, "exercise": exercise, "bound_shares": best_bound_shares(user, succeeded=succeeded)}
 
 
 def add_clock_figures(data: dict, reviews: ReviewSummary) -> dict:

@@ -69,13 +69,19 @@ def default_job(jobs: list[LabJob]) -> LabJob | None:
     return max(same, key=lambda job: (score(job.lab, job.result), job.created_at, job.id))
 
 
-def representatives(user, labs: list[str] | None = None) -> dict[str, Representative]:
-    """Per lab (registry order, then unknown labs), the representative job; two queries."""
+def succeeded_jobs(user, labs: list[str] | None = None):
+    """The user's succeeded jobs, newest first (what representatives() chooses from)."""
     jobs = LabJob.objects.filter(user=user, status=LabJob.Status.SUCCEEDED)
     if labs is not None:
         jobs = jobs.filter(lab__in=labs)
+    return jobs.defer("log_tail").order_by("-created_at", "-id")
+
+
+def representatives(user, labs: list[str] | None = None, *, succeeded=None) -> dict[str, Representative]:
+    """Per lab (registry order, then unknown labs), the representative job; two queries (one when the caller
+    already holds succeeded_jobs(user), as the dashboard does)."""
     by_lab: dict[str, list[LabJob]] = {}
-    for job in jobs.defer("log_tail").order_by("-created_at", "-id"):
+    for job in succeeded if succeeded is not None else succeeded_jobs(user, labs):
         by_lab.setdefault(job.lab, []).append(job)
     # Every choice of the user's (not lab__in=by_lab: an empty list would skip the query, and the dashboard's
     # query count must not depend on the history).

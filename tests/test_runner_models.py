@@ -51,7 +51,7 @@ def test_a_job_on_a_model_no_runner_holds_cannot_be_queued(client, client_a, use
     assert response.status_code == 200 and not LabJob.objects.filter(user=user).exists()
     html = response.content.decode()
     row = html.split('data-testid="field-model"')[1].split('<div class="form-row"')[0]
-    error = row.split('data-testid="field-error">')[1].split("</p>")[0]
+    error = row.split('data-testid="field-error-model">')[1].split("</p>")[0]
     assert words in error and "/etc/passwd" in error and "/models/qwen05" in error
     # The form offers what the runner holds.
     assert 'list="runner-models"' in row and '<option value="/models/qwen05">' in row

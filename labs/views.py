@@ -13,12 +13,10 @@ from django.views.decorators.http import require_POST
 
 import labcontract
 
-from . import evidence, forms, registry, services
+from . import evidence, forms, registry, selectors, services
 from .charts import history_chart
 from .compare import comparison
 from .models import LabJob, Runner
-
-HISTORY_JOBS = 30  # the job page's chart: the user's latest succeeded jobs of the lab
 
 
 def broker_hint() -> dict:
@@ -35,12 +33,12 @@ def broker_hint() -> dict:
         url = url.replace(f":{parts.password}@", ":***@", 1)
     return {"local": local, "url": url, "scheme": parts.scheme}
 
+
 def lab_catalogue(request: HttpRequest) -> HttpResponse:
-    jobs = LabJob.objects.filter(user=request.user).select_related("runner")[:50]
     context = {
         "labs": list(registry.LABS.values()),
-        "jobs": jobs,
-        "runners": Runner.objects.filter(owner=request.user),
+        "jobs": selectors.recent_jobs(request.user),
+        "runners": selectors.runners_of(request.user),
         "broker": broker_hint(),
     }
     return render(request, "labs/labs.html", context)
@@ -71,8 +69,7 @@ def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
         if field["name"] == error_field:
             field["error"] = error
     if typed is None:
-        forms.untick_unservable(fields, {q for r in Runner.objects.filter(owner=request.user, revoked_at=None)
-                                         for q in r.queues})
+        forms.untick_unservable(fields, selectors.usable_queues(request.user))
     context = {"lab": entry, "fields": fields, "error": error, "error_at_field": bool(error_field),
                "queue": queue if queue in entry.queues else entry.queues[0],
                "intro": entry.intro() if entry.intro else None, "error_field": error_field,
@@ -81,16 +78,14 @@ def lab_new(request: HttpRequest, lab: str) -> HttpResponse:
 
 
 def lab_job(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_object_or_404(LabJob.objects.select_related("runner"), pk=pk, user=request.user)
+    job = selectors.job_of(request.user, pk)
     template = "labs/_lab_job_live.html" if request.htmx else "labs/lab_job.html"
     context = {"job": job, "waiting": services.waiting_reason(job), "title": registry.title(job.lab),
                "timing": services.job_timing(job)}
     if not request.htmx:  # the live fragment polls every 2 s: history stays out of it
-        done = LabJob.objects.filter(user=request.user, lab=job.lab, status=LabJob.Status.SUCCEEDED)
-        context["previous"] = done.exclude(pk=pk)[:10]
-        recent = list(done.only("id", "lab", "result", "created_at").order_by("-created_at", "-id")[:HISTORY_JOBS])
+        context["previous"] = selectors.succeeded_of_lab(request.user, job.lab).exclude(pk=pk)[:10]
         lab = registry.get(job.lab)
-        context["history"] = history_chart(lab.headline, reversed(recent)) if lab else None
+        context["history"] = history_chart(lab.headline, selectors.history(request.user, job.lab)) if lab else None
         context["history_json"] = json.dumps(context["history"], ensure_ascii=False) if context["history"] else ""
         context["evidence"] = evidence.representatives(request.user, [job.lab]).get(job.lab)
         context["choosable"] = evidence.choosable(job)
@@ -104,7 +99,7 @@ def lab_compare(request: HttpRequest) -> HttpResponse:
         pks = [int(request.GET.get(key, "")) for key in ("a", "b")]
     except ValueError:
         raise Http404(_("对比需要两个任务编号 a 和 b。")) from None
-    jobs = [get_object_or_404(LabJob.objects.select_related("runner"), pk=pk, user=request.user) for pk in pks]
+    jobs = [selectors.job_of(request.user, pk) for pk in pks]
     if jobs[0].lab != jobs[1].lab:
         message = _("#%(a)s 与 #%(b)s 是不同的实验（%(lab_a)s、%(lab_b)s），不能并排对比。") % {
             "a": jobs[0].pk, "b": jobs[1].pk, "lab_a": registry.title(jobs[0].lab),

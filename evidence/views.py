@@ -14,13 +14,9 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from knowledge import reviews
-from knowledge.models import Article
-from labs import evidence as lab_evidence
-from labs import registry
-from practice.models import Exercise, Submission
-from tracker.models import Skill, Status, Task
+from tracker.models import Skill
 
-from . import transfer
+from . import selectors, transfer
 from .dashboard import dashboard_context
 from .forms import ImportForm
 from .skills import skill_levels
@@ -34,20 +30,7 @@ def skill_detail(request: HttpRequest, slug: str) -> HttpResponse:
     skill = get_object_or_404(Skill.objects.live(), slug=slug)
     level = next(lvl for lvl in skill_levels(request.user) if lvl.skill.id == skill.id)
     level.readiness = reviews.readiness_by_skill(request.user).get(skill.id, 0)
-    tasks_done = (Task.objects.live().filter(skills=skill, progress__user=request.user,
-                                             progress__status=Status.DONE).select_related("phase"))
-    solved = (Exercise.objects.live().filter(skills=skill, submissions__user=request.user,
-                                             submissions__mode=Submission.Mode.SUBMIT,
-                                             submissions__verdict="AC").distinct())
-    labs = [lab.slug for lab in registry.labs_evidencing(skill.slug)]
-    jobs = []
-    for rep in lab_evidence.representatives(request.user, labs).values():
-        rep.job.evidence_chosen = rep.chosen
-        jobs.append(rep.job)
-    context = {"skill": skill, "level": level, "tasks_done": tasks_done, "solved": solved,
-               "jobs": jobs, "labs": labs,
-               "articles": Article.objects.live().filter(skills=skill),
-               "unsolved": Exercise.objects.live().filter(skills=skill).exclude(pk__in=[e.pk for e in solved])[:5]}
+    context = {"skill": skill, "level": level, **selectors.skill_page(request.user, skill)}
     return render(request, "evidence/skill.html", context)
 
 

@@ -82,7 +82,7 @@ class Portfolio:
 def portfolio(profile: Profile) -> Portfolio:
     """Everything the public page shows, in a fixed number of queries (about 14) whatever the history."""
     user = profile.user
-    solved = Submission.objects.filter(user=user, mode=Submission.Mode.SUBMIT, verdict="AC").values("exercise_id")
+    solved = Submission.objects.solved().filter(user=user).values("exercise_id")
     exercises = list(Exercise.objects.live().filter(pk__in=solved).prefetch_related("skills")
                      .order_by("difficulty", "order", "slug"))
     labs = latest_lab_results(user)

@@ -75,8 +75,7 @@ def skill_levels(user, *, labs: set[str] | None = None) -> list[SkillLevel]:
         if row.task_pk is not None:
             lvl.tasks_total += 1
             lvl.tasks_done += row.task_status == Status.DONE
-    solved = Exists(Submission.objects.filter(user=user, exercise_id=OuterRef("exercise_id"),
-                                              mode=Submission.Mode.SUBMIT, verdict="AC"))
+    solved = Exists(Submission.objects.solved().filter(user=user, exercise_id=OuterRef("exercise_id")))
     # Only what a suggestion needs of an exercise (its statement and tests stay in the database).
     links = (Exercise.skills.through.objects.filter(exercise__archived=False).select_related("exercise")
              .only("skill_id", "exercise__slug", "exercise__title", "exercise__title_en", "exercise__difficulty",

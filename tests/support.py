@@ -191,3 +191,24 @@ def gunicorn_site(tmp_path: Path, env: dict[str, str]):
         finally:
             server.terminate()
             server.wait(timeout=20)
+
+
+def queued_job(user, lab: str, params: dict):
+    """A job as the site queues one: params checked and filled by the contract for lab.cpu, then dispatched."""
+    import labcontract
+    from labs import services
+    from labs.models import LabJob
+
+    filled = labcontract.lab_params_with_defaults(lab, params, queue="lab.cpu")
+    job = LabJob.objects.create(user=user, lab=lab, queue="lab.cpu", params=filled)
+    services.dispatch(job)
+    return job
+
+
+def finished_job(job, timeout: float):
+    """The job once a runner finished it (succeeded, failed or cancelled), waiting up to `timeout` seconds."""
+    from labs.models import LabJob
+    from tests.faultkit import wait_for
+
+    return wait_for(lambda: LabJob.objects.filter(id=job.id, status__in=LabJob.FINISHED).first(), timeout,
+                    f"{job.lab} job finished")

@@ -341,7 +341,7 @@ def test_the_runner_numbers_cuda_devices_in_pci_bus_order_like_nvml(monkeypatch)
     from gpu_runner.measure import nvml as telemetry
 
     monkeypatch.setenv("CUDA_DEVICE_ORDER", "FASTEST_FIRST")  # CUDA's default, which NVML does not follow
-    monkeypatch.setattr(cli, "probe", lambda: {"probe": "stand-in"})
+    monkeypatch.setattr(cli, "probe", lambda **kwargs: {"probe": "stand-in"})
     assert cli.main(["--probe"]) == 0
     assert os.environ["CUDA_DEVICE_ORDER"] == "PCI_BUS_ID"
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1")

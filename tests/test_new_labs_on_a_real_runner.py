@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 import labcontract
-from labs import services as labs
 from labs.models import LabJob, Runner
 from tests.faultkit import kill_group, start_runner, wait_for
+from tests.support import finished_job as finished
+from tests.support import queued_job as queued
 
 SERVING = {"model": "fixture", "engines": ["transformers"], "concurrency": [1, 2],
            "max_requests_per_level": 3, "duration_s": 600, "prompt_tokens": 16, "output_tokens": 6,
@@ -22,19 +23,6 @@ FINETUNE = {"model": "fixture", "steps": 3, "lr": 5e-3, "lr_scheduler": "constan
             "eval_examples": 2, "eval_max_new_tokens": 8}
 LONG_CONTEXT = {"model": "fixture", "settings": [{"type": "none"}, {"type": "yarn", "factor": 2}],
                 "trained_length": 160, "lengths": [128, 256], "passkey_depths": [0.5], "passkey_trials": 1}
-
-
-def queued(user, lab: str, params: dict) -> LabJob:
-    """A job as the site queues one: params checked and filled by the contract for lab.cpu, then dispatched."""
-    filled = labcontract.lab_params_with_defaults(lab, params, queue="lab.cpu")
-    job = LabJob.objects.create(user=user, lab=lab, queue="lab.cpu", params=filled)
-    labs.dispatch(job)
-    return job
-
-
-def finished(job: LabJob, timeout: float) -> LabJob:
-    return wait_for(lambda: LabJob.objects.filter(id=job.id, status__in=LabJob.FINISHED).first(), timeout,
-                    f"{job.lab} job finished")
 
 
 @pytest.mark.worker

@@ -210,8 +210,9 @@ def test_a_real_runner_runs_both_labs_on_the_fixture_and_the_site_stores_their_r
 
     from labs.models import LabJob, Runner
     from tests.faultkit import kill_group, start_runner, wait_for
+    from tests.support import finished_job as finished
     from tests.support import purge_queues
-    from tests.test_new_labs_on_a_real_runner import finished, queued
+    from tests.support import queued_job as queued
 
     purge_queues(list(labcontract.QUEUES))
     owner = make_user("onnx-owner")

@@ -187,7 +187,11 @@ def test_a_new_client_per_request_would_pay_a_tcp_connect_and_the_record_says_so
         async with loadgen.make_client(1) as client:  # a new client: no connection in its pool
             return await loadgen.send_request(client, _workload(server), 0, time.perf_counter())
 
-    rec = asyncio.run(fresh())
+    # In a thread of its own: a session's Playwright may already run an event loop in this one.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        rec = pool.submit(asyncio.run, fresh()).result()
     assert rec.success and rec.new_connection is True
     assert rec.connect is not None and 0 < rec.connect <= rec.overhead < rec.ttft
     figures = loadgen.clock_figures([rec])

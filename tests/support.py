@@ -26,6 +26,17 @@ def worker_env() -> dict[str, str]:
     }
 
 
+def cmdline(process) -> str:
+    """A child process's command line, or "" for one that exits while we look (a zombie until its parent reaps it:
+    runserver's reloader and a Celery pool start and reap short-lived children all the time)."""
+    import psutil
+
+    try:
+        return " ".join(process.cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied):  # psutil.ZombieProcess is a NoSuchProcess
+        return ""
+
+
 def purge_queues(queues: list[str]) -> None:
     from config.celery import app
 

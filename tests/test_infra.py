@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import cmdline
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -172,7 +174,7 @@ def test_runlocal_serves_the_site_and_stops_everything_it_started(tmp_path):
                 time.sleep(1)
         assert "部署道场" in body, "the site did not come up"
         children = psutil.Process(proc.pid).children(recursive=True)
-        names = " ".join(" ".join(c.cmdline()) for c in children)
+        names = " ".join(cmdline(c) for c in children)
         assert "runserver" in names and "celery" in names and "gpu_runner" in names
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -19,7 +19,7 @@ import psutil
 import pytest
 
 from tests.faultkit import start_judge_worker, wait_for
-from tests.support import worker_env
+from tests.support import cmdline, worker_env
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.worker, pytest.mark.slow]
@@ -92,7 +92,7 @@ def _start_runlocal(var_dir: Path) -> tuple[subprocess.Popen, str]:
 def _everything_started(proc: subprocess.Popen) -> list[psutil.Process]:
     def complete():
         found = psutil.Process(proc.pid).children(recursive=True)
-        names = [" ".join(c.cmdline()) for c in found]
+        names = [cmdline(c) for c in found]
         ready = (any("runserver" in n for n in names) and any("gpu_runner" in n for n in names)
                  and any(" beat " in n and " worker " not in n for n in names)
                  and sum(" worker " in n for n in names) >= 3)  # the worker's main process and its pool of 2
@@ -105,7 +105,7 @@ def test_make_run_stops_on_ctrl_c_without_a_traceback_and_leaves_nothing(var_dir
     proc, base = _start_runlocal(var_dir)
     try:
         children = _everything_started(proc)
-        assert not any("--beat" in c.cmdline() for c in children)  # beat is not the worker's passenger
+        assert not any("--beat" in cmdline(c).split() for c in children)  # beat is not the worker's passenger
         # The DEBUG=1 of make run: a visitor of an unknown portfolio link gets the product's 404, no URL patterns.
         with pytest.raises(urllib.error.HTTPError) as not_found:
             urllib.request.urlopen(f"{base}/p/{secrets.token_urlsafe(24)}/", timeout=30)

@@ -44,8 +44,8 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         for k, v in os.environ.items()
         if k not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
+    clean.setdefault("DEPLOYDOJO_VAR_DIR", "/tmp/deploydojo-test-var")  # the test settings' (one per xdist shard)
     clean.update(env)
-    clean["DEPLOYDOJO_VAR_DIR"] = "/tmp/deploydojo-test-var"
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
     )

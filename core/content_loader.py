@@ -52,9 +52,19 @@ class ContentCheckError(ContentError):
         self.path, self.item, self.field = first.path, first.item, first.field
 
 
+# libyaml's parser where PyYAML was built with it (its wheels are): the same safe loading, its errors marked with
+# line and column like the pure-Python one's, and about five times faster on content/'s 300-odd files.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def safe_load(text: str) -> Any:
+    """yaml.safe_load through libyaml."""
+    return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
+
+
 def read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ContentError(path, f"invalid YAML: {exc}") from None
     except UnicodeDecodeError as exc:
@@ -72,7 +82,7 @@ def split_front_matter(path: Path) -> tuple[dict, str]:
     if not sep:
         raise ContentError(path, "front matter is not closed by a '---' line")
     try:
-        meta = yaml.safe_load(head)
+        meta = safe_load(head)
     except yaml.YAMLError as exc:
         raise ContentError(path, f"invalid YAML front matter: {exc}") from None
     return meta, body.strip() + "\n"
@@ -289,7 +299,7 @@ class ContentIndex:
 
 def _safe_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError, UnicodeDecodeError):
         return None  # the owning source reports it
 

@@ -8,7 +8,16 @@ from pathlib import Path
 
 import yaml
 
-from core.content_loader import SLUG_PATTERN, ContentError, Sync, check_refs, check_unique, split_front_matter, validate
+from core.content_loader import (
+    SLUG_PATTERN,
+    ContentError,
+    Sync,
+    check_refs,
+    check_unique,
+    safe_load,
+    split_front_matter,
+    validate,
+)
 from tracker.models import PlanNote, Skill, Task
 
 from .models import LABS, Article, ChecklistItem, SearchDoc
@@ -45,7 +54,7 @@ def _yaml_slugs(paths: list[Path], key: str = "slug") -> set[str]:
     out = set()
     for p in paths:
         try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8"))
+            data = safe_load(p.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError):
             continue  # the owning source reports malformed files
         if isinstance(data, dict) and isinstance(data.get(key), str):
@@ -56,10 +65,10 @@ def _yaml_slugs(paths: list[Path], key: str = "slug") -> set[str]:
 def _plan_slugs(content_dir: Path) -> tuple[set[str], set[str]]:
     """Skill and task slugs as written in content/plan (checked against the files, not the database)."""
     plan = content_dir / "plan"
-    skills = yaml.safe_load((plan / "skills.yaml").read_text(encoding="utf-8")) or []
+    skills = safe_load((plan / "skills.yaml").read_text(encoding="utf-8")) or []
     tasks: set[str] = set()
     for p in sorted(plan.glob("phase-*.yaml")):
-        phase = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        phase = safe_load(p.read_text(encoding="utf-8")) or {}
         for section in phase.get("sections") or []:
             tasks.update(t.get("slug") for t in section.get("tasks") or [] if isinstance(t, dict))
     return {s.get("slug") for s in skills if isinstance(s, dict)}, tasks

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from labcontract.labs import cpp_tokenizer as cpp_contract
 from labs.charts import bar_chart, is_number
 from labs.kinds import Lab, rule
+from labs.stages import code
 
 CHECK_NOT_RUN = {
     "CE": gettext_lazy("编译失败"),
@@ -18,7 +19,7 @@ CHECK_NOT_RUN = {
 
 def cpp_view(result: dict) -> dict:
     rows = [
-        [d.get("name"), "✓" if d.get("match") else "✗", d.get("reference_tokens"), d.get("candidate_tokens")]
+        [code(d.get("name")), "✓" if d.get("match") else "✗", d.get("reference_tokens"), d.get("candidate_tokens")]
         for d in result.get("documents", [])
     ]
     # The runner posts the speed figures under "throughput" (gpu_runner.labs.cpp_tokenizer.check.measure_throughput).
@@ -26,9 +27,8 @@ def cpp_view(result: dict) -> dict:
     charts = []
     if speed.get("candidate_mb_s"):
         charts.append(
-            bar_chart(
-                "MB/s", [("candidate", speed.get("candidate_mb_s")), ("tiktoken", speed.get("tiktoken_mb_s"))], "MB/s"
-            )
+            bar_chart(gettext("分词速度"), [(gettext("你的分词器"), speed.get("candidate_mb_s")),
+                                            ("tiktoken", speed.get("tiktoken_mb_s"))], "MB/s")
         )
     status = result.get("status")
     compile_report = result.get("compile") or {}
@@ -55,17 +55,19 @@ def cpp_view(result: dict) -> dict:
 
 def cpp_evidence(result: dict) -> str:
     speed = (result.get("throughput") or {}).get("ratio")
-    return f"parity {result.get('exact_match_rate', 0):.0%}" + (f", {speed:.2f}× tiktoken speed" if speed else "")
+    rate = result.get("exact_match_rate")
+    parity = gettext("一致率 %(rate)s") % {"rate": f"{rate:.0%}" if is_number(rate) else "—"}
+    return parity + (gettext("，速度是 tiktoken 的 %(ratio).2f 倍") % {"ratio": speed} if is_number(speed) else "")
 
 
 def cpp_headline(result: dict) -> dict[str, tuple[float, str]]:
     """The exact-match rate, and the candidate's MB/s once it is measured."""
     out: dict[str, tuple[float, str]] = {}
     if is_number(result.get("exact_match_rate")):
-        out["exact match"] = (round(100 * result["exact_match_rate"], 2), "%")
+        out[gettext("完全一致率")] = (round(100 * result["exact_match_rate"], 2), "%")
     mb_s = (result.get("throughput") or {}).get("candidate_mb_s")
     if is_number(mb_s):
-        out["MB/s"] = (mb_s, "MB/s")
+        out[gettext("速度")] = (mb_s, "MB/s")
     return out
 
 

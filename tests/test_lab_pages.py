@@ -235,8 +235,9 @@ def test_the_finetune_page_shows_the_loss_curve_qwens_published_figures_and_samp
     assert loss["x"] == "step" and len(loss["datasets"][0]["points"]) == 12
     source = result["published_reference"]["source"]
     assert f'<a href="{source}" rel="noopener" translate="no">' in html
-    assert "<td>Qwen-7B</td><td>Q-LoRA</td><td>256</td><td>11.5</td><td>3.0</td>" in html
-    assert "<td>lora</td><td>256</td><td>3.3</td><td>2.82</td>" in html  # this job's row, beside them
+    assert ('<td><span translate="no">Qwen-7B</span></td><td><code>Q-LoRA</code></td>'
+            "<td>256</td><td>11.5</td><td>3.0</td>") in html
+    assert "<td><code>lora</code></td><td>256</td><td>3.3</td><td>2.82</td>" in html  # this job's row, beside them
     assert "<td>2.389</td><td>1.170</td>" in html and "<td>10.91</td><td>3.22</td>" in html
     assert html.count('<details data-testid="sample">') == 2 and "<details open" not in html
     assert "Thought: Kunming is a city in China." in html and "The weather in Kunming is quite hot" in html
@@ -262,7 +263,8 @@ def test_the_long_context_page_charts_perplexity_on_a_log_axis_with_qwens_rows_a
     assert heatmap(html, "none") == [["100"] * 4] * 3 and heatmap(html, "linear×4") == [["0"] * 4] * 3
     nominal = ("reduced nominal" in html and "8192" in html) if lang == "en" else "缩小的名义长度" in html
     assert nominal
-    assert "<td>none</td><td>0.247 s · 5.6 MiB</td>" in html and "<td>1.171 s · 45.0 MiB</td>" in html  # prefill, KV
+    assert "<td><code>none</code></td><td>0.247 s · 5.6 MiB</td>" in html  # prefill, KV
+    assert "<td>1.171 s · 45.0 MiB</td>" in html
 
 
 @pytest.mark.django_db

@@ -22,6 +22,7 @@ token_count_source numpy bench serve top-1 top- int fp32 bf16 fp16 int8 KL ppl c
 ok p50 p90 p99 NF4 bitsandbytes runner torch.compile stream_options.include_usage
 batch batch_size num_prompts output_len output_len_max static_batch_size gen_len quality_tokens concurrency
 output_tokens engines ttft_ms smollm2-135m SmolLM2 Instruct --continuous-batching transformers-cb vllm_settings
+tiktoken peft passkey roofline Roofline
 """.split())
 
 

@@ -51,6 +51,7 @@ class Lab:
     queues: tuple[str, ...] = ()  # from the contract (labcontract.LAB_QUEUES): the first is the form's default
     # result -> rules that explain it (labs/explain.py: {"code", "text", "article", "anchor", "try": {param: value}})
     explain: Callable[[dict], list[dict]] | None = None
+    headline_names: bool = False  # the headline's labels are configuration names (identifiers), shown as code
 
     def label(self, param: str) -> str:
         return str(self.labels.get(param) or COMMON_LABELS.get(param) or param)

@@ -10,11 +10,13 @@ from typing import Any
 
 import yaml
 from django.conf import settings
+from django.utils.html import format_html
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from labs.charts import is_number, line_chart, num
 from labs.kinds import Lab
+from labs.stages import code, name, note_text, status_text
 
 PROBLEMS_DIR = Path(settings.BASE_DIR) / "content" / "labs" / "kernels"
 
@@ -56,38 +58,39 @@ def _pct(value: Any) -> str:
 def view(result: dict) -> dict:
     status, problem = result.get("status"), result.get("problem")
     sizes = result.get("sizes") or []
-    rows = [[_size(e.get("dims")), e.get("status"), num((e.get("time_s") or {}).get("median"), "{:.3g}"),
+    rows = [[_size(e.get("dims")), _status(e.get("status")), num((e.get("time_s") or {}).get("median"), "{:.3g}"),
              num(e.get("gflop_s"), "{:.2f}"), num((e.get("library") or {}).get("gflop_s"), "{:.2f}"),
              _pct(e.get("share_of_library")), _pct(e.get("share_of_bound")), num(e.get("intensity"), "{:.2f}"),
              num(e.get("max_error"), "{:.3f}")] for e in sizes]
-    statements = [f"{status}: {result.get('message', '')}"]
+    statements = [format_html("{}{}{}", _status(status), _("："), note_text(result.get("message", "")))]
     bad = next((e for e in sizes if e.get("first_bad")), None)
     if bad:
         b = bad["first_bad"]
-        statements.append(_("第一个出错的元素：尺寸 %(size)s，第 %(run)s 次运行，"
-                            "[%(row)s][%(col)s] = %(got)s，应为 %(exp)s")
-                          % {"size": _size(bad["dims"]), "run": b["run"], "row": b["row"], "col": b["col"],
-                             "got": b["got"], "exp": b["expected"]})
+        statements.append(format_html(_("第一个出错的元素：尺寸 {size}，第 {run} 次运行，{where} = {got}，应为 {exp}"),
+                                      size=_size(bad["dims"]), run=b["run"], where=code(f"[{b['row']}][{b['col']}]"),
+                                      got=code(b["got"]), exp=code(b["expected"])))
     compile_report = result.get("compile") or {}
     if compile_report.get("command"):
-        statements.append(_("编译命令：%(cmd)s") % {"cmd": compile_report["command"]})
+        statements.append(format_html(_("编译命令：{cmd}"), cmd=code(compile_report["command"])))
     if status == "CE" and compile_report.get("message"):
-        statements.append(compile_report["message"][:2000])
+        statements.append(code(compile_report["message"][:2000]))
     roof = result.get("roofline") or {}
     copy = roof.get("copy") or {}
     if is_number(copy.get("gb_s")) and is_number(roof.get("peak_gflop_s")):
-        statements.append(_("这台机器的实测 roofline：拷贝带宽 %(bw)s GB/s（STREAM Copy），计算峰值 %(peak)s GFLOP/s"
-                            "（本任务里库的最佳 GEMM），拐点算术强度 %(ridge)s FLOP/B。")
-                          % {"bw": num(copy["gb_s"]), "peak": num(roof["peak_gflop_s"]),
-                             "ridge": num(roof.get("ridge_intensity"))})
+        statements.append(format_html(_("这台机器的实测 roofline：拷贝带宽 {bw} GB/s（{stream}），"
+                                        "计算峰值 {peak} GFLOP/s（本任务里库的最佳 GEMM），"
+                                        "拐点算术强度 {ridge} FLOP/B。"),
+                                      bw=num(copy["gb_s"]), stream=name("STREAM Copy"), peak=num(roof["peak_gflop_s"]),
+                                      ridge=num(roof.get("ridge_intensity"))))
     machine = result.get("machine") or {}
     notes = [str(n) for n in result.get("notes") or []]
     if machine:
-        notes.append(_("机器：%(cpu)s，%(threads)s 个线程，末级缓存 %(llc)s MiB；每次运行前改写 %(flush)s MiB。")
-                     % {"cpu": machine.get("gpu") or machine.get("cpu"), "threads": machine.get("threads"),
-                        "llc": num((machine.get("llc_bytes") or 0) / 2**20, "{:.0f}"),
-                        "flush": num((machine.get("flush_bytes") or 0) / 2**20, "{:.0f}")})
-    return {"headers": ["size", "status", "median s", "GFLOP/s", _("库 GFLOP/s"), _("占库的比例"), _("占上限的比例"),
+        notes.append(format_html(_("机器：{cpu}，{threads} 个线程，末级缓存 {llc} MiB；每次运行前改写 {flush} MiB。"),
+                                 cpu=name(machine.get("gpu") or machine.get("cpu")), threads=machine.get("threads"),
+                                 llc=num((machine.get("llc_bytes") or 0) / 2**20, "{:.0f}"),
+                                 flush=num((machine.get("flush_bytes") or 0) / 2**20, "{:.0f}")))
+    return {"headers": [_("尺寸"), _("状态"), _("中位数 s"), "GFLOP/s", _("库 GFLOP/s"), _("占库的比例"),
+                        _("占上限的比例"),
                         "FLOP/B", _("最大误差（容差 = 1）")] if rows else [],
             "rows": rows, "charts": [], "statements": statements, "notes": notes,
             "lines": _roofline_lines(result, problem)}
@@ -116,12 +119,12 @@ def _roofline_lines(result: dict, problem: str | None) -> list[dict]:
     ok = [e for e in result.get("sizes") or [] if e.get("status") == "ok"]
     flop = (lambda e: 2 * e["dims"][0] * e["dims"][1] * e["dims"][2] / 1e9) if problem == "gemm" else \
         (lambda e: e["dims"][0] * e["dims"][1] / 1e6)
-    x = "GFLOP / call" if problem == "gemm" else "M elements"
+    x = _("每次调用的 GFLOP") if problem == "gemm" else _("百万个元素")
     by_size = [{"label": _("你的内核"), "points": sorted([flop(e), e.get("gflop_s")] for e in ok)},
                {"label": _("库"), "points": sorted([flop(e), (e.get("library") or {}).get("gflop_s")] for e in ok)}]
     return [line_chart(_("Roofline（对数坐标）"), "FLOP/byte", "GFLOP/s", datasets, log_x=True, log_y=True,
                   definition=_("算术强度 = 每次调用的运算数 / 必须搬运的字节数（输入读一次、输出写一次）；"
-                               "上限 = min(计算峰值, 强度 × 拷贝带宽)。")),
+                               "上限 = 计算峰值与“强度 × 拷贝带宽”中较小的一个。")),
             line_chart(_("GFLOP/s 与尺寸"), x, "GFLOP/s", by_size, log_x=True,
                   definition=_("每个尺寸的中位数时间；库在同一任务里用同样的方法计时。"))]
 
@@ -136,17 +139,24 @@ def headline(result: dict) -> dict[str, tuple[float, str]]:
     last = ok[-1]
     out = {"GFLOP/s": (last["gflop_s"], "GFLOP/s")}
     if is_number(last.get("share_of_library")):
-        out["share of library"] = (round(100 * last["share_of_library"], 2), "%")
+        out[_("占库的比例")] = (round(100 * last["share_of_library"], 2), "%")
     return out
 
 
 def evidence(result: dict) -> str:
     figures = headline(result)
+    what = format_html(_("{problem}（{target}）"), problem=code(result.get("problem")),
+                       target=str(result.get("target") or "").upper())
     if not figures:
-        return f"{result.get('problem')} ({result.get('target')}): {result.get('status')}"
-    share = figures.get("share of library")
-    return (f"{result.get('problem')} ({result.get('target')}): {figures['GFLOP/s'][0]:.1f} GFLOP/s"
-            + (f", {share[0]:.0f}% of the library" if share else ""))
+        return format_html("{}{}{}", what, _("："), _status(result.get("status")))
+    share = figures.get(_("占库的比例"))
+    return format_html("{}{}{} GFLOP/s{}", what, _("："), f"{figures['GFLOP/s'][0]:.1f}",
+                       _("，是库的 %(share).0f%%") % {"share": share[0]} if share else "")
+
+
+def _status(status: str | None) -> str:
+    """A verdict (ok, WA, RE, TLE, CE) as the judge names it; a size that did not run in the learner's language."""
+    return status_text(status) if status in ("skipped", "unsupported", "error", "cancelled") else str(status or "")
 
 
 KIND = Lab(

@@ -15,7 +15,7 @@ from labcontract.labs.cross_model import kv_bytes_per_token, parameter_estimate,
 from labs.charts import bar_chart as _bars
 from labs.charts import is_number as _number
 from labs.charts import num as _num
-from labs.kinds import Lab
+from labs.kinds import Lab, rule
 from labs.kinds.onnx_export import busy_host_statement
 from labs.stages import code, name, reason_text, status_text
 
@@ -211,6 +211,108 @@ def differences(result: dict) -> list[str]:
     return out
 
 
+def cross_model_explain(result: dict) -> list[dict]:
+    """What the architectures' differences change, each from the measured models: the vocabulary's share of the
+    weights, GQA's KV bytes per token, sliding-window layers' cache past the window, tied embeddings, and quality
+    read against the GGUF source the weights were dequantized from."""
+    models = _ok(result)
+    if not models:
+        return []
+    return (_embedding_rule(models) + _gqa_rule(models) + _sliding_rule(result, models) + _tied_rule(models)
+            + _gguf_rule(models))
+
+
+def _embedding_share(m: dict) -> float:
+    return m["params"]["embedding"] / (m["params"]["total"] or 1)
+
+
+def _embedding_rule(models: list[dict]) -> list[dict]:
+    big, small = max(models, key=_embedding_share), min(models, key=_embedding_share)
+    if _embedding_share(big) - _embedding_share(small) < 0.15:
+        return []
+    values = {"a": _name(big), "share": f"{_embedding_share(big):.0%}", "vocab": f"{big['config']['vocab_size']:,}",
+              "b": _name(small), "bshare": f"{_embedding_share(small):.0%}",
+              "bvocab": f"{small['config']['vocab_size']:,}",
+              "rest": f"{(big['params']['total'] - big['params']['embedding']) / 1e6:.0f}"}
+    text = gettext("%(a)s 把 %(share)s 的参数花在 %(vocab)s 词的词表上，%(b)s 只有 %(bshare)s（%(bvocab)s 词）："
+                   "嵌入表每步只按 token 取一行，不参与矩阵乘，所以 %(a)s 每个 token 的计算量更像一个 %(rest)s M "
+                   "参数的模型；大词表换来的是更少的 token%(tokens)s。")
+    zh = [m["text"]["zh"]["tokens_per_char"] for m in (big, small)
+          if _number(((m.get("text") or {}).get("zh") or {}).get("tokens_per_char"))]
+    values["tokens"] = gettext("（中文每字符 %(ta)s 对 %(tb)s 个 token）") % {
+        "ta": f"{zh[0]:.2f}", "tb": f"{zh[1]:.2f}"} if len(zh) == 2 else ""
+    return [rule("embedding-share", _say(text, values), "config-json", "config")]
+
+
+def _gqa_rule(models: list[dict]) -> list[dict]:
+    grouped = [m for m in models if (m["config"].get("num_key_value_heads") or 0)
+               < (m["config"].get("num_attention_heads") or 0)]
+    if not grouped:
+        return []
+    parts = []
+    for m in grouped:
+        c = m["config"]
+        heads, kv = c["num_attention_heads"], c["num_key_value_heads"]
+        per_token = m["kv"]["per_token_config_bf16"]
+        parts.append(_say(gettext("%(name)s 的 %(h)s 个查询头共用 %(kv)s 个键值头（GQA，%(r)s:1），每 token KV 缓存 "
+                                  "%(kib)s KiB，每个头都有自己的键值时是 %(mha)s KiB"),
+                          {"name": _name(m), "h": heads, "kv": kv, "r": f"{heads / kv:g}",
+                           "kib": f"{per_token / KIB:.1f}", "mha": f"{per_token * heads / kv / KIB:.1f}"}))
+    text = format_html("{}{}", format_html_join(gettext("；"), "{}", ((p,) for p in parts)), gettext(
+        "：KV 缓存与键值头数成正比，同样的显存能放下几倍的上下文或并发请求，代价是注意力的表达力略降。"))
+    return [rule("gqa-kv-bytes", text, "gpu-memory-optimization", "kv-cache")]
+
+
+def _sliding_rule(result: dict, models: list[dict]) -> list[dict]:
+    sliding = next((m for m in models if m["config"].get("sliding_layers") and m["config"].get("sliding_window")), None)
+    if sliding is None:
+        return []
+    c, kv = sliding["config"], sliding["kv"]
+    window, probe = c["sliding_window"], kv["probe_len"]
+    values = {"name": _name(sliding), "n": c["sliding_layers"], "layers": c["num_hidden_layers"], "w": window,
+              "probe": probe}
+    if probe > window:
+        values.update(measured=f"{kv['measured_bytes_at_probe'] / probe / KIB:.1f}",
+                      full=f"{kv['per_token_config'] / KIB:.1f}")
+        text = gettext("%(name)s 的 %(layers)s 层里有 %(n)s 层只看最近 %(w)s 个 token：预填充 %(probe)s 个 token 后，"
+                       "这些层的缓存不再增长，实测每 token %(measured)s KiB，不设窗口时是 %(full)s KiB；"
+                       "上下文越长省得越多，长度远超窗口时缓存几乎只剩全局层的那部分。")
+    else:
+        text = gettext("%(name)s 的 %(layers)s 层里有 %(n)s 层只看最近 %(w)s 个 token，但这次只预填充了 %(probe)s 个 "
+                       "token，还没超过窗口，滑动窗口省下的缓存还看不出来。")
+    change = {"kv_probe_len": min(32768, max(4 * window, 2 * probe))}
+    return [rule("sliding-window-cache", _say(text, values), "sparse-attention", "decode-kv", change)]
+
+
+def _tied_rule(models: list[dict]) -> list[dict]:
+    tied = [m for m in models if m["params"].get("tied")]
+    if not tied:
+        return []
+    parts = format_html_join(gettext("；"), "{}", ((_say(gettext("%(name)s 省下 %(m)s M（总参数的 %(share)s）"), {
+        "name": _name(m), "m": f"{m['params']['embedding'] / 1e6:.1f}",
+        "share": f"{m['params']['embedding'] / (m['params']['total'] or 1):.0%}"}),) for m in tied))
+    return [rule("tied-embeddings", format_html(gettext(
+        "输出头复用嵌入表（{field}）：最后一层的 logits 用同一张词表矩阵算出，不再单独存一份——{parts}。"
+        "词表越大省得越多，权重文件和显存都小一截。"), field=code("tie_word_embeddings"), parts=parts),
+        "config-json", "config")]
+
+
+_GGUF = re.compile(r"[._-](q\d\w*?)\.gguf", re.IGNORECASE)
+
+
+def _gguf_rule(models: list[dict]) -> list[dict]:
+    sources = [(m, _GGUF.search(str((m.get("model_info") or {}).get("source") or ""))) for m in models]
+    quantized = [(m, found.group(1).upper()) for m, found in sources if found]
+    if not quantized:
+        return []
+    parts = format_html_join(gettext("、"), "{} {}", ((name(_name(m)), code(q)) for m, q in quantized))
+    return [rule("quality-vs-gguf", format_html(gettext(
+        "困惑度和每字节比特数都是相对各自的 GGUF 源量出来的：{models}的 fp32 权重是量化权重反量化得来的，"
+        "测的是量化后模型的质量，不是原始 bf16 发布的质量；两个模型各带着各自格式的量化误差，"
+        "比较它们时差一点不说明架构更好。"),
+        models=parts), "ggml-qwen-cpp", "2q4_0-numpy")]
+
+
 def cross_model_headline(result: dict) -> dict[str, tuple[float, str]]:
     """Decode tokens/s per model (the labels are the models' names)."""
     return {_name(m): (m["speed"]["decode_tokens_per_s"], "tok/s") for m in _ok(result)
@@ -231,6 +333,7 @@ KIND = Lab(
     subtitle=_("Gemma 3 与 SmolLM2（Llama 架构）并排：config.json、参数构成、KV 缓存、速度与词表效率"),
     skills=("model-portability",),
     summarise=cross_model_view, headline=cross_model_headline, evidence=cross_model_evidence, headline_names=True,
+    explain=cross_model_explain,
     labels={"models": _("模型（每行一个：smollm2-135m、gemma3-270m、fixture 或本地目录）"),
             "batch": _("批大小"), "kv_probe_len": _("测量 KV 缓存的预填充长度（token）")},
 )

@@ -4,6 +4,8 @@ sees, with its sources."""
 
 from __future__ import annotations
 
+import re
+
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -12,7 +14,7 @@ from labs.charts import bar_chart as _bars
 from labs.charts import is_number as _number
 from labs.charts import num as _num
 from labs.charts import sci as _sci
-from labs.kinds import Lab
+from labs.kinds import Lab, rule
 from labs.stages import code, name, note_text, reason_text, status_text
 
 MB = 1024 * 1024
@@ -145,6 +147,96 @@ def onnx_export_evidence(result: dict) -> str:
     return f"{result.get('model')}{gettext('：')}" + gettext("；").join(parts)
 
 
+def onnx_export_explain(result: dict) -> list[dict]:
+    """What to notice: quantized graphs whose logits drift from PyTorch fp32, ONNX Runtime against eager PyTorch
+    at the same precision, and the fusions ONNX Runtime made (or could have made)."""
+    runs = {r.get("precision"): r for r in result.get("runs") or [] if r.get("status") == "ok"}
+    return _drift_rule(result, runs) + _eager_rule(result, runs) + _fusion_rule(result)
+
+
+def _drift_rule(result: dict, runs: dict) -> list[dict]:
+    drifted = [r for p, r in runs.items() if p != "fp32" and _number((r.get("parity") or {}).get("top1_agreement"))
+               and (r["parity"]["top1_agreement"] < 0.9 or (r["parity"].get("mean_kl") or 0) > 0.05)]
+    if not drifted:
+        return []
+    worst = min(drifted, key=lambda r: r["parity"]["top1_agreement"])
+    q, fp32 = worst["parity"], (runs.get("fp32") or {}).get("parity") or {}
+    how = {"int8": gettext("int8 把每个矩阵乘的权重按通道、激活在每次调用时动态量化成 8 位"),
+           "int4": gettext("int4 把矩阵乘的权重按 32 个一组量化成 4 位"),
+           "fp16": gettext("fp16 只剩 10 位尾数")}.get(worst["precision"], "")
+    text = _say(gettext("%(label)s 与 PyTorch fp32 只有 %(top1)s 的位置 top-1 相同（平均 KL %(kl)s，贪心续写 "
+                        "%(same)s/%(n)s 个 token 相同）%(fp32)s：差别来自量化，不是导出。%(how)s，每层的误差在所有层里"
+                        "叠加，参数少的小模型冗余少、最敏感；要看它是否够用，拿任务上的分数而不只是 top-1 来判断。"),
+                {"label": _label(worst), "top1": f"{q['top1_agreement']:.0%}", "kl": _sci(q.get("mean_kl")),
+                 "same": q.get("greedy_identical_tokens"), "n": q.get("greedy_tokens"), "how": how,
+                 "fp32": gettext("，而 fp32 图是 %(top1)s") % {"top1": f"{fp32['top1_agreement']:.0%}"}
+                 if _number(fp32.get("top1_agreement")) else ""})
+    tokens = (result.get("settings") or {}).get("quality_tokens") or 128
+    return [rule("quantized-drift", text, "precision-formats", "_2",
+                 {"quality_tokens": min(4096, max(256, 2 * tokens))})]
+
+
+def _eager_rule(result: dict, runs: dict) -> list[dict]:
+    pt, ort = result.get("pytorch") or {}, runs.get("fp32")
+    if pt.get("status") != "ok" or not ort or not _number(ort.get("decode_speedup_vs_pytorch")):
+        return []
+    x = ort["decode_speedup_vs_pytorch"]
+    if 0.83 < x < 1.2:
+        return []
+    values = {"label": _label(ort), "tps": f"{ort['decode_tokens_per_s']:.1f}",
+              "pt": f"{pt['decode_tokens_per_s']:.1f}", "x": f"{x:.2f}",
+              "diff": _sci((ort.get("parity") or {}).get("max_abs_logit_diff"))}
+    if x >= 1.2:
+        text = _say(gettext("%(label)s 解码 %(tps)s tok/s，是 PyTorch 逐算子执行（%(pt)s tok/s）的 %(x)s 倍，"
+                            "logits 几乎相同（最大差 %(diff)s）：同样的权重和精度，快在图本身——融合的算子、"
+                            "预先规划的内存，没有 Python 逐个分派算子的开销；"
+                            "小模型的每个算子都很小，分派开销占比最大。"), values)
+    else:
+        text = _say(gettext("%(label)s 解码 %(tps)s tok/s，反而只有 PyTorch 逐算子执行（%(pt)s tok/s）的 %(x)s 倍："
+                            "这个循环没有 IO 绑定，每一步都把整个 KV 缓存复制成 numpy 再喂回去，"
+                            "上下文越长这份拷贝越贵。"),
+                    values)
+    settings = result.get("settings") or {}
+    change = {"gen_len": min(2048, max(64, 4 * (settings.get("gen_len") or 16)))}
+    spread = [v for v in pt.get("decode_tokens_per_s_runs") or [] if _number(v) and v > 0]
+    if len(spread) >= 2 and max(spread) > 3 * min(spread):
+        text = format_html("{}{}", text, gettext(
+            "注意 PyTorch 的几次计时从 %(lo)s 到 %(hi)s tok/s 不等：机器当时很忙，这个倍数本身也不稳，"
+            "多重复几次再下结论。")
+            % {"lo": f"{min(spread):.1f}", "hi": f"{max(spread):.1f}"})
+        change = {"repeats": min(20, max(5, 2 * (settings.get("repeats") or 3)))}
+    return [rule("ort-vs-eager", text, "onnx-tensorrt", "_1", change)]
+
+
+def _fusion_rule(result: dict) -> list[dict]:
+    export = result.get("export") or {}
+    graphs = [g for g in export.get("graphs") or [] if g.get("status") == "ok"]
+    exporter = export.get("exporter") or result.get("exporter")
+    fused = next((g for g in graphs if g.get("fused_ops")), None)
+    if fused:
+        ops = format_html_join(gettext("、"), "{} × {}", ((code(op), n) for op, n in sorted(fused["fused_ops"].items(),
+                                                                                             key=lambda kv: -kv[1])))
+        return [rule("graph-fusions", format_html(gettext(
+            "{ort} 的图优化把 {precision} 图里的小算子合成了大算子：{ops}（全图 {nodes} 个节点）。每个融合的算子"
+            "少写回一次中间结果、少一次分派；用不融合的导出器 {plain} 再跑一次，就能量出它们值多少。"),
+            ort=name("ONNX Runtime"), precision=fused.get("precision"), ops=ops, nodes=fused.get("nodes"),
+            plain=code("torch-dynamo")),
+            "onnx-tensorrt", "onnx", {"exporter": "torch-dynamo"})]
+    if exporter == "torch-dynamo" and graphs:
+        return [rule("no-fusions", format_html(gettext(
+            "导出器 {exporter} 只导出、不做 {ort} 的融合：图里的注意力、残差加和归一化仍是一个个小算子，"
+            "每个都要写回中间结果、单独分派；换 {fused} 再比一次速度。"),
+            exporter=code(exporter), ort=name("ONNX Runtime"), fused=code("torch-dynamo+ort-fusions")),
+            "onnx-tensorrt", "onnx", {"exporter": "torch-dynamo+ort-fusions"})]
+    return []
+
+
+def _say(template: str, values: dict) -> str:
+    """A translated %(key)s sentence with its values escaped (the model label is a name, not prose)."""
+    return format_html(re.sub(r"%\((\w+)\)s", r"{\1}", template.replace("{", "{{").replace("}", "}}")),
+                       **{k: name(v) if k == "label" else v for k, v in values.items()})
+
+
 def busy_host_statement(entries: list[tuple[str, dict | None]]) -> list[str]:
     """One sentence when the runner's load average passed its CPU count while something was timed (the
     onnx-export and cross-model labs record gpu_runner.measure.timing.host_load per measurement)."""
@@ -163,6 +255,7 @@ KIND = Lab(
     subtitle=_("把模型连同 KV 缓存导出成 ONNX，fp32 / int8 / int4 在 ONNX Runtime 上与 PyTorch 比速度和一致性"),
     skills=("inference-acceleration", "model-portability"),
     summarise=onnx_export_view, headline=onnx_export_headline, evidence=onnx_export_evidence,
+    explain=onnx_export_explain,
     labels={"model": _("模型（fixture、smollm2-135m、gemma3-270m 或 runner 上的本地模型目录）"),
             "exporter": _("导出器"), "precisions": _("精度"), "providers": _("执行提供者（execution provider）"),
             "quality_tokens": _("一致性评估的 token 数")},

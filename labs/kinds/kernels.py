@@ -150,8 +150,10 @@ def evidence(result: dict) -> str:
     if not figures:
         return format_html("{}{}{}", what, _("："), _status(result.get("status")))
     share = figures.get(_("占库的比例"))
-    return format_html("{}{}{} GFLOP/s{}", what, _("："), f"{figures['GFLOP/s'][0]:.1f}",
-                       _("，是库的 %(share).0f%%") % {"share": share[0]} if share else "")
+    # Two significant figures at least: a naive kernel's 0.14 GFLOP/s and 0.37 % must not read as 0.1 and 0.
+    return format_html("{}{}{} GFLOP/s{}", what, _("："), f"{figures['GFLOP/s'][0]:.3g}",
+                       _("，是库的 %(share)s%%") % {"share": f"{share[0]:.0f}" if share[0] >= 10 else f"{share[0]:.2g}"}
+                       if share else "")
 
 
 def explain(result: dict) -> list[dict]:

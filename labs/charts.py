@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy
 
 MB = 1024 * 1024
@@ -23,6 +24,18 @@ def num(value: Any, fmt: str = "{:.2f}") -> str:
         return fmt.format(value)
     except (OverflowError, ValueError):
         return "—"
+
+
+def sci(value: Any, digits: int = 2) -> str:
+    """A number that may be tiny or huge as a reader writes it: 3.1 × 10⁻⁵ (superscript exponent), not 3.1e-05."""
+    shown = num(value, f"{{:.{digits}e}}")
+    if "e" not in shown:
+        return shown
+    mantissa, exponent = shown.split("e")
+    exponent = int(exponent)
+    if -3 <= exponent <= 3:
+        return num(value, f"{{:.{digits + 1}g}}")
+    return format_html("{} × 10<sup>{}</sup>", mantissa, str(exponent).replace("-", "−"))
 
 
 def text(value: Any) -> str:

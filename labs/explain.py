@@ -37,12 +37,13 @@ def _form_values(lab: str, params: dict) -> list[tuple[str, str]]:
     return pairs
 
 
-def try_url(lab: str, params: dict | None, change: dict) -> str:
+def try_url(lab: str, params: dict | None, change: dict, section: str = "") -> str:
     url = reverse("lab_new", args=[lab])
+    anchor = f"#{section}" if section else ""
     if registry.LABS.get(lab) is not None and registry.LABS[lab].upload:
-        return url
+        return url + anchor
     values = _form_values(lab, {**(params or {}), **change})
-    return f"{url}?{urlencode(values)}" if values else url
+    return (f"{url}?{urlencode(values)}" if values else url) + anchor
 
 
 def explanations(job) -> list[dict]:
@@ -53,5 +54,6 @@ def explanations(job) -> list[dict]:
     out = []
     for item in lab.explain(job.result):
         out.append({**item, "url": reverse("article", args=[item["article"]]) + f"#{item['anchor']}",
-                    "try_url": try_url(job.lab, job.params, item["try"]) if item["try"] else ""})
+                    "try_url": try_url(job.lab, job.params, item["try"], item.get("form_section", ""))
+                    if item["try"] or item.get("form_section") else ""})
     return out

@@ -79,7 +79,8 @@ def _shown(value) -> str:
     if isinstance(value, list):
         return "\n".join(" ".join([str(v["type"]), *(f"{k}={x:g}" if k != "factor" else f"{x:g}"
                                                      for k, x in v.items() if k != "type")])
-                         if isinstance(v, dict) else str(v) for v in value)
+                         if isinstance(v, dict) else " ".join(map(str, v)) if isinstance(v, list) else str(v)
+                         for v in value)
     return "" if value is None else str(value)
 
 

@@ -63,7 +63,8 @@ def summary(slug: str, result: dict | None) -> dict:
     if lab is None:
         return charts.unknown_view(result)
     result = result or {}
-    figures = [{"label": name, "value": value, "unit": unit} for name, (value, unit) in lab.headline(result).items()]
+    figures = [{"label": name, "value": value, "unit": unit, "name": lab.headline_names}
+               for name, (value, unit) in lab.headline(result).items()]
     view = {"tables": [], "lines": [], "heatmaps": [], "statements": [], "samples": [], "notes": [],
             **lab.summarise(result), "known": True, "headline": figures, "evidence": lab.evidence(result),
             "template": lab.template}

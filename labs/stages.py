@@ -1,11 +1,15 @@
-"""The runner's stage and reason codes (labcontract/stages.py) in the learner's language; a part outside the
-vocabulary (an older runner's free text) is shown as the runner wrote it."""
+"""The runner's stage, reason and note codes and the contract's failure codes (labcontract/stages.py) in the
+learner's language; a part outside the vocabulary (an older runner's free text) is shown as the runner wrote it.
+Identifiers inside a translated sentence (config fields, file names, sizes) are wrapped in <code>: names, not
+prose."""
 
 from __future__ import annotations
 
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from labcontract.stages import parse_reason, parse_stage
+from labcontract.stages import parse_failure, parse_note, parse_reason, parse_stage
 
 
 def _stage_part(code: str, p: dict) -> str:
@@ -85,3 +89,70 @@ def status_text(status: str | None) -> str:
 def unmeasured(entry: dict) -> list[str]:
     """A configuration that measured nothing, as the first cells of its row: its status and why."""
     return [status_text(entry.get("status")), reason_text(entry.get("reason") or "") or entry.get("error", "")]
+
+
+def code(text: object) -> SafeString:
+    """An identifier shown as one (a file, a config field, a command): not prose, never translated."""
+    return format_html("<code>{}</code>", text)
+
+
+def name(text: object) -> SafeString:
+    """A model, GPU or product name inside prose: marked so that neither a translator nor a reader's browser
+    translates it."""
+    return format_html('<span translate="no">{}</span>', text)
+
+
+def _html(template: str, p: dict) -> SafeString:
+    return format_html(template, **p)
+
+
+def note_text(text: str) -> str:
+    """A note the runner added to a result (labcontract.stages.NOTES) in the learner's language, else as written."""
+    code_, p = parse_note(str(text or ""))
+    c = {k: code(v) for k, v in p.items()}
+    texts = {
+        "examples-truncated": lambda: _html(_("{n} 个样例超过 {seq_len}，被截断"),
+                                            {"n": p["n"], "seq_len": code(f"seq_len {p['seq_len']}")}),
+        "examples-left-out": lambda: _html(_("{train} 个训练样例和 {heldout} 个留出样例在 {seq_len} 以内没有助手的 "
+                                             "token，被排除"), {**p, "seq_len": code(f"seq_len {p['seq_len']}")}),
+        "nf4-parameter-count": lambda: _("peft 把每个 4 比特权重字节算作两个参数（每字节存两个值）"),
+        "gptq-adapter-unmergeable": lambda: _("在 GPTQ 模型上训练的适配器不能合并进它的 Int4 权重"),
+        "lora-backend": lambda: _html(_("peft LoRA，基座模型 {dtype}（{device}）"),
+                                      {"dtype": p["dtype"], "device": p["device"].upper()}),
+        "nf4-backend": lambda: _("peft LoRA，基座模型是 bitsandbytes NF4（双重量化）"),
+        "gptq-backend": lambda: _("peft LoRA，基座是 GPTQ Int4 检查点（fp16 计算）"),
+        "nominal-trained-length": lambda: _html(_(
+            "训练长度 {n} 是这个任务设的名义值：缩放公式把 {n} 当作训练长度，但模型实际训练到 {real} 个 token，"
+            "不缩放的 RoPE 过了 {n} 也不会失效；图上看的是每种缩放相对它改变了什么"), p),
+        "text-repeated": lambda: _html(_("用这个分词器，评估文本有 {n} 个 token；更长的窗口会重复它，"
+                                         "模型可以照抄，困惑度因此偏低"), p),
+        "smollm2-gguf-quality": lambda: _html(_(
+            "质量以 {gguf} 源为参照：这个模型的 fp32 是 {q} 权重反量化得到的，所以它的困惑度是 4 比特模型的，"
+            "int8/int4 也是和它比，而不是和 {name} 原版的 bf16 权重比"),
+            {"gguf": code("Q4_1 GGUF"), "q": code("Q4_1"), "name": name("SmolLM2")}),
+        "gemma-gguf-quality": lambda: _html(_(
+            "质量以 {gguf} 源为参照：这个模型的 fp32 是 {q} 权重反量化得到的，不是 {name} 原版的 bf16 权重"),
+            {"gguf": code("Q4_K_M GGUF"), "q": code("Q4_K_M"), "name": name("Google Gemma 3 270M")}),
+        "gemma-terms": lambda: _html(_("{gemma} 按 {terms}（{url}）提供，使用须遵守该条款"),
+                                     {"gemma": name("Gemma"), "terms": name("Gemma Terms of Use"),
+                                      "url": name(p["url"])}),
+        "kernel-correct": lambda: _("每个尺寸的每次运行都与参考结果一致"),
+        "kernel-wrong-answer": lambda: _html(_(
+            "答案错误：尺寸 {size}，第 {run} 次运行，第一个出错的元素 [{row}][{col}] = {got}，应为 {expected}"
+            "（允许误差 {allowed}）"), c),
+        "kernel-failed-at": lambda: _html(_("{status}：尺寸 {size}：{message}"), c),
+    }
+    return texts[code_]() if code_ in texts else str(text or "")
+
+
+def failure_text(text: str) -> str:
+    """A job's error in the learner's language: a failure the contract named (FAILURES), a sentence the site set
+    itself (in the catalogue), else as it was written (a runner's or compiler's own words)."""
+    code_, p = parse_failure(str(text or ""))
+    texts = {
+        "parity-failed": lambda: _("WA：%(bad)s/%(total)s 个文档的 token id 与参考分词器不一致") % p,
+        "parity-failed-somewhere": lambda: _("WA：不是每个文档的 token id 都与参考分词器一致"),
+    }
+    if code_ in texts:
+        return texts[code_]()
+    return _(text) if text else ""

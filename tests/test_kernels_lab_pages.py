@@ -63,4 +63,5 @@ def test_a_wrong_softmax_page_names_the_first_bad_element(client_a, user):
     result = lab_result("kernels-softmax-starter")
     html = htmllib.unescape(page(client_a, make_job(user, "kernels", result), "en"))
     bad = next(e for e in result["sizes"] if e["status"] == "WA")["first_bad"]
-    assert f"[{bad['row']}][{bad['col']}] = {bad['got']}" in html and "First bad element" in html
+    assert f"<code>[{bad['row']}][{bad['col']}]</code> = <code>{bad['got']}</code>" in html
+    assert "First bad element" in html

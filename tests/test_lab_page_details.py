@@ -166,3 +166,15 @@ def test_an_out_of_range_number_is_refused_at_its_field_in_the_learners_language
     assert 'data-testid="field-error-gen_len"' in at_field and said in at_field
     assert "is less than the minimum" not in html and not LabJob.objects.exists()
     assert 'value="-5"' in at_field  # what was typed stays
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page_path", ["/kb/bpe-tokenizer/", "/tasks/cpp-rewrite-tokenizer/"])
+def test_the_tokenizer_article_and_plan_task_link_the_contract_on_the_lab_page(client_a, plan_content, page_path):
+    response = client_a.get(page_path)
+    assert response.status_code == 200
+    links = set(re.findall(r'href="([^"]*#contract)"', response.content.decode()))
+    assert links == {reverse("lab_new", args=["cpp-tokenizer"]) + "#contract"}
+    target = client_a.get(links.pop().split("#")[0])
+    assert target.status_code == 200
+    assert 'id="contract"' in target.content.decode()

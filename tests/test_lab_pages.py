@@ -155,7 +155,7 @@ def test_a_single_job_or_a_tokenizer_history_charts_what_it_has(client_a, user):
     import html as html_lib
 
     chart = json.loads(html_lib.unescape(html.split('data-chart="')[1].split('"')[0]))
-    assert [(d["label"], d["unit"]) for d in chart["datasets"]] == [("exact match", "%"), ("MB/s", "MB/s")]
+    assert [(d["label"], d["unit"]) for d in chart["datasets"]] == [("完全一致率", "%"), ("速度", "MB/s")]  # zh
     assert chart["datasets"][0]["data"] == [100.0, 100.0]
 
 
@@ -234,9 +234,10 @@ def test_the_finetune_page_shows_the_loss_curve_qwens_published_figures_and_samp
     assert loss["datasets"][0]["points"] == [[i, v] for i, v in enumerate(result["loss_curve"], start=1)]
     assert loss["x"] == "step" and len(loss["datasets"][0]["points"]) == 12
     source = result["published_reference"]["source"]
-    assert f'<a href="{source}" rel="noopener">' in html
-    assert "<td>Qwen-7B</td><td>Q-LoRA</td><td>256</td><td>11.5</td><td>3.0</td>" in html
-    assert "<td>lora</td><td>256</td><td>3.3</td><td>2.82</td>" in html  # this job's row, beside them
+    assert f'<a href="{source}" rel="noopener" translate="no">' in html
+    assert ('<td><span translate="no">Qwen-7B</span></td><td><code>Q-LoRA</code></td>'
+            "<td>256</td><td>11.5</td><td>3.0</td>") in html
+    assert "<td><code>lora</code></td><td>256</td><td>3.3</td><td>2.82</td>" in html  # this job's row, beside them
     assert "<td>2.389</td><td>1.170</td>" in html and "<td>10.91</td><td>3.22</td>" in html
     assert html.count('<details data-testid="sample">') == 2 and "<details open" not in html
     assert "Thought: Kunming is a city in China." in html and "The weather in Kunming is quite hot" in html
@@ -258,11 +259,12 @@ def test_the_long_context_page_charts_perplexity_on_a_log_axis_with_qwens_rows_a
     published = [d for d in ppl["datasets"] if d["reference"]]
     assert len(published) == 4 and published[0]["points"][2] == [4096, 39.35]
     assert ppl["marks"][0]["x"] == 256 and "256" in ppl["marks"][0]["label"]
-    assert f'<a href="{result["published_reference"]["source"]}" rel="noopener">' in html
+    assert f'<a href="{result["published_reference"]["source"]}" rel="noopener" translate="no">' in html
     assert heatmap(html, "none") == [["100"] * 4] * 3 and heatmap(html, "linear×4") == [["0"] * 4] * 3
     nominal = ("reduced nominal" in html and "8192" in html) if lang == "en" else "缩小的名义长度" in html
     assert nominal
-    assert "<td>none</td><td>0.247 s · 5.6 MiB</td>" in html and "<td>1.171 s · 45.0 MiB</td>" in html  # prefill, KV
+    assert "<td><code>none</code></td><td>0.247 s · 5.6 MiB</td>" in html  # prefill, KV
+    assert "<td>1.171 s · 45.0 MiB</td>" in html
 
 
 @pytest.mark.django_db

@@ -177,6 +177,38 @@ class TestRunnerApi:
         assert job.status == LabJob.Status.FAILED and job.result["status"] == "CE"
         assert job.error.startswith("CE: ") and "qwen_tokenizer.h: No such file or directory" in job.error
 
+    @pytest.mark.parametrize(("lang", "reason", "failed_words"), [
+        ("zh-hans", "WA：25/26 个文档的 token id 与参考分词器不一致", "所以这个任务记为失败"),
+        ("en", "WA: 25 of 26 documents do not match the reference tokenizer", "so this job is failed")])
+    def test_a_tokenizer_that_fails_parity_fails_the_job_naming_the_mismatches_and_keeps_its_table(
+            self, client, client_a, user, runner, django_capture_on_commit_callbacks, lang, reason, failed_words):
+        from labs import evidence
+
+        _, token = runner
+        with django_capture_on_commit_callbacks(execute=False):
+            job = labs.job_create(user=user, lab="cpp-tokenizer", queue="lab.cpu",
+                                  params={"files": {"qwen_tokenizer.cpp": "int main() {}\n"}})
+        LabJob.objects.filter(id=job.id).update(target=runner[0])
+        started(client, job, token)
+        naive = result_data("cpp-tokenizer-ok")
+        naive.update(status="WA", exact_match_rate=1 / 26, documents_matched=1, first_mismatch={"document": "01"},
+                     invalid_utf8={"ok": False, "returncode": 0, "stderr": ""})
+        naive.pop("throughput")
+        for document in naive["documents"][1:]:
+            document.update(match=False, candidate_tokens=(document["reference_tokens"] or 0) + 1)
+        assert api(client, f"jobs/{job.id}/result", {"attempt": 1, "result": naive}, token).status_code == 200
+        job.refresh_from_db()
+        assert job.status == LabJob.Status.FAILED and job.result["documents_matched"] == 1
+        assert job.error == "WA: 25 of 26 documents do not match the reference tokenizer"
+        assert "cpp-tokenizer" not in evidence.representatives(user)  # never the learner's evidence
+        client_a.cookies["django_language"] = lang
+        html = client_a.get(reverse("lab_job", args=[job.id])).content.decode()
+        assert 'data-status="failed"' in html and reason in html
+        # What the learner debugs with stays: the per-document table, the invalid-UTF-8 check, the first mismatch.
+        assert "<code>02_chinese_prose.txt</code>" in html and html.count("✗") == 25
+        assert 'data-testid="invalid-utf8"' in html and 'data-testid="parity-failed"' in html
+        assert failed_words in html.split('data-testid="parity-failed"')[1].split("</p>")[0]
+
     def test_other_users_job_page_is_404(self, client, job, other_user):
         client.force_login(other_user)
         assert client.get(reverse("lab_job", args=[job.id])).status_code == 404

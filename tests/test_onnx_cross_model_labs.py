@@ -195,7 +195,7 @@ def test_the_cross_model_page_sets_gemma_beside_smollm_with_differences_computed
     assert "https://huggingface.co/meta-llama/Meta-Llama-3-8B/blob/main/config.json" in html
     assert f"{smol['text']['zh']['tokens_per_char']:.3f}" in html
     said = "spends" if lang == "en" else "把"
-    assert f"{gemma['model_info']['name']} {said}" in html
+    assert f"<span translate=\"no\">{gemma['model_info']['name']}</span> {said}" in html  # a name, not prose
 
 
 # ---- through a real runner ----------------------------------------------------------------------------------
@@ -240,9 +240,10 @@ def test_the_onnx_page_sets_each_onnx_runtime_run_beside_pytorch_with_the_graphs
     result = result_data("onnx-export")
     html = page(client_a, make_job(user, "onnx-export", result), lang)
     fp32 = next(r for r in result["runs"] if r["precision"] == "fp32")
-    assert "PyTorch fp32" in html and "ORT fp32 / cpu" in html and "ORT int8 / cpu" in html
+    assert "PyTorch fp32" in html and "ORT fp32 / CPU" in html and "ORT int8 / CPU" in html
     assert f"{fp32['parity']['greedy_identical_tokens']}/{fp32['parity']['greedy_tokens']}" in html
-    assert "GroupQueryAttention" in html and "MatMulNBits" in html and "(external data)" in html
+    assert "GroupQueryAttention" in html and "MatMulNBits" in html
+    assert ("(external data)" if lang == "en" else "（外部数据文件）") in html
     int8 = next(g for g in result["export"]["graphs"] if g["precision"] == "int8")
     (a, na), (b, nb) = sorted(int8["ops"].items(), key=lambda kv: -kv[1])[:2]  # JSONB keeps no key order
     assert f"{a} {na}, {b} {nb}" in html  # the most frequent ops first

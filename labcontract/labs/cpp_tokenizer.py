@@ -4,7 +4,8 @@ cpp-tokenizer: the report of gpu_runner.labs.cpp_tokenizer.check.check() as is, 
   "source_files" (names and byte sizes of the learner's files); status OK | WA | CE | REJECTED | UNAVAILABLE.
   OK/WA carry "compile", "documents", "exact_match_rate" and (when every document matched) "throughput"
   {"candidate_mb_s", "tiktoken_mb_s", "ratio", ...} or {"error"}; CE/REJECTED/UNAVAILABLE carry "message"
-  (the compiler's output for CE) and make the job a failure (result_failure).
+  (the compiler's output for CE) and make the job a failure (result_failure), as does WA: a tokenizer whose ids
+  differ from the reference on any document is not a success, though its report is kept for the page.
 """
 
 from __future__ import annotations
@@ -77,9 +78,18 @@ CPP_TOKENIZER_RESULT = {
 
 def result_failure(result: dict) -> str | None:
     """A check that never ran the tokenizer (CE, REJECTED, UNAVAILABLE) is a failed job whose error is the checker's
-    message (the compiler's output for CE); the result is still stored, so the page can show the command and files."""
-    if result.get("status") not in ("OK", "WA"):
-        return f"{result.get('status')}: {result.get('message') or 'the check did not run'}"[:4000]
+    message (the compiler's output for CE); one that ran but whose token ids differ from the reference on some
+    document (WA) is a failed job too, its error naming how many (labcontract.stages.FAILURES, "parity-failed").
+    The result is stored either way, so the page can show the command, the files and the per-document table."""
+    status = result.get("status")
+    if status not in ("OK", "WA"):
+        return f"{status}: {result.get('message') or 'the check did not run'}"[:4000]
+    total, matched = result.get("documents_total"), result.get("documents_matched")
+    if isinstance(total, int) and isinstance(matched, int) and matched < total:
+        return f"WA: {total - matched} of {total} documents do not match the reference tokenizer"
+    rate = result.get("exact_match_rate")
+    if status == "WA" or (isinstance(rate, (int, float)) and rate < 1):
+        return "WA: the token ids do not match the reference tokenizer on every document"
     return None
 
 

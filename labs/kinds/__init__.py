@@ -51,13 +51,18 @@ class Lab:
     queues: tuple[str, ...] = ()  # from the contract (labcontract.LAB_QUEUES): the first is the form's default
     # result -> rules that explain it (labs/explain.py: {"code", "text", "article", "anchor", "try": {param: value}})
     explain: Callable[[dict], list[dict]] | None = None
+    headline_names: bool = False  # the headline's labels are configuration names (identifiers), shown as code
 
     def label(self, param: str) -> str:
         return str(self.labels.get(param) or COMMON_LABELS.get(param) or param)
 
 
-def rule(code: str, text: str, article: str, anchor: str, change: dict | None = None) -> dict:
+def rule(code: str, text: str, article: str, anchor: str, change: dict | None = None, *,
+         form_section: str = "") -> dict:
     """One explanation (a Lab's `explain`): `code` names the rule, `text` what to notice and why in one sentence,
     `article`/`anchor` the section of content/kb/<article>.md that explains it (the id its heading gets from
-    core.markdown), `try` the suggested change to the job's parameters (labs/explain.py makes it a link)."""
-    return {"code": code, "text": str(text), "article": article, "anchor": anchor, "try": change or {}}
+    core.markdown), `try` the suggested change to the job's parameters (labs/explain.py makes it a link);
+    `form_section` an id on the lab's form page the link opens at (the C++ tokenizer's `contract`), for a lab
+    whose form cannot be prefilled (uploads)."""
+    return {"code": code, "text": str(text), "article": article, "anchor": anchor, "try": change or {},
+            "form_section": form_section}

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from labs.charts import MB, is_number, line_chart, num, plain, reference_table
+from labcontract.labs.finetune import QWEN_PROFILE_SETUP
+from labs.charts import MB, is_number, line_chart, num, reference_table
 from labs.kinds import Lab, rule
+from labs.stages import code, name, note_text
+
+
+def _html(template: str, **parts) -> str:
+    return format_html(template, **parts)
 
 
 def finetune_view(result: dict) -> dict:
@@ -16,11 +23,12 @@ def finetune_view(result: dict) -> dict:
     params, memory = result.get("parameters") or {}, result.get("memory") or {}
     peak = memory.get("cuda_max_allocated_bytes") or memory.get("peak_rss_bytes")
     rows = [
-        [gettext("留出集 loss"), num(before.get("heldout_loss"), "{:.3f}"), num(after.get("heldout_loss"), "{:.3f}")],
+        [gettext("留出集损失"), num(before.get("heldout_loss"), "{:.3f}"), num(after.get("heldout_loss"), "{:.3f}")],
         [gettext("留出集困惑度"), num(before.get("heldout_perplexity")), num(after.get("heldout_perplexity"))],
         [gettext("任务得分"), num(before.get("task_score")), num(after.get("task_score"))],
         [gettext("工具准确率"), num(before.get("tool_accuracy")), num(after.get("tool_accuracy"))],
-        [gettext("Action Input 是合法 JSON"), num(before.get("json_valid")), num(after.get("json_valid"))],
+        [_html(gettext("{field} 是合法 JSON"), field=code("Action Input")), num(before.get("json_valid")),
+         num(after.get("json_valid"))],
     ]
     settings = result.get("settings") or {}
     adapter = result.get("adapter") or {}
@@ -31,40 +39,48 @@ def finetune_view(result: dict) -> dict:
         return gettext("—（只有 1 步，没有计时）") if one_step else text
 
     facts = [
-        [gettext("方法"), str(result.get("method", "—"))], [gettext("后端"), str(result.get("backend", "—"))],
+        [gettext("方法"), code(result.get("method", "—"))], [gettext("后端"), note_text(result.get("backend", "—"))],
         [gettext("可训练参数"), f"{params['trainable']:,} / {params['total']:,} "
                                f"({num(params.get('trainable_percent'), '{:.3f}')}%)"
          if is_number(params.get("total")) and params["total"] and is_number(params.get("trainable")) else "—"],
         [gettext("峰值内存"), num(peak / MB if peak else None, "{:.0f} MiB")],
-        ["s/step", timed(num(result.get("s_per_step"), "{:.3f}"))],
+        [gettext("每步耗时（s）"), timed(num(result.get("s_per_step"), "{:.3f}"))],
         ["tokens/s", timed(num(result.get("tokens_per_s"), "{:.1f}"))],
-        ["seq_len · batch_size · grad_accum · steps", f"{settings.get('seq_len')} · {settings.get('batch_size')} · "
-                                                f"{settings.get('grad_accum')} · {settings.get('steps')}"],
-        [gettext("数据集"), gettext("%(source)s：训练 %(train)s 条 / 留出 %(heldout)s 条") % {
-            "source": dataset.get("source", "—"), "train": dataset.get("train_examples", "—"),
-            "heldout": dataset.get("heldout_examples", "—")}],
+        [code("seq_len · batch_size · grad_accum · steps"), f"{settings.get('seq_len')} · "
+         f"{settings.get('batch_size')} · {settings.get('grad_accum')} · {settings.get('steps')}"],
+        [gettext("数据集"), _html(gettext("{source}：训练 {train} 条 / 留出 {heldout} 条"),
+                                  source=code(dataset.get("source", "—")), train=dataset.get("train_examples", "—"),
+                                  heldout=dataset.get("heldout_examples", "—"))],
     ]
     tables = [{"title": gettext("训练"), "headers": [], "rows": facts}]
     if adapter:
         tables.append({"title": gettext("适配器（留在 runner 上）"), "headers": [], "rows": [
-            ["path", str(adapter.get("path", "—"))], ["size", num(is_number(adapter.get("bytes")) and
-                                                                    adapter["bytes"] / MB, "{:.1f} MiB")],
-            ["files", plain(adapter.get("files"))],
-            ["reload max |Δ|", num(adapter.get("reload_max_abs_diff"), "{:g}")]]})
+            [gettext("路径"), code(adapter.get("path", "—"))],
+            [gettext("大小"), num(is_number(adapter.get("bytes")) and adapter["bytes"] / MB, "{:.1f} MiB")],
+            [gettext("文件"), format_html_join(", ", "<code>{}</code>", ((f,) for f in adapter.get("files") or []))
+             or "—"],
+            [gettext("重新加载后 logits 的最大 |Δ|"), num(adapter.get("reload_max_abs_diff"), "{:g}")]]})
     reference = result.get("published_reference") or {}
     if reference.get("rows"):
-        ours = [f"{(result.get('model_description') or {}).get('name') or result.get('model')} "
-                f"({gettext('这个任务')}, {result.get('device', '—')})", str(result.get("method", "—")),
+        ours = [_html(gettext("{model}（这个任务，{device}）"),
+                      model=name((result.get("model_description") or {}).get("name") or result.get("model")),
+                      device=str(result.get("device", "—")).upper()), code(result.get("method", "—")),
                 str(settings.get("seq_len", "—")), num(peak / 1e9 if peak else None, "{:.1f}"),
                 timed(num(result.get("s_per_step"), "{:.2f}"))]
-        published = [[r.get("model"), r.get("method"), str(reference.get("seq_len")),
+        published = [[name(r.get("model")), code(r.get("method")), str(reference.get("seq_len")),
                       num(r.get("memory_gb"), "{:.1f}"),
                       num(r.get("s_per_it"), "{:.1f}")] for r in reference["rows"]]
-        title = gettext("与 Qwen 公布的 LoRA / Q-LoRA 数字对比（序列长度 %(n)s）") % {"n": reference.get("seq_len")}
+        title = _html(gettext("与 {qwen} 公布的 LoRA / {qlora} 数字对比（序列长度 {n}）"), qwen=name("Qwen"),
+                      qlora=code("Q-LoRA"), n=reference.get("seq_len"))
         if not reference.get("exact_length", True):
-            title += gettext("：Qwen 没有测这个长度，这是最接近的一档")
-        tables.append(reference_table(title, reference, ["model", "method", "seq_len", "memory GB", "s/it"],
-                                       [ours, *published]))
+            title += _html(gettext("：{qwen} 没有测这个长度，这是最接近的一档"), qwen=name("Qwen"))
+        table = reference_table(title, reference, [gettext("模型"), gettext("方法"), code("seq_len"),
+                                                   gettext("显存 GB"), "s/it"], [ours, *published])
+        if table["setup"] == QWEN_PROFILE_SETUP:  # the contract's text, in the learner's language
+            table["setup"] = _html(gettext("{gpu}，CUDA 11.8，PyTorch 2.0，{fa}，批大小 1，梯度累积 8，"
+                                           "样例都填充到序列长度；{qlora} = 在 GPTQ Int4 模型上做 LoRA"),
+                                   gpu=name("1x A100-SXM4-80G"), fa=name("Flash Attention 2"), qlora=code("Q-LoRA"))
+        tables.append(table)
     loss = [[i, v] for i, v in enumerate(result.get("loss_curve") or [], start=1)]
     step_s = [[i, v] for i, v in enumerate(result.get("step_seconds") or [], start=1)]
     lines = [line_chart(gettext("训练损失"), "step", "loss", [{"label": "loss", "points": loss}],
@@ -72,8 +88,8 @@ def finetune_view(result: dict) -> dict:
         if loss else []
     if step_s:
         lines.append(line_chart(gettext("每步耗时"), "step", "s", [{"label": "s/step", "points": step_s}],
-                           definition=gettext("一步 = grad_accum 个 micro-batch；s/step 取第一步之后的中位数"
-                                              "（第一步包含一次性的分配和 kernel 选择）。")))
+                           definition=gettext("一步 = grad_accum 个微批次；每步耗时取第一步之后的中位数"
+                                              "（第一步包含一次性的内存分配和内核选择）。")))
     after_by_id = {x.get("id"): x for x in after.get("samples") or []}
     samples = [{"id": b.get("id"), "prompt": b.get("prompt", ""), "expected_tool": b.get("expected_tool"),
                 "before": b.get("generated", ""), "before_tool": b.get("tool"), "before_correct": b.get("correct"),
@@ -81,11 +97,12 @@ def finetune_view(result: dict) -> dict:
                 "after_tool": (after_by_id.get(b.get("id")) or {}).get("tool"),
                 "after_correct": (after_by_id.get(b.get("id")) or {}).get("correct")}
                for b in (before.get("samples") or [])[:2]]
-    return {"headers": ["", "before", "after"], "rows": rows, "charts": [], "tables": tables, "lines": lines,
+    return {"headers": ["", gettext("训练前"), gettext("训练后")], "rows": rows, "charts": [], "tables": tables,
+            "lines": lines,
             "samples": samples, "notes": [str(n) for n in result.get("notes") or []],
-            "statements": [gettext("任务得分：held-out 提示的贪心生成在 “Action:” 行写出参考答案的第一个工具、"
-                                   "且 “Action Input:” 是 JSON 对象的比例"
-                                   "（参考不调用工具时，要给出 “Final Answer:”）。")]}
+            "statements": [_html(gettext("任务得分：留出集提示的贪心生成在 {action} 行写出参考答案的第一个工具、"
+                                         "且 {input} 是 JSON 对象的比例（参考不调用工具时，要给出 {final}）。"),
+                                 action=code("Action:"), input=code("Action Input:"), final=code("Final Answer:"))]}
 
 
 def finetune_score(result: dict) -> float | None:
@@ -97,10 +114,10 @@ def finetune_score(result: dict) -> float | None:
 def finetune_headline(result: dict) -> dict[str, tuple[float, str]]:
     out = {}
     if is_number(result.get("s_per_step")) and (result.get("settings") or {}).get("steps") != 1:
-        out["s/step"] = (result["s_per_step"], "s")
+        out[gettext("每步耗时")] = (result["s_per_step"], "s")
     score = (result.get("after") or {}).get("task_score")
     if is_number(score):
-        out["task score after"] = (round(100 * score, 1), "%")
+        out[gettext("训练后任务得分")] = (round(100 * score, 1), "%")
     return out
 
 
@@ -108,9 +125,10 @@ def finetune_evidence(result: dict) -> str:
     before, after = result.get("before") or {}, result.get("after") or {}
     if result.get("status") != "ok":
         return ""
-    return (f"{result.get('method')}: {num(result.get('s_per_step'), '{:.2f}')} s/step, held-out ppl "
-            f"{num(before.get('heldout_perplexity'))} → {num(after.get('heldout_perplexity'))}, task score "
-            f"{num(before.get('task_score'))} → {num(after.get('task_score'))}")
+    return _html(gettext("{method}：每步 {s} 秒，留出集困惑度 {ppl_before} → {ppl_after}，任务得分 {before} → {after}"),
+                 method=code(result.get("method")), s=num(result.get("s_per_step"), "{:.2f}"),
+                 ppl_before=num(before.get("heldout_perplexity")), ppl_after=num(after.get("heldout_perplexity")),
+                 before=num(before.get("task_score")), after=num(after.get("task_score")))
 
 
 def finetune_explain(result: dict) -> list[dict]:
@@ -123,16 +141,17 @@ def finetune_explain(result: dict) -> list[dict]:
     rules = []
     truncated = (result.get("dataset") or {}).get("truncated_examples") or 0
     if truncated:
-        rules.append(rule("truncated-at-seq-len", gettext(
-            "%(n)s 个样例超过 seq_len %(seq)s 被截断：截掉的是结尾，正是助手要学的 Action、Action Input "
-            "和 Final Answer，模型从这些样例里学不到它们。") % {"n": truncated, "seq": seq_len},
+        rules.append(rule("truncated-at-seq-len", _html(gettext(
+            "{n} 个样例超过 {seq} 被截断：截掉的是结尾，正是助手要学的 {action}、{input} 和 {final}，"
+            "模型从这些样例里学不到它们。"), n=truncated, seq=code(f"seq_len {seq_len}"), action=code("Action"),
+            input=code("Action Input"), final=code("Final Answer")),
             "react-tool-calling-data", "_3", {"seq_len": max(1024, seq_len * 4)}))
     before, after = result.get("before") or {}, result.get("after") or {}
     score = after.get("task_score")
     if is_number(score) and score < 0.5:
         loss = (before.get("heldout_loss"), after.get("heldout_loss"))
         if all(is_number(v) for v in loss) and loss[1] < loss[0]:
-            text = gettext("held-out loss 从 %(b).2f 降到 %(a).2f，任务得分却只有 %(s).0f%%：loss 按 token 平均，"
+            text = gettext("留出集损失从 %(b).2f 降到 %(a).2f，任务得分却只有 %(s).0f%%：损失按 token 平均，"
                            "学会了格式就降很多；得分要整条回答（工具名和 JSON 参数）都对，"
                            "需要更多步数和完整的样例。") % {
                 "b": loss[0], "a": loss[1], "s": score * 100}

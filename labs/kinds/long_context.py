@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from labs.charts import is_number, line_chart, mib, num
 from labs.kinds import Lab, rule
+from labs.stages import code
+from labs.stages import name as product_name
 from labs.stages import unmeasured as _unmeasured
 
 
@@ -17,15 +20,15 @@ def long_context_view(result: dict) -> dict:
     rows, costs, ppl, prefill, heatmaps = [], [], [], [], []
     for s in result.get("settings", []):
         if s.get("status") != "ok":
-            rows.append([s.get("setting"), *_unmeasured(s),
+            rows.append([code(s.get("setting")), *_unmeasured(s),
                          *[""] * (len(lengths) - 1)])
             continue
         cells = {c.get("length"): c for c in s.get("cells", [])}
-        rows.append([s["setting"], *[num((cells.get(n) or {}).get("perplexity")) for n in lengths],
+        rows.append([code(s["setting"]), *[num((cells.get(n) or {}).get("perplexity")) for n in lengths],
                      str(s.get("effective_length") or "—")])
         ppl.append({"label": s["setting"], "points": [[n, (cells.get(n) or {}).get("perplexity")] for n in lengths]})
         prefill.append({"label": s["setting"], "points": [[n, (cells.get(n) or {}).get("prefill_s")] for n in lengths]})
-        costs.append([s["setting"], *[f"{num((cells.get(n) or {}).get('prefill_s'), '{:.3f}')} s · "
+        costs.append([code(s["setting"]), *[f"{num((cells.get(n) or {}).get('prefill_s'), '{:.3f}')} s · "
                                       f"{mib((cells.get(n) or {}).get('kv_cache_bytes'))}" for n in lengths]])
         heatmaps.append(_passkey_heatmap(s["setting"], cells, lengths, result.get("depths") or []))
     headers = [gettext("RoPE 设置"), *[f"ppl @{n}" for n in lengths], gettext("有效长度")]
@@ -39,9 +42,13 @@ def long_context_view(result: dict) -> dict:
     published = [{"label": f"{r.get('setting')} ({gettext('Qwen 公布')})", "reference": True,
                   "points": list(zip(reference.get("lengths") or [], r.get("perplexity") or [], strict=False))}
                  for r in reference.get("rows") or []]
-    definition = gettext("长度 L 的困惑度 = exp(L-1 个下一 token 预测的平均 NLL)；"
-                         "虚线是 Qwen 公布的 Qwen-7B 在 %(text)s 上的数字"
-                         "（另一个模型、另一段文本，只比较随长度变化的形状）。") % {"text": reference.get("text", "—")}
+    text = reference.get("text", "—")
+    definition = format_html(gettext("长度 L 的困惑度 = {exp}，NLL 是 L−1 个下一 token 预测的平均负对数似然；"
+                                     "虚线是 {qwen} 公布的 {model} 在{text}上的数字"
+                                     "（另一个模型、另一段文本，只比较随长度变化的形状）。"),
+                             exp=code("exp(NLL)"), qwen=product_name("Qwen"), model=product_name("Qwen-7B"),
+                             text=format_html(gettext(" {arxiv} 论文"), arxiv=product_name("arXiv"))
+                             if text == "arXiv papers" else format_html(" {} ", product_name(text)))
     lines = [line_chart(gettext("困惑度与长度"), "tokens", gettext("困惑度"), ppl + published, definition=definition,
                    log_x=True, log_y=True, marks=marks, source=reference.get("source", "")),
              line_chart(gettext("预填充时间与长度"), "tokens", "s", prefill, log_x=True, marks=marks,
@@ -65,8 +72,8 @@ def _passkey_heatmap(setting: str, cells: dict, lengths: list, depths: list) -> 
         acc = found[0].get("accuracy") if found else None
         return {"value": num(acc, "{:.0%}"), "shade": round(100 * acc) if is_number(acc) else None,
                 "trials": found[0].get("trials") if found else None}
-    return {"title": gettext("passkey 准确率：%(setting)s") % {"setting": setting}, "setting": setting,
-            "row_label": "depth", "col_label": "length", "cols": [str(n) for n in lengths],
+    return {"title": format_html(gettext("passkey 准确率：{setting}"), setting=code(setting)), "setting": setting,
+            "row_label": gettext("深度"), "col_label": gettext("长度"), "cols": [str(n) for n in lengths],
             "rows": [{"label": f"{d:.0%}", "cells": [cell(n, d) for n in lengths]} for d in depths]}
 
 
@@ -78,7 +85,8 @@ def long_context_headline(result: dict) -> dict[str, tuple[float, str]]:
 
 def long_context_evidence(result: dict) -> str:
     heads = long_context_headline(result)
-    return "; ".join(f"{name}: effective length {value:.0f}" for name, (value, _unit) in heads.items())
+    return format_html_join(gettext("；"), gettext("{}：有效长度 {}"),
+                            ((code(setting), f"{value:.0f}") for setting, (value, _unit) in heads.items()))
 
 
 def _cells(setting: dict) -> dict:
@@ -123,10 +131,10 @@ def long_context_explain(result: dict) -> list[dict]:
     for name, cells in scaled.items():
         short = [c for n, c in cells.items() if trained and n <= trained and is_number(c.get("passkey_accuracy"))]
         if name.startswith("linear") and short and max(c["passkey_accuracy"] for c in short) < 0.5:
-            rules.append(rule("linear-breaks-short", gettext(
-                "%(s)s 在训练长度以内也找不回 passkey（%(acc).0f%%）：线性插值把所有位置都除以倍数，相邻 token 的角度差"
-                "缩小了，不微调时模型分不清近处的顺序；dynamic NTK 只在序列超过训练长度时才缩放。") % {
-                    "s": name, "acc": max(c["passkey_accuracy"] for c in short) * 100},
+            rules.append(rule("linear-breaks-short", format_html(gettext(
+                "{s} 在训练长度以内也找不回 passkey（{acc}%）：线性插值把所有位置都除以倍数，相邻 token 的角度差"
+                "缩小了，不微调时模型分不清近处的顺序；{dynamic} NTK 只在序列超过训练长度时才缩放。"),
+                s=code(name), acc=f"{max(c['passkey_accuracy'] for c in short) * 100:.0f}", dynamic=code("dynamic")),
                 "rope-ntk", "ntk", {"settings": [{"type": "none"}, {"type": "linear", "factor": 2},
                                                  {"type": "dynamic", "factor": 4}]}))
             break
@@ -156,7 +164,7 @@ KIND = Lab(
     title=_("长上下文与 RoPE 缩放"),
     subtitle=_("linear、动态 NTK、YaRN 在不同长度下的困惑度与 passkey 检索"),
     skills=("long-context",),
-    summarise=long_context_view, headline=long_context_headline,
+    summarise=long_context_view, headline=long_context_headline, headline_names=True,
     evidence=long_context_evidence, explain=long_context_explain,
     labels={"settings": _("RoPE 设置（每行一个，如 “none”、“linear 4”、“yarn 4 beta_fast=32”）"),
             "trained_length": _("名义训练长度（留空用模型配置里的）"), "lengths": _("测试长度（token，每行一个）"),

@@ -49,6 +49,18 @@ def stage_text(text: str) -> str:
 
 
 @register.filter
+def note_text(text: str) -> str:
+    """A note the runner added to a result, in the learner's language (labs/stages.py)."""
+    return stages.note_text(text)
+
+
+@register.filter
+def failure_text(text: str) -> str:
+    """A job's error in the learner's language where it is a known failure (labs/stages.py)."""
+    return stages.failure_text(text)
+
+
+@register.filter
 def duration_text(seconds) -> str:
     """Seconds as "42 秒" / "3 分 05 秒" / "1 小时 02 分" (translated)."""
     from django.utils.translation import gettext

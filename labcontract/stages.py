@@ -95,6 +95,9 @@ NOTES: dict[str, str] = {
 FAILURES: dict[str, str] = {
     "parity-failed": r"WA: (?P<bad>\d+) of (?P<total>\d+) documents do not match the reference tokenizer",
     "parity-failed-somewhere": r"WA: the token ids do not match the reference tokenizer on every document",
+    "kernel-verdict-sizes": r"(?P<verdict>WA|RE|TLE): the kernel (?:gives wrong results|crashed|ran past its time "
+                            r"limit) on (?P<bad>\d+) of (?P<total>\d+) sizes",
+    "kernel-verdict": r"(?P<verdict>WA|RE|TLE): the kernel (?:gives wrong results|crashed|ran past its time limit)",
 }
 
 _STAGES = [(code, re.compile(pattern)) for code, pattern in STAGES.items()]

@@ -152,6 +152,13 @@ def failure_text(text: str) -> str:
     texts = {
         "parity-failed": lambda: _("WA：%(bad)s/%(total)s 个文档的 token id 与参考分词器不一致") % p,
         "parity-failed-somewhere": lambda: _("WA：不是每个文档的 token id 都与参考分词器一致"),
+        "kernel-verdict-sizes": lambda: {
+            "WA": _("WA：内核在 %(bad)s/%(total)s 个尺寸上结果错误"),
+            "RE": _("RE：内核在 %(bad)s/%(total)s 个尺寸上崩溃"),
+            "TLE": _("TLE：内核在 %(bad)s/%(total)s 个尺寸上超时"),
+        }[p["verdict"]] % p,
+        "kernel-verdict": lambda: {"WA": _("WA：内核结果错误"), "RE": _("RE：内核崩溃"),
+                                   "TLE": _("TLE：内核超时")}[p["verdict"]],
     }
     if code_ in texts:
         return texts[code_]()

@@ -209,6 +209,30 @@ class TestRunnerApi:
         assert 'data-testid="invalid-utf8"' in html and 'data-testid="parity-failed"' in html
         assert failed_words in html.split('data-testid="parity-failed"')[1].split("</p>")[0]
 
+    @pytest.mark.parametrize(("lang", "reason"), [("zh-hans", "WA：内核在 1/4 个尺寸上结果错误"),
+                                                  ("en", "WA: the kernel gives wrong results on 1 of 4 sizes")])
+    def test_a_wrong_kernel_fails_the_job_is_never_evidence_and_keeps_its_first_bad_element(
+            self, client, client_a, user, runner, django_capture_on_commit_callbacks, lang, reason):
+        from labs import evidence
+
+        _, token = runner
+        with django_capture_on_commit_callbacks(execute=False):
+            job = labs.job_create(user=user, lab="kernels", queue="lab.cpu",
+                                  params={"problem": "softmax", "target": "cpu", "source": "// starter\n"})
+        LabJob.objects.filter(id=job.id).update(target=runner[0])
+        started(client, job, token)
+        wrong = result_data("kernels-softmax-starter")  # a real result: the starter's softmax is wrong at once
+        assert api(client, f"jobs/{job.id}/result", {"attempt": 1, "result": wrong}, token).status_code == 200
+        job.refresh_from_db()
+        assert job.status == LabJob.Status.FAILED and job.result["status"] == "WA"
+        assert job.error == "WA: the kernel gives wrong results on 1 of 4 sizes"
+        assert "kernels" not in evidence.representatives(user)
+        client_a.cookies["django_language"] = lang
+        html = client_a.get(reverse("lab_job", args=[job.id])).content.decode()
+        assert 'data-status="failed"' in html and reason in html
+        bad = wrong["sizes"][0]["first_bad"]
+        assert f"<code>{bad['got']}</code>" in html  # the element to debug with stays on the page
+
     def test_other_users_job_page_is_404(self, client, job, other_user):
         client.force_login(other_user)
         assert client.get(reverse("lab_job", args=[job.id])).status_code == 404

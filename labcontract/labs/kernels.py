@@ -14,7 +14,8 @@ TLE | CE | skipped, "time_s": STATS, "gflop_s", "gb_s", "intensity", "max_error"
 "share_of_bound", "message"?}], "library"?: {...names and threadpoolctl's report}, "roofline"?: {"copy": {"gb_s",
 ...} | {"error"}, "peak_gflop_s", "ridge_intensity", "datasheet", "points": [{"who": kernel | library, "dims",
 "intensity", "gflop_s", "bound_gflop_s", "share_of_bound"}]}, "notes"?}.
-A result whose kernel never ran (CE, REJECTED, UNAVAILABLE, unsupported) makes the job a failure.
+A result whose kernel never ran (CE, REJECTED, UNAVAILABLE, unsupported), or ran wrong (WA), crashed (RE) or past
+its limit (TLE), makes the job a failure; its report is stored for the page.
 """
 
 from __future__ import annotations
@@ -81,9 +82,21 @@ def queue_need(filled: dict[str, Any]) -> tuple[str, str, str] | None:
     return None
 
 
+# A kernel that ran but is wrong, crashed or ran out of time is not a success either (it must never stand as the
+# learner's evidence); its per-size report is kept for the page. The errors are labcontract.stages.FAILURES codes.
+_VERDICT_WORDS = {"WA": "gives wrong results", "RE": "crashed", "TLE": "ran past its time limit"}
+
+
 def result_failure(result: dict[str, Any]) -> str | None:
-    if result.get("status") in FAILED_STATUSES:
-        return f"{result['status']}: {result.get('message') or 'the kernel did not run'}"[:4000]
+    status = result.get("status")
+    if status in FAILED_STATUSES:
+        return f"{status}: {result.get('message') or 'the kernel did not run'}"[:4000]
+    if status in _VERDICT_WORDS:
+        sizes = [s for s in result.get("sizes") or [] if isinstance(s, dict)]
+        bad = sum(1 for s in sizes if s.get("status") == status)
+        if sizes and bad:
+            return f"{status}: the kernel {_VERDICT_WORDS[status]} on {bad} of {len(sizes)} sizes"
+        return f"{status}: the kernel {_VERDICT_WORDS[status]}"
     return None
 
 

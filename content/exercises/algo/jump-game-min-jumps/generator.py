@@ -3,6 +3,7 @@
 import random
 
 MAX_N = 10**4
+COUNT = 36  # hidden tests (content/build_tests.py reads it)
 
 
 def _reachable_row(rng: random.Random, n: int, hi: int, zero_rate: float) -> list[int]:

@@ -2,9 +2,9 @@
 
 Usage: python -m content.build_tests content/exercises/algo/<slug> [more folders ...]
 
-For every folder: runs generator.generate(rng, i) for i in range(count), computes the expected
-answer with reference.py (count: --count if given, else the generator's COUNT, else 30), cross-checks reference against brute.py on generator.small() cases,
-and writes tests.json. Runs trusted project code only (never learners' code).
+For every folder: runs generator.generate(rng, i) for i in range(count) (count: --count if given, else the
+generator's COUNT, else 30), computes the expected answer with reference.py, cross-checks reference against
+brute.py on generator.small() cases, and writes tests.json. Runs trusted project code only (never learners' code).
 
 Arguments reach reference and brute as JSON values, except a ``{"stream": [...]}`` argument of a
 ``numpy_args`` exercise: that one goes through the judge harness's own conversion (a one-pass iterator

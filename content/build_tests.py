@@ -2,9 +2,9 @@
 
 Usage: python -m content.build_tests content/exercises/algo/<slug> [more folders ...]
 
-For every folder: runs generator.generate(rng, i) for i in range(count), computes the expected
-answer with reference.py, cross-checks reference against brute.py on generator.small() cases,
-and writes tests.json. Runs trusted project code only (never learners' code).
+For every folder: runs generator.generate(rng, i) for i in range(count) (count: --count if given, else the
+generator's COUNT, else 30), computes the expected answer with reference.py, cross-checks reference against
+brute.py on generator.small() cases, and writes tests.json. Runs trusted project code only (never learners' code).
 
 Arguments reach reference and brute as JSON values, except a ``{"stream": [...]}`` argument of a
 ``numpy_args`` exercise: that one goes through the judge harness's own conversion (a one-pass iterator
@@ -74,12 +74,14 @@ def same(a, b, tol: dict | None) -> bool:
     return a == b
 
 
-def build(folder: Path, count: int) -> int:
+def build(folder: Path, count: int | None = None) -> int:
     meta = yaml.safe_load((folder / "exercise.yaml").read_text(encoding="utf-8"))
     entry = meta["entry"]
     tol = meta.get("tolerance") if meta.get("checker") == "float" else None
     numpy_args = bool(meta.get("numpy_args"))
     gen = load_module(folder / "generator.py", f"gen_{folder.name}")
+    if count is None:
+        count = getattr(gen, "COUNT", DEFAULT_COUNT)
     ref = getattr(load_module(folder / "reference.py", f"ref_{folder.name}"), entry)
     copy = __import__("copy").deepcopy
 
@@ -109,7 +111,8 @@ def build(folder: Path, count: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="+", type=Path)
-    parser.add_argument("--count", type=int, default=DEFAULT_COUNT)
+    parser.add_argument("--count", type=int, default=None,
+                        help=f"tests per folder (default: the generator's COUNT, else {DEFAULT_COUNT})")
     args = parser.parse_args(argv)
     for folder in args.folders:
         n = build(folder, args.count)

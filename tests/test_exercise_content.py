@@ -120,8 +120,12 @@ def test_known_wrong_solution_fails_with_its_verdict(folder, wrong):
         assert verdict.complexity_exponent > yaml.safe_load((folder / "exercise.yaml").read_text())["complexity"][
             "max_exponent"]
     elif expect == "TLE":
+        limit = yaml.safe_load((folder / "exercise.yaml").read_text(encoding="utf-8"))["limits"]["time_s"]
+        used = sum(t.time_ms for t in verdict.tests) / 1000
         assert verdict.verdict == "TLE", (
-            f"{folder.name}/{wrong.name} finished within {TLE_MARGIN}x its CPU limit ({verdict.verdict}): on a machine "
-            f"{TLE_MARGIN}x faster it would not get TLE; make the largest tests more adversarial")
+            f"{folder.name}/{wrong.name} finished within {TLE_MARGIN}x its CPU limit ({verdict.verdict} after "
+            f"{used:.2f} s of CPU, {used / limit:.1f}x its {limit} s): on a machine {TLE_MARGIN}x faster it would not "
+            f"get TLE; make the largest tests more adversarial (content/README.md; bench/tle_margins.py measures "
+            f"each margin)")
     else:
         assert verdict.verdict == expect, f"{folder.name}/{wrong.name}: {verdict.verdict} {verdict.message}"

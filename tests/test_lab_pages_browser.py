@@ -86,6 +86,7 @@ def test_new_lab_pages_and_the_comparison_draw_their_charts_on_desktop_and_phone
                       params={"settings": [{"type": "none"}, {"type": "yarn", "factor": 4}], "lengths": [128, 1024]})
     tuning = make_job(user, "finetune", result_data("finetune"))
     serving = make_job(user, "serving-bench", result_data("serving-bench"))
+    kernel = make_job(user, "kernels", result_data("kernels-gemm-naive"))  # the roofline: a log-log chart
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text)
             if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
@@ -97,7 +98,8 @@ def test_new_lab_pages_and_the_comparison_draw_their_charts_on_desktop_and_phone
         page.context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
         for width, size in (("desktop", {"width": 1280, "height": 900}), ("phone", {"width": 390, "height": 844})):
             page.set_viewport_size(size)
-            for name, job in (("long-context", long_b), ("finetune", tuning), ("serving", serving)):
+            for name, job in (("long-context", long_b), ("finetune", tuning), ("serving", serving),
+                              ("kernels", kernel)):
                 page.goto(f"{live_server.url}/labs/jobs/{job.pk}/")
                 charts = page.locator("canvas.lab-chart")
                 assert charts.count() >= 2

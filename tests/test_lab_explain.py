@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.http import QueryDict
+from django.utils import translation
 
 import labcontract
 from labs import forms, registry
@@ -183,6 +184,18 @@ def test_the_kernel_rules_read_the_roofline_the_library_and_the_naive_loop_from_
     naive = next(r for r in registry.LABS["kernels"].explain(result_data("kernels-gemm-naive"))
                  if r["code"] == "naive-gap")
     assert "1.86" in naive["text"] and "0.14" in naive["text"] and naive["form_section"] == "problem-gemm"
+
+
+@pytest.mark.parametrize(("share", "ahead"), [(1.6, True), (1.0, False), (0.5, False)])
+def test_a_kernel_ahead_of_the_library_is_told_so_and_asked_to_check_the_comparison(share, ahead):
+    result = result_data("kernels-gemm-blocked")
+    result["sizes"][-1]["share_of_library"] = share
+    with translation.override("zh-hans"):
+        library = next(r for r in registry.LABS["kernels"].explain(result) if r["code"] == "share-of-library")
+    assert ("比它快" in library["text"]) is ahead and ("已经和它相当" in library["text"]) is (share == 1.0)
+    with translation.override("en"):
+        english = next(r for r in registry.LABS["kernels"].explain(result) if r["code"] == "share-of-library")
+    assert ("ahead of it" in english["text"]) is ahead
 
 
 def test_a_memory_bound_kernel_is_told_its_bound_is_bandwidth_and_a_kernel_without_the_library_is_not_compared():

@@ -200,7 +200,10 @@ def _library_rule(result: dict, ok: list[dict]) -> list[dict]:
         return []
     values = {"size": _size(last["dims"]), "g": num(last["gflop_s"]), "lib": name(_library_name(result)),
               "lg": num((last.get("library") or {}).get("gflop_s")), "share": _pct(share)}
-    if share >= 0.9:
+    if share > 1.1:
+        text = _("在最大的尺寸 {size} 上你的内核 {g} GFLOP/s，{lib} {lg} GFLOP/s：你是库的 {share}，比它快。"
+                 "先确认两边比的是同一件事：同样的线程数、同样的数据类型，库没有被限制成单线程。")
+    elif share >= 0.9:
         text = _("在最大的尺寸 {size} 上你的内核 {g} GFLOP/s，{lib} {lg} GFLOP/s：你达到了库的 {share}，已经和它相当。")
     else:
         text = _("在最大的尺寸 {size} 上你的内核 {g} GFLOP/s，{lib} {lg} GFLOP/s：你达到了库的 {share}。"

@@ -11,31 +11,54 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import purge_queues, worker_env
+from tests.support import ContentSnapshot, purge_queues, worker_env
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 CHROMIUM = os.environ.get("CHROMIUM_PATH", shutil.which("chromium") or "/usr/bin/chromium")
 
 
+_content: dict = {}  # the session's ContentSnapshot and the DB blocker that lets a hook restore it
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Load content/ once per session; tests run in transactions that roll back on top of it."""
+    """Load content/ once per session; tests run in transactions that roll back on top of it. A transactional test
+    (live server, real workers) flushes every table when it ends: the next test that needs the content gets it back
+    from a snapshot taken here (pytest_runtest_setup below), so no test depends on the order tests run in."""
     from django.core.management import call_command
 
     with django_db_blocker.unblock():
         call_command("load_content", verbosity=0, stdout=open(os.devnull, "w"))
+        _content.update(snapshot=ContentSnapshot(), blocker=django_db_blocker)
+
+
+def _needs_content(item) -> bool:
+    """A DB test runs on the loaded content, except a transactional one that does not ask for it (`plan_content`):
+    those (real workers and runners, mostly) start on whatever the last flush left, which is an empty database."""
+    names = getattr(item, "fixturenames", ())
+    marker = item.get_closest_marker("django_db")
+    if "plan_content" in names:
+        return True
+    if "transactional_db" in names or "live_server" in names or (marker and marker.kwargs.get("transaction")):
+        return False
+    return "_django_db_helper" in names or "db" in names or marker is not None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    if _content and _needs_content(item):
+        with _content["blocker"].unblock():
+            if not ContentSnapshot.present():
+                _content["snapshot"].restore()
 
 
 @pytest.fixture
 def plan_content(db):
-    """The real content/ loaded into the test database (reloaded after transactional tests flush it)."""
-    from django.core.management import call_command
-
+    """The real content/ loaded into the test database (every DB test has it: see django_db_setup)."""
     from tracker.models import Phase
 
-    if not Phase.objects.exists():
-        call_command("load_content", verbosity=0, stdout=open(os.devnull, "w"))
+    assert Phase.objects.exists(), "content was not restored after a transactional test"
 
 
 @pytest.fixture

@@ -223,3 +223,60 @@ def finished_job(job, timeout: float):
 
     return wait_for(lambda: LabJob.objects.filter(id=job.id, status__in=LabJob.FINISHED).first(), timeout,
                     f"{job.lab} job finished")
+
+
+class ContentSnapshot:
+    """The rows `load_content` left in the test database, copied out once per session (PostgreSQL COPY, binary) and
+    copied back after a transactional test flushed them: about a tenth of a second instead of re-running
+    load_content (seconds). Every DB test then starts with the content loaded, whatever ran before it, so no test
+    depends on the order the suite (or a pytest-xdist worker) runs them in."""
+
+    def __init__(self) -> None:
+        from django.db import connection
+
+        self.tables: dict[str, bytes] = {}
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            for table in connection.introspection.django_table_names(only_existing=True, include_views=False):
+                if table == "django_migrations":
+                    continue
+                data = bytearray()
+                with cursor.cursor.copy(f'COPY "{table}" TO STDOUT (FORMAT BINARY)') as copy:
+                    for chunk in copy:
+                        data += chunk
+                cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{table}")')
+                if cursor.fetchone()[0]:
+                    self.tables[table] = bytes(data)
+
+    @staticmethod
+    def present() -> bool:
+        from tracker.models import Phase
+
+        return Phase.objects.exists()
+
+    def restore(self) -> None:
+        """Put the content back into a flushed database (every table it touches is truncated first)."""
+        from django.apps import apps
+        from django.core.management import call_command
+        from django.core.management.color import no_style
+        from django.db import connection, transaction
+
+        from core.versions import bump_content_version
+
+        if not self.tables:  # not PostgreSQL: load it again
+            call_command("load_content", verbosity=0, stdout=open(os.devnull, "w"))
+            return
+        names = ", ".join(f'"{t}"' for t in self.tables)
+        models = [m for m in apps.get_models(include_auto_created=True) if m._meta.db_table in self.tables]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")
+            if (cursor.fetchone() or [False])[0]:  # the exercises' hidden tests are 16 MB of JSON: lz4 halves the copy
+                cursor.execute("SET LOCAL default_toast_compression = 'lz4'")
+            cursor.execute(f"TRUNCATE {names} CASCADE")
+            for table, data in self.tables.items():
+                with cursor.cursor.copy(f'COPY "{table}" FROM STDIN (FORMAT BINARY)') as copy:
+                    copy.write(data)
+            for sql in connection.ops.sequence_reset_sql(no_style(), models):
+                cursor.execute(sql)
+            bump_content_version()

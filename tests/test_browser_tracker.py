@@ -20,12 +20,9 @@ def signup(page, base: str, username: str) -> None:
     page.wait_for_url(f"{base}/plan/")
 
 
-def test_sign_up_mark_a_task_done_and_the_bar_moves(page, live_server):
-    from django.core.management import call_command
-
+def test_sign_up_mark_a_task_done_and_the_bar_moves(page, live_server, plan_content):
     from tracker.models import Task
 
-    call_command("load_content", verbosity=0)
     signup(page, live_server.url, "frank")
     page.goto(f"{live_server.url}/plan/phase-1/")
     label = page.locator("[data-testid=barlabel-phase-1]")
@@ -46,10 +43,7 @@ def test_sign_up_mark_a_task_done_and_the_bar_moves(page, live_server):
     page.screenshot(path=str(SHOTS / "dashboard-zh.png"), full_page=True)
 
 
-def test_english_dark_mode_on_a_phone(browser, live_server):
-    from django.core.management import call_command
-
-    call_command("load_content", verbosity=0)
+def test_english_dark_mode_on_a_phone(browser, live_server, plan_content):
     context = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844}, color_scheme="dark")
     page = context.new_page()
     signup(page, live_server.url, "gina")

@@ -243,7 +243,7 @@ def test_the_runner_program_consumes_its_queue_from_redis_and_reports_to_the_sit
 
         # How the site enqueues (config/celery.py): declared queues, task name + queue + payload kwargs.
         monkeypatch.setenv("CELERY_BROKER_URL", broker)  # Celery prefers this variable to broker=
-        sender = Celery("site-side", broker=broker, fixups=[])
+        sender = Celery("site-side", broker=broker, fixups=[], set_as_current=False)  # never the "current app"
         sender.conf.task_queues = [Queue(q, routing_key=q) for q in labcontract.QUEUES]
         with sender.connection_for_write() as conn:  # nothing left over from an earlier, interrupted run
             try:

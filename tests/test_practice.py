@@ -149,10 +149,7 @@ def test_a_queued_submission_whose_message_was_lost_is_resent_then_ended_with_a_
 
 
 @pytest.mark.worker
-def test_submit_through_the_web_is_judged_by_a_real_worker(client, celery_worker_process, make_user):
-    from django.core.management import call_command
-
-    call_command("load_content", verbosity=0)
+def test_submit_through_the_web_is_judged_by_a_real_worker(client, celery_worker_process, make_user, plan_content):
     client.force_login(make_user("dave"))
     response = client.post(reverse("submit", args=[COIN]), {"source": reference(COIN), "mode": "submit"},
                            HTTP_HX_REQUEST="true")
@@ -173,10 +170,8 @@ def test_submit_through_the_web_is_judged_by_a_real_worker(client, celery_worker
 
 @pytest.mark.browser
 @pytest.mark.worker
-def test_browser_submits_and_sees_ac_without_reloading(page, live_server, celery_worker_process, make_user):
-    from django.core.management import call_command
-
-    call_command("load_content", verbosity=0)
+def test_browser_submits_and_sees_ac_without_reloading(page, live_server, celery_worker_process, make_user,
+                                                       plan_content):
     make_user("erin", password="Erin-pass-123")
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", "erin")

@@ -77,13 +77,10 @@ def test_the_date_input_shows_the_stored_date_in_iso_form_and_saving_it_again_ke
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_in_chinese_saving_the_start_date_twice_in_a_browser_keeps_the_schedule(page, live_server):
-    from django.core.management import call_command
+def test_in_chinese_saving_the_start_date_twice_in_a_browser_keeps_the_schedule(page, live_server, plan_content):
+    from django.contrib.auth import get_user_model
 
     from tests.support import browser_login
-
-    call_command("load_content", verbosity=0)
-    from django.contrib.auth import get_user_model
 
     get_user_model().objects.create_user("hana", password="s3cret-pass-123")
     browser_login(page, live_server, "hana")

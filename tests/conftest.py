@@ -19,6 +19,11 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", shutil.which("chromium") or "/usr/bin
 
 
 _content: dict = {}  # the session's ContentSnapshot and the DB blocker that lets a hook restore it
+# Where this process's Celery app sends tasks: Celery reads these variables before its own configuration, so a test
+# that changes one and leaves it changed sends every later test's tasks somewhere no worker listens (seen under
+# pytest-xdist: a real runner waited 25 minutes for jobs that went to a test's SQLite broker file). Read at the
+# first test, once the test settings have run (under pytest-xdist they move these variables to the worker's shard).
+_BROKER_VARS: dict[str, str | None] = {}
 
 
 @pytest.fixture(scope="session")
@@ -47,10 +52,31 @@ def _needs_content(item) -> bool:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
+    if not _BROKER_VARS:
+        from django.conf import settings
+
+        assert settings.CELERY_BROKER_URL  # the test settings (and their xdist sharding) have run
+        _BROKER_VARS.update({name: os.environ.get(name) for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")})
     if _content and _needs_content(item):
         with _content["blocker"].unblock():
             if not ContentSnapshot.present():
                 _content["snapshot"].restore()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    result = yield
+    if not _BROKER_VARS:
+        return result
+    changed = [name for name, value in _BROKER_VARS.items() if os.environ.get(name) != value]
+    for name in changed:
+        if _BROKER_VARS[name] is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = _BROKER_VARS[name]
+    if changed:
+        raise AssertionError(f"{item.nodeid} left {', '.join(changed)} changed (restored now): use monkeypatch")
+    return result
 
 
 @pytest.fixture

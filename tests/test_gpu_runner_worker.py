@@ -169,7 +169,10 @@ def test_every_heartbeat_lists_the_jobs_this_process_holds(site):
     assert site.calls[0][1]["running_jobs"] == [3, 7]
 
 
-def test_celery_app_registers_one_task_per_served_queue_with_late_acks(site):
+def test_celery_app_registers_one_task_per_served_queue_with_late_acks(site, monkeypatch):
+    # make_celery_app puts its broker URL into the environment (the runner's own process); here the test
+    # process's, which monkeypatch restores: the site's Celery app reads that variable too.
+    monkeypatch.setenv("CELERY_BROKER_URL", "memory://")
     app = make_celery_app("memory://", ["lab.cpu", "lab.cuda"], _client(site), CAPS)
     names = {n for n in app.tasks if n.startswith("lab.")}
     assert names == {"lab.cpu.run_lab", "lab.cuda.run_lab"}

@@ -135,10 +135,12 @@ def test_embedded_defaults_run_a_worker_without_any_server(tmp_path):
     assert "Unrecoverable error" not in output, output[-2000:]
 
 
-def test_gpu_runner_connects_to_the_embedded_sqlite_broker(tmp_path):
+def test_gpu_runner_connects_to_the_embedded_sqlite_broker(tmp_path, monkeypatch):
     from gpu_runner.service.worker import make_celery_app
 
-    app = make_celery_app(f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}", ["lab.cpu"], None, {})
+    url = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
+    monkeypatch.setenv("CELERY_BROKER_URL", url)  # make_celery_app sets it in this process: restored after the test
+    app = make_celery_app(url, ["lab.cpu"], None, {})
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1)
         conn.default_channel.queue_declare("lab.cpu")

@@ -25,12 +25,18 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(PY) manage.py runlocal
 
+# pytest-xdist: TEST_WORKERS processes, a test file each at a time (a file's module fixtures stay in one process);
+# each worker has its own test database, Redis databases and var directory (config/settings_test.py).
+# TEST_WORKERS=0 runs the suite in this one process.
+TEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist loadfile)
+
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest $(XDIST)
 
 # The edit loop: everything but browser, worker-process and slow tests (CI runs `make test`, the whole suite).
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not slow and not browser and not worker"
+	$(PY) -m pytest $(XDIST) -m "not slow and not browser and not worker"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -19,6 +19,8 @@ def _shard(worker: str) -> None:
     if os.environ.get("DEPLOYDOJO_TEST_SHARD") == worker:
         return
     k = int(worker.removeprefix("gw"))
+    if k > 7:  # gw8 would land on gw0's databases (16 of them, two apart)
+        raise RuntimeError(f"pytest -n: at most 8 workers share one Redis (this is {worker}); use -n 8 or fewer")
     for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CACHE_URL"):
         base, _, db = os.environ[name].rpartition("/")
         if base.startswith("redis://") and db.isdigit():

@@ -81,10 +81,8 @@ def pytest_runtest_teardown(item, nextitem):
 
 @pytest.fixture
 def plan_content(db):
-    """The real content/ loaded into the test database (every DB test has it: see django_db_setup)."""
-    from tracker.models import Phase
-
-    assert Phase.objects.exists(), "content was not restored after a transactional test"
+    """The real content/ loaded into the test database (restored before the test: see django_db_setup)."""
+    assert ContentSnapshot.present(), "content was not restored after a transactional test"
 
 
 @pytest.fixture

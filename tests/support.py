@@ -227,9 +227,9 @@ def finished_job(job, timeout: float):
 
 class ContentSnapshot:
     """The rows `load_content` left in the test database, copied out once per session (PostgreSQL COPY, binary) and
-    copied back after a transactional test flushed them: about a tenth of a second instead of re-running
-    load_content (seconds). Every DB test then starts with the content loaded, whatever ran before it, so no test
-    depends on the order the suite (or a pytest-xdist worker) runs them in."""
+    copied back after a transactional test flushed them: 0.6-1 s here instead of re-running load_content (~7 s).
+    Every test that needs the content (tests/conftest.py says which) then starts with it, whatever ran before it,
+    so none depends on the order the suite (or a pytest-xdist worker) runs them in."""
 
     def __init__(self) -> None:
         from django.db import connection
@@ -241,13 +241,14 @@ class ContentSnapshot:
             for table in connection.introspection.django_table_names(only_existing=True, include_views=False):
                 if table == "django_migrations":
                     continue
+                cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{table}")')
+                if not cursor.fetchone()[0]:
+                    continue
                 data = bytearray()
                 with cursor.cursor.copy(f'COPY "{table}" TO STDOUT (FORMAT BINARY)') as copy:
                     for chunk in copy:
                         data += chunk
-                cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{table}")')
-                if cursor.fetchone()[0]:
-                    self.tables[table] = bytes(data)
+                self.tables[table] = bytes(data)
 
     @staticmethod
     def present() -> bool:

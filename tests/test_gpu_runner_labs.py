@@ -169,8 +169,12 @@ def test_every_hf_engine_serves_the_whole_workload_on_cpu(batching):
         assert e["total_tokens_per_s"] == pytest.approx(all_tokens / e["duration_s"])
         assert 0 < e["latency_s"]["p50"] <= e["latency_s"]["p99"] <= e["duration_s"]
         assert len(e["run_durations_s"]) == 1 and e["torch_threads"] >= 1
-    assert engines["hf-sequential"]["speedup_vs_sequential"] == 1.0
-    assert engines["hf-static-batch"]["speedup_vs_static"] == 1.0
+    # Speedups are this run's own ratios (its request rates over the baseline engine's); how large they are on a
+    # machine is a bench/labs.py figure (static_speedup, cb_speedup), never asserted here.
+    for name in HF_ENGINES:
+        rate = engines[name]["requests_per_s"]
+        assert engines[name]["speedup_vs_sequential"] == rate / engines["hf-sequential"]["requests_per_s"]
+        assert engines[name]["speedup_vs_static"] == rate / engines["hf-static-batch"]["requests_per_s"]
     assert "ContinuousBatchingManager, 6 slots" in engines["hf-continuous-batching"]["backend"]
     assert batching["model_info"]["ref"] == "fixture"
 

@@ -35,10 +35,13 @@ def load(content_dir: Path | None = None, *extra: str) -> str:
 
 
 @pytest.fixture(autouse=True)
-def empty_content(db):
-    """These tests load content themselves: start from an empty catalogue (rolled back afterwards)."""
+def empty_content(db, request):
+    """These tests load content themselves: start from an empty catalogue (rolled back afterwards). A test that
+    reads what the real content/ loads to asks for `plan_content`: the session loaded it with the same command."""
     from tracker.models import Skill
 
+    if "plan_content" in request.fixturenames:
+        return
     for model in (Task, Section, Phase, Resource, PlanNote, Skill):
         model.objects.all().delete()
 
@@ -56,18 +59,14 @@ def edit_yaml(path: Path, change) -> None:
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
-@pytest.mark.django_db
-def test_second_load_reports_no_change():
-    first = load()
-    assert "created" in first and Task.objects.count() > 0
+def test_second_load_reports_no_change(plan_content):
+    assert Task.objects.count() > 0  # the session's load of content/: this one is the second
     second = load()
     assert "no changes" in second
     assert " 0 created, 0 updated" in second
 
 
-@pytest.mark.django_db
-def test_every_phase_of_the_seed_is_loaded_with_sections_and_tasks():
-    load()
+def test_every_phase_of_the_seed_is_loaded_with_sections_and_tasks(plan_content):
     assert list(Phase.objects.values_list("order", flat=True)) == [1, 2, 3, 4]
     assert Section.objects.count() == 11  # 3 + 3 + 3 + 2 numbered sections in the seed
     # Every kind of bullet heading in the seed became tasks.
@@ -80,10 +79,8 @@ def test_every_phase_of_the_seed_is_loaded_with_sections_and_tasks():
     assert Resource.objects.filter(url__startswith="https://").count() == Resource.objects.count()
 
 
-@pytest.mark.django_db
-def test_seed_bullets_are_all_tasks():
+def test_seed_bullets_are_all_tasks(plan_content):
     """Each '- ' bullet under a task heading in the seed appears as a task title."""
-    load()
     seed_text = SEED_PLAN.read_text(encoding="utf-8")
     titles = "".join(Task.objects.values_list("title", flat=True))
     headings = (
@@ -177,8 +174,8 @@ def test_invalid_yaml_is_reported_with_the_file(content_copy):
 
 
 @pytest.mark.django_db
-def test_editing_content_updates_rows_and_progress_survives(content_copy, user):
-    load(content_copy)
+def test_editing_content_updates_rows_and_progress_survives(mini, user):
+    load(mini)
     task = Task.objects.order_by("id").first()
     task_set_status(user=user, task=task, status=Status.DONE)
 
@@ -188,8 +185,8 @@ def test_editing_content_updates_rows_and_progress_survives(content_copy, user):
                 if t["slug"] == task.slug:
                     t["title"] = "新的标题"
 
-    edit_yaml(content_copy / "plan" / f"{task.phase.slug}.yaml", retitle)
-    out = load(content_copy)
+    edit_yaml(mini / "plan" / f"{task.phase.slug}.yaml", retitle)
+    out = load(mini)
     assert "1 updated" in out
     task.refresh_from_db()
     assert task.title == "新的标题"
@@ -197,17 +194,18 @@ def test_editing_content_updates_rows_and_progress_survives(content_copy, user):
 
 
 @pytest.mark.django_db
-def test_removed_task_is_archived_not_deleted_and_history_kept(content_copy, user):
+def test_removed_task_is_archived_not_deleted_and_history_kept(mini, user):
     # A task only this test adds, so no article or plan question links it (removing a linked one is a content
-    # error by design, and every task of the real plan is linked from some article).
-    phase_file = sorted((content_copy / "plan").glob("phase-*.yaml"))[0]
+    # error by design, and every task of the real plan is linked from some article). Both tests edit the small
+    # sound tree below (mini_content): the same loader, where a load of the real content/ takes 3 s.
+    phase_file = sorted((mini / "plan").glob("phase-*.yaml"))[0]
     removed = "task-only-this-test-adds"
     edit_yaml(phase_file, lambda d: d["sections"][0]["tasks"].append(
         {"slug": removed, "kind": "hands-on", "title": "临时任务", "title_en": "A passing task"}))
-    load(content_copy)
+    load(mini)
     task_set_status(user=user, task=Task.objects.get(slug=removed), status=Status.DOING)
     edit_yaml(phase_file, lambda d: d["sections"][0]["tasks"].pop())
-    out = load(content_copy)
+    out = load(mini)
     assert "1 archived" in out
     task = Task.objects.get(slug=removed)
     assert task.archived and task.progress.get(user=user).status == Status.DOING
@@ -537,10 +535,8 @@ def test_inline_list_detection_matches_what_markdown_renders(text, bad, renders_
     assert ("<li>" in html) == renders_list, html
 
 
-@pytest.mark.django_db
-def test_task_bodies_render_their_lists_as_lists():
+def test_task_bodies_render_their_lists_as_lists(plan_content):
     """The first task's 完成标准 are a list, not '完成标准 - python -c ... - 笔记里记下 ...' in one paragraph."""
-    load()
     html = str(render_markdown(Task.objects.get(slug="install-python-pytorch-transformers").body))
     assert "<ul>" in html and html.count("<li>") == 2
     assert not re.search(r"<p>[^<]*(?:<[^>]+>[^<]*)*\n- ", html)
@@ -551,9 +547,7 @@ def test_task_bodies_render_their_lists_as_lists():
 # ---- the plan's frame on the pages ------------------------------------------------------------------------
 
 
-@pytest.mark.django_db
-def test_plan_page_shows_title_durations_key_resources_questions_and_goal(client_a):
-    load()
+def test_plan_page_shows_title_durations_key_resources_questions_and_goal(plan_content, client_a):
     html = client_a.get("/plan/").content.decode()
     assert '<h1 data-testid="plan-title">学习计划：从零到大模型部署工程师的详细路径</h1>' in html
     for slug, months in (("timeline-short", "1-2"), ("timeline-medium", "3-6"), ("timeline-long", "6+")):
@@ -575,9 +569,7 @@ def test_plan_page_shows_title_durations_key_resources_questions_and_goal(client
     assert "Professional CUDA C Programming" in en and "Work out the memory" in en
 
 
-@pytest.mark.django_db
-def test_resources_page_shows_the_nine_key_resources_as_their_own_group(client_a):
-    load()
+def test_resources_page_shows_the_nine_key_resources_as_their_own_group(plan_content, client_a):
     html = client_a.get("/resources/").content.decode()
     key_group = html.split('data-testid="key-group"', 1)[1].split('data-testid="other-group"', 1)[0]
     others = html.split('data-testid="other-group"', 1)[1]
@@ -590,9 +582,7 @@ def test_resources_page_shows_the_nine_key_resources_as_their_own_group(client_a
     assert books.count('data-testid="resource-book-') == 2 and "关键资源推荐" in books
 
 
-@pytest.mark.django_db
-def test_phase_page_links_tutorial_chapters_to_the_qwen_readme(client_a):
-    load()
+def test_phase_page_links_tutorial_chapters_to_the_qwen_readme(plan_content, client_a):
     html = client_a.get("/plan/phase-1/").content.decode()
     assert f'href="https://github.com/QwenLM/Qwen/blob/main/README_CN.md#{quote("快速使用")}"' in html
     assert f'href="https://github.com/QwenLM/Qwen/blob/main/README_CN.md#{quote("量化")}"' in html

@@ -27,8 +27,10 @@ run: $(STAMP)
 
 # pytest-xdist: TEST_WORKERS processes, a test file each at a time (a file's module fixtures stay in one process);
 # each worker has its own test database, Redis databases and var directory (config/settings_test.py).
-# TEST_WORKERS=0 runs the suite in this one process.
-TEST_WORKERS ?= 2
+# TEST_WORKERS=0 runs the suite in this one process. Three on a 2-core machine: a third of the suite's test time is
+# waiting (servers with real timing, browsers, workers starting), which a third worker fills; each worker's torch and
+# BLAS pools get its share of the cores (tests/conftest.py).
+TEST_WORKERS ?= 3
 XDIST := $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist loadfile)
 
 test: $(STAMP)

@@ -7,3 +7,4 @@ from django.apps import AppConfig
 class EvidenceConfig(AppConfig):
     name = "evidence"
     verbose_name = "Evidence"
+    planner_devices = "evidence.selectors.planner_devices"  # the learner's runners in the planner's GPU list

@@ -165,7 +165,7 @@ def runner_hardware(result: dict, system_info: dict) -> tuple[Hardware | None, d
         sheet = datasheet_gpu(name)
         measured = (result.get("device_bandwidth") or {}).get("gb_per_s")
         if measured:
-            bw, bw_line = float(measured), _("%(bw).0f GB/s（runner：%(source)s）") % {
+            bw, bw_line = float(measured), _("%(bw).1f GB/s（runner：%(source)s）") % {
                 "bw": measured, "source": result["device_bandwidth"].get("source", "")}
         elif sheet:
             bw, bw_line = sheet.hardware.bandwidth_gb_s, _("%(bw).0f GB/s（数据手册：%(source)s）") % {

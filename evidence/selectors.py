@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from knowledge.models import Article
 from labs import evidence as lab_evidence
 from labs import registry
@@ -26,3 +28,44 @@ def skill_page(user, skill) -> dict:
         "articles": Article.objects.live().filter(skills=skill),
         "unsolved": Exercise.objects.live().filter(skills=skill).exclude(pk__in=[e.pk for e in solved])[:5],
     }
+
+
+QUANT_JOBS_READ = 20  # a runner's latest quant jobs searched for a measured GPU bandwidth
+
+
+def planner_devices(user) -> list[dict]:
+    """The planner's `planner_devices` hook (planner.devices; declared on EvidenceConfig): every runner the learner's
+    jobs may use (their own and shared ones), each CUDA GPU it reported and its CPU, with the figures a job page reads
+    a job against (evidence.bounds.runner_hardware): a GPU's bandwidth from the learner's latest quant-inference job
+    on it that measured one, else its datasheet; the CPU's memory copy and fp32 matmul as the runner measured them at
+    start. A device with no bandwidth from either is left out (the planner cannot bound without one)."""
+    from labs.models import LabJob
+    from labs.services import usable_runners
+
+    from .bounds import runner_hardware
+
+    if not getattr(user, "is_authenticated", False):
+        return []
+    devices = []
+    for runner in usable_runners(user).order_by("name", "id"):
+        caps = runner.capabilities if isinstance(runner.capabilities, dict) else {}
+        measured = [job.result.get("device_bandwidth") for job in LabJob.objects.filter(
+            user=user, runner=runner, lab="quant-inference", status=LabJob.Status.SUCCEEDED,
+            result__device="cuda").only("result").order_by("-created_at", "-id")[:QUANT_JOBS_READ]]
+        for i, gpu in enumerate(d for d in caps.get("cuda_devices") or [] if isinstance(d, dict)):
+            copy = next((m for m in measured if isinstance(m, dict) and m.get("gb_per_s")
+                         and m.get("device") in (None, gpu.get("name"))), None)
+            found = runner_hardware({"device": "cuda", "device_bandwidth": copy}, {"cuda_devices": [gpu]})
+            devices += _device(f"{runner.id}-gpu{i}", runner.name, *found)
+        devices += _device(f"{runner.id}-cpu", runner.name, *runner_hardware({"device": "cpu"}, caps))
+    return devices
+
+
+def _device(key: str, runner_name: str, hw, link: dict, bandwidth_line: str, compute_line: str) -> list[dict]:
+    if hw is None:
+        return []
+    device = {"key": key, "name": f"{runner_name} · {hw.name}", "memory_gib": round(hw.memory_gib, 1),
+              "bandwidth_gb_s": round(float(hw.bandwidth_gb_s), 1), "source": f"{bandwidth_line} · {compute_line}"}
+    if math.isfinite(hw.fp16_tflops):  # unknown compute: the planner's default for a custom GPU applies
+        device["fp16_tflops"] = round(hw.fp16_tflops, 3)
+    return [device]

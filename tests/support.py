@@ -153,7 +153,7 @@ def lab_job_page(client, job, lang: str = "zh-hans") -> str:
 
 
 def planner_devices(user) -> list[dict]:
-    """A `planner_devices` hook (planner.devices) as the labs app would declare it: one runner with the
+    """A `planner_devices` hook (planner.devices) as an app declares it (evidence does): one runner with the
     bandwidth its quantization job measured."""
     return [{"key": 7, "name": "gpu-box (RTX 4070 Laptop, measured)", "memory_gib": 8.0, "bandwidth_gb_s": 231.5,
              "source": "measured device-to-device copy"}]

@@ -130,3 +130,54 @@ def test_a_planner_exercise_is_judged_by_the_numeric_checker_within_its_toleranc
     assert submission_create(user=user, exercise=exercise, answer=f"{answer:,}").verdict == "AC"
     assert submission_create(user=user, exercise=exercise, answer=str(off)).verdict == "WA"
     assert "/planner/" in exercise.explanation and "/planner/" in exercise.explanation_en
+
+
+def _runner(owner, name: str, *, gpu: str | None = None, gib: int = 8, shared: bool = False, revoked: bool = False):
+    from django.utils import timezone
+
+    from labs.models import Runner
+
+    runner, _token = Runner.create_with_token(owner=owner, name=name)
+    runner.capabilities = {
+        "cpu": {"model": "Intel Core i7-13700H", "cores": 20, "memory_bandwidth_gb_s": 41.2, "matmul_gflops": 310.0},
+        "ram_bytes": 32 * 1024**3, "versions": {}, "queues": ["lab.cpu", "lab.cuda"] if gpu else ["lab.cpu"],
+        "cuda_devices": [{"name": gpu, "memory_bytes": gib * 1024**3}] if gpu else []}
+    runner.shared, runner.revoked_at = shared, timezone.now() if revoked else None
+    runner.save()
+    return runner
+
+
+def test_the_learners_runners_are_in_the_gpu_list_with_what_they_measured(client_a, user, other_user):
+    from tests.support import make_lab_job
+
+    laptop = _runner(user, "laptop", gpu="NVIDIA GeForce RTX 4070 Laptop GPU")
+    copy = {"device": "NVIDIA GeForce RTX 4070 Laptop GPU", "gb_per_s": 231.5,
+            "source": "measured device-to-device copy"}
+    make_lab_job(user, "quant-inference", {"device": "cuda", "device_bandwidth": copy}, runner=laptop)
+    make_lab_job(other_user, "quant-inference", {"device": "cuda", "device_bandwidth": {**copy, "gb_per_s": 99.0}},
+                 runner=_runner(other_user, "bobs-box", gpu="NVIDIA GeForce RTX 4070 Laptop GPU"))
+    shared = _runner(other_user, "lab-a10", gpu="NVIDIA A10", gib=24, shared=True)
+    _runner(user, "old-box", gpu="NVIDIA L4", revoked=True)
+
+    response, html = page(client_a, "/planner/")
+    table = html.split('data-testid="planner-gpus"', 1)[1]
+    # The GPU with the bandwidth its quant job measured and the datasheet's compute; its host's CPU as measured.
+    assert "laptop · NVIDIA GeForce RTX 4070 Laptop GPU</td><td class=\"num\">8.0</td><td class=\"num\">231.5<" in table
+    assert "laptop · Intel Core i7-13700H</td><td class=\"num\">32.0</td><td class=\"num\">41.2<" in table
+    assert "0.31" in table  # the CPU's measured fp32 matmul, in TFLOPS
+    # A runner shared with everyone, read from its datasheet (another learner's jobs on it are theirs).
+    assert "lab-a10 · NVIDIA A10</td><td class=\"num\">24.0</td><td class=\"num\">600.0<" in table
+    assert "bobs-box" not in html and "old-box" not in html and "99.0" not in table
+    _, en = page(english(client_a), "/planner/")
+    assert ("231.5 GB/s (runner: measured device-to-device copy) · 40 TFLOPS (datasheet, dense FP16/BF16)" in en
+            and "41.2 GB/s (measured by the runner: a memory copy, read and write both counted)" in en)
+    client_a.cookies["django_language"] = "zh-hans"
+
+    # Choosing it plans with those figures: the same page as typing them in as a custom GPU.
+    chosen, mine = page(client_a, f"/planner/?gpu=runner-{laptop.id}-gpu0&model=qwen2_5-1_5b")
+    typed, custom = page(client_a, "/planner/?gpu=custom&bw=231.5&mem=8.0&tflops=40.1&model=qwen2_5-1_5b")
+    assert chosen.status_code == typed.status_code == 200
+    section = 'data-testid="planner-fit"'
+    assert section in mine and mine.split(section, 1)[1].split("</section>", 1)[0] == custom.split(
+        section, 1)[1].split("</section>", 1)[0]
+    assert f'value="runner-{laptop.id}-gpu0" selected' in mine and f'value="runner-{shared.id}-cpu"' in mine

@@ -15,9 +15,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -83,28 +80,24 @@ def build_app(ttft_s: float, itl_s: float, capacity: int):  # noqa: ANN201 - sta
     ])
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def running(*, ttft_ms: float, itl_ms: float, capacity: int, timeout_s: float = 30.0) -> Iterator[str]:
-    """Start the fake server in a child process; yield its base URL; stop it (the whole process group)."""
+    """Start the fake server in a child process; yield its base URL; stop it. The child is a ServerProcess, as a
+    lab's server is: its own process group, stopped whole, and killed with the thread that started it (a test run
+    killed outright leaves no fake server behind)."""
     import httpx
 
+    from gpu_runner.process.servers import ServerProcess, free_port
+
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--port", str(port), "--ttft-ms", str(ttft_ms),
-         "--itl-ms", str(itl_ms), "--capacity", str(capacity)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
+    server = ServerProcess([sys.executable, str(Path(__file__).resolve()), "--port", str(port), "--ttft-ms",
+                            str(ttft_ms), "--itl-ms", str(itl_ms), "--capacity", str(capacity)], base_url=base)
     try:
         deadline = time.monotonic() + timeout_s
         while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"fake server exited: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+            if not server.alive():
+                raise RuntimeError(f"fake server exited: {server.tail.text()[-2000:]}")
             try:
                 if httpx.get(f"{base}/v1/models", timeout=1.0, trust_env=False).status_code == 200:
                     break
@@ -115,9 +108,7 @@ def running(*, ttft_ms: float, itl_ms: float, capacity: int, timeout_s: float = 
             time.sleep(0.1)
         yield base
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, 15)
-        proc.wait(timeout=10)
+        server.stop()
 
 
 def main() -> None:

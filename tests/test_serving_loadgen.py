@@ -141,7 +141,7 @@ def test_completions_api_is_measured_the_same_way(server):
 
 
 def test_requests_to_a_server_that_is_not_there_fail_and_count_against_attainment():
-    from fake_openai_server import free_port
+    from gpu_runner.process.servers import free_port
 
     work = loadgen.Workload(url=f"http://127.0.0.1:{free_port()}/v1/chat/completions", model=None,
                             prompts=["x"], max_tokens=4, request_timeout_s=5)

@@ -159,7 +159,7 @@ def test_a_server_that_exits_is_reported_with_its_exit_code_and_output():
 
 
 def test_continuous_batching_on_a_cpu_gets_a_kv_cache_sized_for_the_job_not_for_the_hosts_ram():
-    # Unsized, transformers-cb takes up to 90 % of the host's RAM for its cache on a CPU (14 GB on this 23 GB
+    # Unsized, transformers-cb takes 60 % of the host's free RAM for its cache on a CPU (14 GB on this 23 GB
     # machine for the 2-layer fixture, a 34 s warm-up); on a GPU the engine sizes it from free GPU memory.
     def command(device: str, **changes) -> list[str]:
         return serving_bench.server_command("transformers-cb", "/m", 8000, device, validate_params(changes))

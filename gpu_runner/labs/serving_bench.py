@@ -85,7 +85,7 @@ TEMPLATE_TOKENS = 64  # the chat template around a prompt (the allowance vLLM's 
 
 def cpu_cache_blocks(params: dict[str, Any]) -> int:
     """KV-cache blocks for `transformers serve --continuous-batching` on a CPU. Left to itself it sizes the paged
-    cache from free device memory, which on a CPU is the host's RAM: up to 90 % of it, allocated at the first
+    cache from free device memory, which on a CPU is the host's RAM: 60 % of what is free, allocated at the first
     request (seen here: a 34 s warm-up for a 2-layer fixture model, most of the machine's memory taken). On a CPU
     the cache holds twice what the job's most requests in flight need instead; on a GPU the engine sizes it, as
     vLLM does."""

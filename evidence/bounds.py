@@ -20,6 +20,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from labs.stages import note_text
 from planner import capacity, catalog, hardware
 from planner.capacity import ConfigError, Hardware, ModelShape, Settings
 from planner.views import planner_url
@@ -166,7 +167,7 @@ def runner_hardware(result: dict, system_info: dict) -> tuple[Hardware | None, d
         measured = (result.get("device_bandwidth") or {}).get("gb_per_s")
         if measured:
             bw, bw_line = float(measured), _("%(bw).1f GB/s（runner：%(source)s）") % {
-                "bw": measured, "source": result["device_bandwidth"].get("source", "")}
+                "bw": measured, "source": note_text(result["device_bandwidth"].get("source", ""))}
         elif sheet:
             bw, bw_line = sheet.hardware.bandwidth_gb_s, _("%(bw).0f GB/s（数据手册：%(source)s）") % {
                 "bw": sheet.hardware.bandwidth_gb_s, "source": sheet.source}

@@ -89,6 +89,9 @@ NOTES: dict[str, str] = {
                            r"\[(?P<row>\d+)\]\[(?P<col>\d+)\] = (?P<got>\S+), expected (?P<expected>\S+) "
                            r"\(allowed error (?P<allowed>\S+)\)",
     "kernel-failed-at": r"(?P<status>[A-Z]+) at size (?P<size>[0-9x]+): (?P<message>.*)",
+    # where a quant job's GPU bandwidth came from (gpu_runner.measure.bandwidth.device_bandwidth's "source")
+    "bandwidth-measured": r"measured device-to-device copy",
+    "bandwidth-published": r"published specification: (?P<doc>.+)",
 }
 
 # code -> a full match of a job's error set by the contract's result_failure

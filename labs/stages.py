@@ -141,6 +141,8 @@ def note_text(text: str) -> str:
             "答案错误：尺寸 {size}，第 {run} 次运行，第一个出错的元素 [{row}][{col}] = {got}，应为 {expected}"
             "（允许误差 {allowed}）"), c),
         "kernel-failed-at": lambda: _html(_("{status}：尺寸 {size}：{message}"), c),
+        "bandwidth-measured": lambda: _("设备内显存拷贝实测"),
+        "bandwidth-published": lambda: _("按公开规格，%(doc)s") % p,
     }
     return texts[code_]() if code_ in texts else str(text or "")
 

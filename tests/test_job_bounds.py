@@ -214,3 +214,20 @@ def test_a_runners_gpu_name_finds_its_datasheet_row_or_none(torch_name, slug):
 
     found = datasheet_gpu(torch_name)
     assert (found.slug if found else None) == slug
+
+
+@pytest.mark.parametrize(("lang", "measured", "published"), [
+    ("zh-hans", "231.5 GB/s（runner：设备内显存拷贝实测）", "256.0 GB/s（runner：按公开规格，NVIDIA RTX 4070 Laptop）"),
+    ("en", "231.5 GB/s (runner: measured device-to-device copy)",
+     "256.0 GB/s (runner: published specification: NVIDIA RTX 4070 Laptop)")])
+def test_where_the_runners_bandwidth_came_from_is_said_in_the_pages_language(lang, measured, published):
+    from django.utils import translation
+
+    from evidence.bounds import runner_hardware
+
+    gpu = {"cuda_devices": [{"name": "NVIDIA GeForce RTX 4070 Laptop GPU", "memory_bytes": 8 * 1024**3}]}
+    with translation.override(lang):
+        for gb_s, source, line in ((231.5, "measured device-to-device copy", measured),
+                                   (256.0, "published specification: NVIDIA RTX 4070 Laptop", published)):
+            copy = {"device": "NVIDIA GeForce RTX 4070 Laptop GPU", "gb_per_s": gb_s, "source": source}
+            assert runner_hardware({"device": "cuda", "device_bandwidth": copy}, gpu)[2] == line

@@ -164,7 +164,8 @@ def test_the_learners_runners_are_in_the_gpu_list_with_what_they_measured(client
     # The GPU with the bandwidth its quant job measured and the datasheet's compute; its host's CPU as measured.
     assert "laptop · NVIDIA GeForce RTX 4070 Laptop GPU</td><td class=\"num\">8.0</td><td class=\"num\">231.5<" in table
     assert "laptop · Intel Core i7-13700H</td><td class=\"num\">32.0</td><td class=\"num\">41.2<" in table
-    assert "0.31" in table  # the CPU's measured fp32 matmul, in TFLOPS
+    assert "41.2</td><td class=\"num\">0.31<" in table  # the CPU's measured fp32 matmul, in TFLOPS
+    assert "231.5 GB/s（runner：设备内显存拷贝实测）" in table  # the runner's note, in the page's language
     # A runner shared with everyone, read from its datasheet (another learner's jobs on it are theirs).
     assert "lab-a10 · NVIDIA A10</td><td class=\"num\">24.0</td><td class=\"num\">600.0<" in table
     assert "bobs-box" not in html and "old-box" not in html and "99.0" not in table

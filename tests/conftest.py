@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ContentSnapshot, purge_queues, worker_env
+from tests.support import ContentSnapshot, load_real_content, purge_queues, worker_env
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
@@ -39,10 +39,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Load content/ once per session; tests run in transactions that roll back on top of it. A transactional test
     (live server, real workers) flushes every table when it ends: the next test that needs the content gets it back
     from a snapshot taken here (pytest_runtest_setup below), so no test depends on the order tests run in."""
-    from django.core.management import call_command
-
     with django_db_blocker.unblock():
-        call_command("load_content", verbosity=0, stdout=open(os.devnull, "w"))
+        load_real_content()
         _content.update(snapshot=ContentSnapshot(), blocker=django_db_blocker)
 
 

@@ -225,6 +225,15 @@ def finished_job(job, timeout: float):
                     f"{job.lab} job finished")
 
 
+def load_real_content() -> None:
+    """`load_content` of the real content/ into the test database, quietly."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("load_content", verbosity=0, stdout=StringIO())
+
+
 class ContentSnapshot:
     """The rows `load_content` left in the test database, copied out once per session (PostgreSQL COPY, binary) and
     copied back after a transactional test flushed them: 0.6-1 s here instead of re-running load_content (~7 s).
@@ -259,14 +268,13 @@ class ContentSnapshot:
     def restore(self) -> None:
         """Put the content back into a flushed database (every table it touches is truncated first)."""
         from django.apps import apps
-        from django.core.management import call_command
         from django.core.management.color import no_style
         from django.db import connection, transaction
 
         from core.versions import bump_content_version
 
         if not self.tables:  # not PostgreSQL: load it again
-            call_command("load_content", verbosity=0, stdout=open(os.devnull, "w"))
+            load_real_content()
             return
         names = ", ".join(f'"{t}"' for t in self.tables)
         models = [m for m in apps.get_models(include_auto_created=True) if m._meta.db_table in self.tables]

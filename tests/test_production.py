@@ -127,7 +127,8 @@ def test_every_page_a_learner_visits_answers_200_logged_in(production_site):
     pages = [("/dashboard/", "/plan/"), (phase, "/tasks/"), (task, "csrf"),
              ("/resources/", "http"), (exercise, "def "), ("/practice/history/", "/practice/"), (article, "<h"),
              ("/search/?q=%E9%87%8F%E5%8C%96", "<mark>"), ("/checklist/", "/review/"), ("/review/", "review"),
-             (lab_new, "csrf"), ("/record/import/", "csrf"), ("/accounts/password_change/", "csrf")]
+             (lab_new, "csrf"), ("/record/import/", "csrf"), ("/accounts/password_change/", "csrf"),
+             ("/planner/", 'data-testid="planner-gpus"'), ("/kb/continuous-batching/", "--cb-num-blocks")]
     for path, expect in pages:
         html = _get_ok(session, base, path, expect)
         for asset in _assets(html):
